@@ -1,0 +1,65 @@
+"""Exceptions and typed warnings.
+
+Every error a user can fix is a :class:`BiomarkersError`; the CLI turns these into a one-line
+message and exit code 2. Anything else is a bug (exit code 1, traceback in the run's log).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BelowDetectionLimitWarning",
+    "BiomarkersError",
+    "BiomarkersWarning",
+    "ConfigError",
+    "DataQualityWarning",
+    "InputFileError",
+    "LeakageError",
+    "NotBuiltError",
+    "PanelFormatError",
+    "SchemaError",
+    "SmallSampleWarning",
+]
+
+
+class BiomarkersError(Exception):
+    """Base class of every error the user can act on (bad input, bad config, bad request)."""
+
+
+class SchemaError(BiomarkersError, ValueError):
+    """An input table or object does not follow the data contract (columns, types, IDs)."""
+
+
+class InputFileError(BiomarkersError, OSError):
+    """An input file is missing, empty, unreadable or not of the expected format."""
+
+
+class ConfigError(BiomarkersError, ValueError):
+    """A job configuration is invalid (unknown key, wrong type, bad value)."""
+
+
+class LeakageError(BiomarkersError, ValueError):
+    """A requested analysis would let information from the outcome leak into the features."""
+
+
+class PanelFormatError(BiomarkersError, ValueError):
+    """A biomarker panel file is malformed, tampered with, or of an unknown format version."""
+
+
+class NotBuiltError(BiomarkersError, NotImplementedError):
+    """A command or option exists as an entry point but its part of the toolkit is not built yet."""
+
+
+class BiomarkersWarning(UserWarning):
+    """Base class of the toolkit's warnings; filter by subclass."""
+
+
+class SmallSampleWarning(BiomarkersWarning):
+    """Too few subjects or events for the requested analysis to be reliable."""
+
+
+class BelowDetectionLimitWarning(BiomarkersWarning):
+    """Many values of an analyte are censored at a detection or quantification limit."""
+
+
+class DataQualityWarning(BiomarkersWarning):
+    """Something in the data looks suspicious but does not stop the analysis."""
