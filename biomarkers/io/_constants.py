@@ -1,0 +1,58 @@
+"""Constants shared by the readers and the Study (censor codes, tidy columns, default visits)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+__all__ = ["CENSOR_CODES", "DEFAULT_VISITS", "IDENTIFIER_COLUMNS", "TIDY_COLUMNS"]
+
+#: Censoring flag -> small integer code (the order of the pandas Categorical in tidy tables).
+CENSOR_CODES = MappingProxyType({"ok": 0, "below": 1, "above": 2, "extrapolated": 3, "missing": 4})
+
+#: Columns of the tidy assay table returned by ``read_cytokines`` and ``read_flow``, in order.
+TIDY_COLUMNS = (
+    "sample_id",
+    "analyte",
+    "value",
+    "censor",
+    "raw",
+    "unit",
+    "lod",
+    "lloq",
+    "uloq",
+    "plate",
+    "well",
+    "replicate",
+    "assay",
+)
+
+#: Default visit labels -> study day (``D0`` is baseline, before the first infusion).
+DEFAULT_VISITS = MappingProxyType({"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90})
+
+#: Direct identifiers refused in clinical/labs/samples tables unless ``allow_identifiers=True``
+#: (compared after lower-casing and turning spaces/dashes into underscores).
+IDENTIFIER_COLUMNS = frozenset(
+    {
+        "name",
+        "patient_name",
+        "full_name",
+        "first_name",
+        "last_name",
+        "surname",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "birthdate",
+        "phone",
+        "phone_number",
+        "telephone",
+        "mobile",
+        "address",
+        "street_address",
+        "mrn",
+        "medical_record_number",
+        "email",
+        "e_mail",
+        "email_address",
+    }
+)

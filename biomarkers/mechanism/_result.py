@@ -1,0 +1,121 @@
+"""Result objects of the mechanism analyses: tidy tables that display and save themselves."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from biomarkers._atomic import write_json, write_table
+
+__all__ = ["MechanismResult"]
+
+
+class MechanismResult:
+    """Tidy result of one mechanism analysis.
+
+    Parameters
+    ----------
+    table
+        The main tidy table (one row per tested feature × term).
+    extra
+        Further named tables (e.g. ``dropped``, ``means``), written beside the main one.
+    params
+        The parameters of the call (recorded in ``params.json`` by :meth:`save`).
+
+    Attributes
+    ----------
+    table
+        The main tidy table.
+    tables
+        All tables by name; the main one is ``"table"``.
+    params
+        Parameters of the call.
+    """
+
+    name: ClassVar[str] = "mechanism"
+    #: column holding the q-value used for the summary
+    q_column: ClassVar[str] = "qvalue"
+
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        *,
+        extra: dict[str, pd.DataFrame] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        self.table = table
+        self.tables: dict[str, pd.DataFrame] = {"table": table, **(extra or {})}
+        self.params = dict(params or {})
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a copy of the main tidy table."""
+        return self.table.copy()
+
+    def n_significant(self, fdr: float = 0.1) -> int:
+        """Number of rows with q-value at or below ``fdr``."""
+        if self.q_column not in self.table.columns:
+            return 0
+        return int((self.table[self.q_column] <= fdr).sum())
+
+    def save(self, directory: str | os.PathLike, *, prefix: str | None = None) -> list[Path]:
+        """Write every table as CSV and the parameters as JSON, each file atomically.
+
+        Parameters
+        ----------
+        directory
+            Folder to write into (created if needed).
+        prefix
+            File-name prefix; defaults to the analysis name (e.g. ``de``).
+
+        Returns
+        -------
+        The paths written: ``<prefix>.csv`` (main table), ``<prefix>_<name>.csv`` for the other
+        tables and ``<prefix>_params.json``.
+        """
+        directory = Path(directory)
+        prefix = prefix or self.name
+        written = []
+        for key, df in self.tables.items():
+            fname = f"{prefix}.csv" if key == "table" else f"{prefix}_{key}.csv"
+            written.append(write_table(directory / fname, df))
+        params = {k: _jsonable(v) for k, v in self.params.items()}
+        written.append(write_json(directory / f"{prefix}_params.json", params))
+        return written
+
+    def _summary(self) -> list[str]:
+        lines = [f"{type(self).__name__}: {len(self.table)} rows"]
+        if self.q_column in self.table.columns:
+            lines.append(f"{self.n_significant(0.1)} with {self.q_column} ≤ 0.1")
+        for key, df in self.tables.items():
+            if key != "table":
+                lines.append(f"{key}: {len(df)} rows")
+        return lines
+
+    def _top(self, n: int = 10) -> pd.DataFrame:
+        if self.q_column in self.table.columns:
+            return self.table.sort_values(self.q_column, na_position="last").head(n)
+        return self.table.head(n)
+
+    def __repr__(self) -> str:
+        return "; ".join(self._summary())
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<li>{html.escape(line)}</li>" for line in self._summary())
+        top = self._top().to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="")
+        return f"<div><b>{html.escape(type(self).__name__)}</b><ul>{head}</ul>{top}</div>"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

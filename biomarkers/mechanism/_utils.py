@@ -1,0 +1,213 @@
+"""Private helpers shared by the mechanism analyses (BH, mixed models, input coercion)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers.exceptions import ConfigError, SchemaError
+
+__all__: list[str] = []
+
+# biomarkers.study.DEFAULT_VISITS (contracts.md); repeated here to keep mechanism import-light
+DEFAULT_VISITS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
+Z_975 = float(stats.norm.ppf(0.975))
+
+
+def bh(pvalues: np.ndarray | pd.Series) -> np.ndarray:
+    """Benjamini–Hochberg q-values; NaN p-values stay NaN and do not count as tests."""
+    p = np.asarray(pvalues, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return q
+
+
+def check_choice(name: str, value: Any, allowed: Sequence[str]) -> None:
+    """Raise :class:`ConfigError` when ``value`` is not one of ``allowed``."""
+    if value not in allowed:
+        msg = (
+            f"{name}={value!r} is not supported{did_you_mean(str(value), allowed)}; "
+            f"use one of: {', '.join(map(repr, allowed))}"
+        )
+        raise ConfigError(msg)
+
+
+def as_list(value: Any) -> list:
+    """Wrap a scalar in a list; leave sequences (not strings) as lists."""
+    if value is None:
+        return []
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
+        return [value]
+    return list(value)
+
+
+def join_design(
+    obs: pd.DataFrame,
+    design_table: pd.DataFrame | None,
+    *,
+    key: str,
+    needed: Sequence[str],
+    source: str,
+) -> pd.DataFrame:
+    """Add the ``needed`` columns missing from ``obs`` by joining ``design_table`` on ``key``."""
+    missing = [c for c in needed if c not in obs.columns]
+    if not missing or design_table is None:
+        return obs
+    table = design_table
+    if key not in table.columns:
+        table = table.rename_axis(key).reset_index()
+    check_columns(obs, [key], source=source, hint=f"add {key!r} to join design_table")
+    usable = [c for c in missing if c in table.columns]
+    if not usable:
+        return obs
+    table = table.drop_duplicates(key).set_index(key)[usable]
+    keys = obs[key].astype(str)
+    table.index = table.index.astype(str)
+    unmatched = sorted(set(keys) - set(table.index))
+    if unmatched:
+        msg = (
+            f"{source}: {len(unmatched)} {key} value(s) not found in design_table: "
+            f"{format_ids(unmatched)}; add them to design_table"
+        )
+        raise SchemaError(msg)
+    out = obs.copy()
+    for col in usable:
+        out[col] = table.loc[keys, col].to_numpy()
+    return out
+
+
+@dataclass
+class LinearCombination:
+    """One linear combination of the fixed effects of a fitted model."""
+
+    estimate: float
+    se: float
+    pvalue: float
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return self.estimate - Z_975 * self.se, self.estimate + Z_975 * self.se
+
+
+def arm_visit_design(
+    data: pd.DataFrame,
+    *,
+    arm_col: str,
+    visit_col: str,
+    treated: str,
+    visits: Sequence[str],
+    reference_visit: str,
+    covariates: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Fixed-effects design ``1 + arm + visit + arm:visit + covariates`` with readable names.
+
+    Treatment coding: the control arm and ``reference_visit`` are the reference levels;
+    categorical covariates are dummy coded (first level dropped), numeric ones enter as is.
+    """
+    n = len(data)
+    cols: dict[str, np.ndarray] = {"Intercept": np.ones(n)}
+    is_treated = (data[arm_col].astype(str) == str(treated)).to_numpy(float)
+    cols[f"arm[{treated}]"] = is_treated
+    visit = data[visit_col].astype(str).to_numpy()
+    others = [v for v in visits if v != reference_visit]
+    for v in others:
+        cols[f"visit[{v}]"] = (visit == v).astype(float)
+    for v in others:
+        cols[f"arm[{treated}]:visit[{v}]"] = is_treated * (visit == v)
+    for cov in covariates:
+        values = data[cov]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            cols[cov] = values.to_numpy(float)
+        else:
+            dummies = pd.get_dummies(values.astype(str), prefix=cov, prefix_sep="[", dtype=float)
+            for name in list(dummies.columns)[1:]:
+                cols[f"{name}]"] = dummies[name].to_numpy()
+    return pd.DataFrame(cols, index=data.index)
+
+
+def fit_mixedlm(
+    y: np.ndarray, exog: pd.DataFrame, groups: np.ndarray
+) -> tuple[Any, list[str]]:
+    """Fit a random-intercept MixedLM (REML, statsmodels defaults); return result and warnings."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = MixedLM(np.asarray(y, float), exog, groups=np.asarray(groups))
+        result = model.fit(reml=True)
+    messages = sorted({str(w.message).splitlines()[0] for w in caught})
+    return result, messages
+
+
+def combination(result: Any, weights: np.ndarray) -> LinearCombination:
+    """Estimate, SE and two-sided Wald p-value of ``weights @ fe_params`` (normal reference)."""
+    k = len(result.fe_params)
+    cov = np.asarray(result.cov_params())[:k, :k]
+    w = np.asarray(weights, float)
+    est = float(w @ np.asarray(result.fe_params))
+    var = float(w @ cov @ w)
+    se = float(np.sqrt(var)) if var > 0 else np.nan
+    p = float(2 * stats.norm.sf(abs(est / se))) if np.isfinite(se) and se > 0 else np.nan
+    return LinearCombination(est, se, p)
+
+
+def check_levels(
+    data: pd.DataFrame, column: str, levels: Sequence[str], *, source: str
+) -> None:
+    """Raise :class:`SchemaError` when one of ``levels`` never occurs in ``data[column]``."""
+    present = set(data[column].astype(str))
+    for level in levels:
+        if str(level) not in present:
+            msg = (
+                f"{source}: {column} level {level!r} not found{did_you_mean(str(level), present)}; "
+                f"present: {format_ids(sorted(present))}"
+            )
+            raise SchemaError(msg)
+
+
+def resolve_treated(data: pd.DataFrame, arm_col: str, treated: str | None, *, source: str) -> tuple:
+    """Return ``(treated, control)`` arm labels, checking there are exactly two arms."""
+    arms = sorted(data[arm_col].dropna().astype(str).unique())
+    if len(arms) != 2:
+        msg = (
+            f"{source}: column {arm_col!r} must hold exactly 2 arms, found {len(arms)}: "
+            f"{format_ids(arms)}; subset the data or pass group_key= naming a 2-level column"
+        )
+        raise SchemaError(msg)
+    if treated is None:
+        # the simulated trial's convention: the arm whose label names the cell therapy
+        msc = [a for a in arms if "MSC" in a.upper()]
+        treated = msc[0] if len(msc) == 1 else arms[1]
+    if treated not in arms:
+        msg = (
+            f"{source}: treated arm {treated!r} not found in {arm_col!r}"
+            f"{did_you_mean(treated, arms)}; arms: {format_ids(arms)}"
+        )
+        raise SchemaError(msg)
+    control = next(a for a in arms if a != treated)
+    return treated, control
+
+
+def visit_order(labels: Sequence[str], visits: Mapping[str, int] | None = None) -> list[str]:
+    """Order visit labels by study day (``D7`` < ``D14``); unknown labels keep first-seen order."""
+    if visits is None:
+        visits = DEFAULT_VISITS
+    uniq = list(dict.fromkeys(map(str, labels)))
+
+    def key(label: str) -> tuple[int, float, int]:
+        if label in visits:
+            return (0, float(visits[label]), 0)
+        if label[:1].upper() == "D" and label[1:].lstrip("-").isdigit():
+            return (0, float(label[1:]), 0)
+        return (1, 0.0, uniq.index(label))
+
+    return sorted(uniq, key=key)

@@ -1,0 +1,300 @@
+"""Input handling for :func:`biomarkers.models.predictive` (table → arrays), shared helpers."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers.exceptions import DataQualityWarning, SchemaError, SmallSampleWarning
+
+__all__: list[str] = []
+
+_KINDS = ("binary", "continuous", "survival")
+
+
+@dataclass
+class _PredData:
+    """Arrays of one two-arm analysis, one row per subject (complete outcome and arm)."""
+
+    subject_id: np.ndarray  # str
+    arm: np.ndarray  # int 0 control / 1 treated
+    kind: str  # binary | continuous | survival
+    y: np.ndarray  # binary 0/1, continuous value, survival time
+    event: np.ndarray | None  # survival only
+    X: np.ndarray  # markers (float, may hold NaN and ±inf)
+    marker_names: list[str]
+    C: np.ndarray  # covariates, numeric design columns (no missing)
+    covariate_names: list[str]
+    treated_label: str
+    control_label: str
+    outcome_name: str
+    dropped: dict = field(default_factory=dict)
+
+
+def _frame_parts(table, markers):
+    """Return (obs frame, marker frame) from an AnnData FeatureTable or a DataFrame."""
+    try:
+        import anndata as ad
+    except ImportError:  # pragma: no cover - anndata is a core dependency
+        ad = None
+    if ad is not None and isinstance(table, ad.AnnData):
+        obs = table.obs.copy()
+        obs.index = obs.index.astype(str)
+        names = [str(v) for v in table.var_names]
+        if markers is None:
+            chosen = names
+        else:
+            chosen = [str(m) for m in markers]
+            for m in chosen:
+                if m not in set(names):
+                    msg = (
+                        f"marker {m!r} not found in the FeatureTable's var_names"
+                        f"{did_you_mean(m, names)}; available: {format_ids(names)}; "
+                        "pass markers= with existing feature names"
+                    )
+                    raise SchemaError(msg)
+        idx = [names.index(m) for m in chosen] if markers is not None else slice(None)
+        X = table.X[:, idx] if markers is not None else table.X
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        Xdf = pd.DataFrame(np.asarray(X, dtype=float), index=obs.index, columns=chosen)
+        return obs, Xdf, "FeatureTable", table.uns.get("outcomes", {})
+    if isinstance(table, pd.DataFrame):
+        df = table.copy()
+        if "subject_id" in df.columns:
+            df = df.set_index("subject_id")
+        df.index = df.index.astype(str)
+        return df, None, "table", {}
+    msg = (
+        f"table must be a FeatureTable (AnnData) or a pandas DataFrame, got "
+        f"{type(table).__name__}; build one with biomarkers.features.build_feature_table"
+    )
+    raise SchemaError(msg)
+
+
+def _as_binary(values: pd.Series, name: str, source: str) -> np.ndarray:
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isin(v, (0.0, 1.0))
+    if bad.any():
+        shown = format_ids(values[bad].astype(str).unique().tolist())
+        msg = (
+            f"{source}: column {name!r} must hold 0/1 (1 = event/response), found {shown}; "
+            "recode it or pass a continuous outcome"
+        )
+        raise SchemaError(msg)
+    return v
+
+
+def _outcome_kind(obs: pd.DataFrame, outcome, outcomes_meta: dict, source: str) -> str:
+    if isinstance(outcome, tuple | list):
+        if len(outcome) != 2:
+            msg = (
+                f"outcome={outcome!r}: give one column name, or an (event, time) pair for "
+                "time-to-event outcomes"
+            )
+            raise SchemaError(msg)
+        return "survival"
+    meta = outcomes_meta.get(outcome) if isinstance(outcomes_meta, dict) else None
+    if isinstance(meta, dict) and meta.get("kind") in ("binary", "continuous"):
+        return meta["kind"]
+    values = pd.to_numeric(obs[outcome], errors="coerce").dropna()
+    if values.empty:
+        msg = (
+            f"{source}: outcome column {outcome!r} holds no numeric value; "
+            "code binary outcomes 0/1 and continuous outcomes as numbers"
+        )
+        raise SchemaError(msg)
+    return "binary" if set(np.unique(values)) <= {0.0, 1.0} else "continuous"
+
+
+def _covariate_design(obs: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list]:
+    """Numeric design columns for the covariates; categorical ones one-hot (first level dropped)."""
+    parts = []
+    for cov in covariates:
+        col = obs[cov]
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            parts.append(col.astype(float).rename(str(cov)))
+        else:
+            dummies = pd.get_dummies(col.astype("category"), prefix=str(cov), drop_first=True)
+            parts.append(dummies.astype(float).where(col.notna().to_numpy()[:, None]))
+    if not parts:
+        return pd.DataFrame(index=obs.index), []
+    design = pd.concat(parts, axis=1)
+    return design, list(design.columns)
+
+
+def prepare(
+    table,
+    *,
+    outcome,
+    arm: str,
+    treated,
+    covariates: Sequence[str] = (),
+    markers: Sequence[str] | None = None,
+) -> _PredData:
+    """Validate the inputs of ``predictive`` and turn them into arrays."""
+    obs, Xdf, source, outcomes_meta = _frame_parts(table, markers)
+    if isinstance(covariates, str):
+        covariates = (covariates,)
+    covariates = list(covariates)
+    kind = _outcome_kind(obs, outcome, outcomes_meta, source) if not isinstance(
+        outcome, tuple | list
+    ) else "survival"
+    outcome_cols = list(outcome) if kind == "survival" else [outcome]
+    hint = "pass the column name that holds it"
+    check_columns(obs, [arm, *outcome_cols, *covariates], source=source, hint=hint)
+    if obs.index.has_duplicates:
+        dup = obs.index[obs.index.duplicated()].unique().tolist()
+        msg = (
+            f"{source}: subject IDs {format_ids(dup)} appear more than once; predictive() "
+            "needs one row per subject (aggregate visits into features first)"
+        )
+        raise SchemaError(msg)
+
+    if Xdf is None:
+        used = {arm, *outcome_cols, *covariates}
+        if markers is None:
+            chosen = [
+                c for c in obs.columns if c not in used and pd.api.types.is_numeric_dtype(obs[c])
+            ]
+            if not chosen:
+                msg = f"{source}: no numeric marker column left besides arm/outcome/covariates"
+                raise SchemaError(msg)
+        else:
+            chosen = [str(m) for m in markers]
+            check_columns(obs, chosen, source=source, hint="pass markers= with existing columns")
+            for m in chosen:
+                if not pd.api.types.is_numeric_dtype(obs[m]):
+                    msg = (
+                        f"{source}: marker column {m!r} is not numeric (dtype {obs[m].dtype}); "
+                        "encode it as numbers or leave it out of markers="
+                    )
+                    raise SchemaError(msg)
+        Xdf = obs[chosen].astype(float)
+
+    # arms
+    arm_values = obs[arm]
+    labels = pd.unique(arm_values.dropna().astype(str))
+    if str(treated) not in labels:
+        msg = (
+            f"{source}: treated arm {treated!r} not found in column {arm!r}"
+            f"{did_you_mean(str(treated), labels)}; arms present: {format_ids(sorted(labels))}"
+        )
+        raise SchemaError(msg)
+    if len(labels) != 2:
+        msg = (
+            f"{source}: column {arm!r} must hold exactly two arms, found {len(labels)}: "
+            f"{format_ids(sorted(labels))}; subset the table to the two arms to compare"
+        )
+        raise SchemaError(msg)
+    control = next(lab for lab in labels if lab != str(treated))
+
+    # outcome
+    if kind == "survival":
+        event = _as_binary(obs[outcome_cols[0]].dropna(), outcome_cols[0], source)
+        ev = pd.to_numeric(obs[outcome_cols[0]], errors="coerce")
+        ev.loc[ev.notna()] = event
+        tm = pd.to_numeric(obs[outcome_cols[1]], errors="coerce")
+        if (tm < 0).any():
+            bad = tm.index[tm < 0].tolist()
+            msg = (
+                f"{source}: time column {outcome_cols[1]!r} has negative values for subjects "
+                f"{format_ids(bad)}; times are days since randomisation"
+            )
+            raise SchemaError(msg)
+        y_full = tm
+        ok = ev.notna() & tm.notna()
+    else:
+        if kind == "binary":
+            yv = obs[outcome].dropna()
+            y_full = pd.Series(np.nan, index=obs.index)
+            y_full.loc[yv.index] = _as_binary(yv, outcome, source)
+        else:
+            y_full = pd.to_numeric(obs[outcome], errors="coerce")
+        ev = None
+        ok = y_full.notna()
+    ok &= arm_values.notna()
+
+    cov_design, cov_names = _covariate_design(obs, covariates)
+    if cov_names:
+        cov_ok = cov_design.notna().all(axis=1)
+        if (ok & ~cov_ok).any():
+            warnings.warn(
+                f"{int((ok & ~cov_ok).sum())} subjects with missing covariates "
+                f"({', '.join(covariates)}) are left out of the predictive analysis",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+        ok &= cov_ok
+    n_dropped = int((~ok).sum())
+    ok_np = ok.to_numpy()
+    arm01 = (arm_values.astype(str).to_numpy() == str(treated)).astype(int)[ok_np]
+    data = _PredData(
+        subject_id=obs.index.to_numpy(dtype=str)[ok_np],
+        arm=arm01,
+        kind=kind,
+        y=y_full.to_numpy(dtype=float)[ok_np],
+        event=None if ev is None else ev.to_numpy(dtype=float)[ok_np].astype(int),
+        X=Xdf.to_numpy(dtype=float)[ok_np],
+        marker_names=[str(c) for c in Xdf.columns],
+        C=cov_design.to_numpy(dtype=float)[ok_np] if cov_names else np.empty((ok_np.sum(), 0)),
+        covariate_names=cov_names,
+        treated_label=str(treated),
+        control_label=str(control),
+        outcome_name=" / ".join(map(str, outcome_cols)),
+        dropped={"missing_outcome_arm_or_covariate": n_dropped},
+    )
+    n_t, n_c = int(data.arm.sum()), int((1 - data.arm).sum())
+    if min(n_t, n_c) < 3:
+        msg = (
+            f"{source}: only {n_t} treated and {n_c} control subjects have a known outcome; "
+            "the predictive analysis needs subjects in both arms"
+        )
+        raise SchemaError(msg)
+    if min(n_t, n_c) < 20:
+        warnings.warn(
+            f"only {n_t} treated and {n_c} control subjects: treatment × marker estimates "
+            "will be very uncertain",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
+    return data
+
+
+def fill_censored(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """Replace ``-inf``/``+inf`` by the training column's finite minimum/maximum.
+
+    The rule is learned on ``train`` only and applied to ``train`` and every array of
+    ``others`` (the held-out rows); a column without any finite training value gets 0.
+    """
+    finite = np.where(np.isfinite(train), train, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        lo = np.nanmin(finite, axis=0) if finite.shape[0] else np.zeros(train.shape[1])
+        hi = np.nanmax(finite, axis=0) if finite.shape[0] else np.zeros(train.shape[1])
+    lo = np.where(np.isnan(lo), 0.0, lo)
+    hi = np.where(np.isnan(hi), 0.0, hi)
+    out = []
+    for arr in (train, *others):
+        a = np.array(arr, dtype=float, copy=True)
+        a = np.where(a == -np.inf, lo, a)
+        a = np.where(a == np.inf, hi, a)
+        out.append(a)
+    return out
+
+
+def check_choice(value, allowed, name: str) -> None:
+    """Raise ConfigError when ``value`` is not among ``allowed``."""
+    from biomarkers.exceptions import ConfigError
+
+    if value not in allowed:
+        msg = (
+            f"{name}={value!r} is not supported{did_you_mean(str(value), allowed)}; "
+            f"choose one of {', '.join(map(repr, allowed))}"
+        )
+        raise ConfigError(msg)

@@ -1,0 +1,436 @@
+"""Job configurations: pydantic models, a safe YAML loader, ``--set`` overrides, path resolution.
+
+Every job config has ``pipeline`` (which job), ``name``, ``seed``, ``output`` and ``backend``.
+Unknown keys are errors with a "did you mean" suggestion; relative paths resolve against the
+config file's folder; input paths must stay inside the allowed roots (the config's folder, its
+parent, the working directory, and ``BIOMARKERS_ALLOWED_ROOTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from biomarkers._validation import did_you_mean
+from biomarkers.exceptions import ConfigError, InputFileError
+
+__all__ = [
+    "BackendConfig",
+    "DataConfig",
+    "DiscoverConfig",
+    "JobConfig",
+    "MechanismConfig",
+    "SimulateConfig",
+    "StudyConfig",
+    "apply_overrides",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_VISITS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class BackendConfig(_Strict):
+    """Where the work runs: ``local`` (joblib processes) or ``dask`` (a distributed cluster)."""
+
+    kind: Literal["local", "dask"] = "local"
+    n_jobs: int | None = Field(default=1, ge=-1)
+    scheduler: str | None = None
+
+
+class AssayInput(_Strict):
+    """One tabular assay file and its layout (``auto`` detects it from the content)."""
+
+    path: Path
+    format: str = "auto"
+
+
+class DataConfig(_Strict):
+    """Input files (DESIGN.md §3). Paths are relative to the config file's folder."""
+
+    clinical: Path
+    labs: Path | None = None
+    samples: Path | None = None
+    dosing: Path | None = None
+    singlecell: Path | None = None
+    cytokines: dict[str, AssayInput] = Field(default_factory=dict)
+    flow: Path | None = None
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    allow_identifiers: bool = False
+
+
+class StudyConfig(_Strict):
+    """The trial design: arm labels and visit days."""
+
+    treated_arm: str = "ucMSC+SMT"
+    control_arm: str = "SMT"
+    visits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_VISITS))
+
+
+class FeaturesConfig(_Strict):
+    """Which visits and feature blocks enter the FeatureTable (see docs/features.md)."""
+
+    visits: list[str] = Field(default_factory=lambda: ["D0"])
+    blocks: dict[str, dict[str, Any]] | None = None
+    deltas: bool = True
+
+
+class ModelsConfig(_Strict):
+    """The discovery engine's settings (see docs/models.md)."""
+
+    names: list[str] = Field(default_factory=lambda: ["enet", "xgboost"])
+    n_splits: int = Field(default=5, ge=2)
+    n_repeats: int = Field(default=10, ge=1)
+    n_inner: int = Field(default=3, ge=2)
+    n_permutations: int = Field(default=200, ge=0)
+    n_bootstraps: int = Field(default=1000, ge=0)
+    covariates: list[str] = Field(default_factory=list)
+    clinical_baseline: list[str] | None = None
+
+
+class PredictiveConfig(_Strict):
+    """Predictive-vs-prognostic analysis (runs when the study has two arms)."""
+
+    enabled: bool = True
+    fdr: float = Field(default=0.1, gt=0, lt=1)
+    methods: list[Literal["interaction", "t_learner", "dr_learner"]] = Field(
+        default_factory=lambda: ["interaction", "t_learner", "dr_learner"]
+    )
+    n_permutations: int = Field(default=200, ge=0)
+    n_bootstraps: int = Field(default=500, ge=0)
+    markers: list[str] | None = None
+
+
+class PanelConfig(_Strict):
+    """Export of a locked biomarker panel from the discovery result."""
+
+    enabled: bool = True
+    k: int | None = Field(default=None, ge=1)
+    min_stability: float | None = Field(default=None, ge=0, le=1)
+    model: str | None = None
+    threshold: float | Literal["youden"] | dict[str, float] = "youden"
+
+
+class MechanismSettings(_Strict):
+    """Mechanism-of-action analyses (see docs/mechanism.md)."""
+
+    enabled: bool = True
+    de_contrasts: list[dict[str, Any]] | None = None
+    cell_types: list[str] | None = None
+    composition_transform: Literal["clr", "logit", "asin_sqrt"] = "clr"
+    trajectories: bool = True
+    enrichment: bool = True
+    gene_sets: Path | None = None
+    links: bool = True
+    fdr: float = Field(default=0.1, gt=0, lt=1)
+    min_cells: int = Field(default=10, ge=0)
+
+
+class SimulateSettings(_Strict):
+    """Size and scenario of the simulated trial."""
+
+    subjects: int = Field(default=100, ge=4)
+    cells_per_sample: int = Field(default=200, ge=0)
+    scenario: Literal["default", "null", "no_benefit", "strong"] = "default"
+
+
+class _Job(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+    seed: int = 0
+    output: Path = Path("runs")
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    export_ids: bool = False
+
+
+class SimulateConfig(_Job):
+    """``pipeline: simulate`` writes a simulated trial into the run folder."""
+
+    pipeline: Literal["simulate"]
+    simulate: SimulateSettings = Field(default_factory=SimulateSettings)
+
+
+class DiscoverConfig(_Job):
+    """``pipeline: discover``: study → scores/outcome → features → discover (→ panel, predictive)."""
+
+    pipeline: Literal["discover"]
+    data: DataConfig
+    study: StudyConfig = Field(default_factory=StudyConfig)
+    outcome: dict[str, Any]
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    predictive: PredictiveConfig = Field(default_factory=PredictiveConfig)
+    panel: PanelConfig = Field(default_factory=PanelConfig)
+    mechanism: MechanismSettings | None = None
+
+
+class MechanismConfig(_Job):
+    """``pipeline: mechanism``: pseudobulk DE, composition, trajectories, enrichment, links."""
+
+    pipeline: Literal["mechanism"]
+    data: DataConfig
+    study: StudyConfig = Field(default_factory=StudyConfig)
+    outcome: dict[str, Any] | None = None
+    mechanism: MechanismSettings = Field(default_factory=MechanismSettings)
+
+
+JobConfig = Annotated[
+    Union[SimulateConfig, DiscoverConfig, MechanismConfig],  # noqa: UP007
+    Field(discriminator="pipeline"),
+]
+_JOBS: dict[str, type[_Job]] = {
+    "simulate": SimulateConfig,
+    "discover": DiscoverConfig,
+    "mechanism": MechanismConfig,
+}
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader that also refuses duplicate keys (a silent overwrite hides typos)."""
+
+
+def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:  # noqa: FBT001, FBT002
+    mapping: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            msg = f"duplicate key {key!r} at line {key_node.start_mark.line + 1}"
+            raise ConfigError(msg)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """Read a YAML mapping with a safe loader; errors name the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"config file not found: {path}"
+        raise InputFileError(msg)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        msg = f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the config as UTF-8"
+        raise ConfigError(msg) from None
+    try:
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - _SafeLoader is a SafeLoader
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if "python/" in str(err):
+            problem = "Python-specific YAML tags (!!python/...) are not allowed in configs"
+        msg = f"{path}:{where}: invalid YAML: {problem}"
+        raise ConfigError(msg) from None
+    if not isinstance(data, dict):
+        msg = f"{path}: a config must be a YAML mapping (key: value), got {type(data).__name__}"
+        raise ConfigError(msg)
+    return data
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply ``key.path=value`` overrides (values parsed as YAML scalars/lists) to a copy."""
+    import copy
+
+    data = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            msg = f"--set {item!r}: expected key.path=value, e.g. --set models.n_repeats=2"
+            raise ConfigError(msg)
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        parts = key.strip().split(".")
+        node = data
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                msg = f"--set {key}: {part!r} is not a section (it holds {child!r})"
+                raise ConfigError(msg)
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model class inside ``annotation`` (Optional[...] / dict[str, Model]), if any."""
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if origin in (Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if (found := _model_of(arg)) is not None:
+                return found
+    if origin is dict:
+        inner = _model_of(typing.get_args(annotation)[1])
+        return ("dict", inner) if inner is not None else None
+    if origin is Annotated:
+        return _model_of(typing.get_args(annotation)[0])
+    return None
+
+
+def _check_keys(data: Any, model: type[BaseModel], where: str) -> None:
+    if not isinstance(data, dict):
+        return
+    fields = model.model_fields
+    for key, value in data.items():
+        if key not in fields:
+            prefix = f"{where}." if where else ""
+            msg = (
+                f"unknown key {prefix}{key!r}{did_you_mean(key, fields)} "
+                f"(valid keys{' in ' + where if where else ''}: {', '.join(fields)})"
+            )
+            raise ConfigError(msg)
+        sub = _model_of(fields[key].annotation)
+        path = f"{where}.{key}" if where else key
+        if isinstance(sub, tuple) and isinstance(value, dict):
+            for name, item in value.items():
+                _check_keys(item, sub[1], f"{path}.{name}")
+        elif sub is not None and not isinstance(sub, tuple):
+            _check_keys(value, sub, path)
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{loc}: {first['msg']}{shown}{more}"
+
+
+def parse_config(
+    data: dict, *, base_dir: str | os.PathLike | None = None, source: str = "config"
+) -> _Job:
+    """Validate a config mapping and resolve its relative paths against ``base_dir``.
+
+    Parameters
+    ----------
+    data
+        The parsed YAML mapping.
+    base_dir
+        Folder relative paths are resolved against (the config file's folder).
+    source
+        Name used in error messages (usually the config path).
+
+    Returns
+    -------
+    A validated job config (``SimulateConfig``, ``DiscoverConfig`` or ``MechanismConfig``).
+    """
+    pipeline = data.get("pipeline")
+    if pipeline is None:
+        msg = f"{source}: missing key 'pipeline' (one of: {', '.join(_JOBS)})"
+        raise ConfigError(msg)
+    if pipeline not in _JOBS:
+        msg = f"{source}: unknown pipeline {pipeline!r}{did_you_mean(pipeline, _JOBS)} (one of: {', '.join(_JOBS)})"
+        raise ConfigError(msg)
+    model = _JOBS[pipeline]
+    try:
+        _check_keys(data, model, "")
+    except ConfigError as err:
+        raise ConfigError(f"{source}: {err}") from None
+    try:
+        cfg = model.model_validate(data)
+    except ValidationError as err:
+        msg = f"{source}: {_format_validation_error(err)}"
+        raise ConfigError(msg) from None
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    _resolve_paths(cfg, base.resolve())
+    return cfg
+
+
+def _resolve_paths(model: BaseModel, base: Path) -> None:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            object.__setattr__(model, name, (base / value).resolve())
+        elif isinstance(value, BaseModel):
+            _resolve_paths(value, base)
+        elif isinstance(value, dict):
+            for item in value.values():
+                if isinstance(item, BaseModel):
+                    _resolve_paths(item, base)
+
+
+def allowed_roots(config_dir: Path) -> list[Path]:
+    """Folders input files may come from: the config's folder and its parent, the working
+    directory, and the ``os.pathsep``-separated ``BIOMARKERS_ALLOWED_ROOTS``."""
+    roots = [config_dir.resolve(), config_dir.resolve().parent, Path.cwd().resolve()]
+    extra = os.environ.get("BIOMARKERS_ALLOWED_ROOTS", "")
+    roots += [Path(p).resolve() for p in extra.split(os.pathsep) if p]
+    return roots
+
+
+def input_paths(cfg: _Job) -> dict[str, Path]:
+    """All input files named by a config, as ``{"data.clinical": path, ...}``."""
+    data = getattr(cfg, "data", None)
+    found: dict[str, Path] = {}
+    if data is None:
+        return found
+    for name in ("clinical", "labs", "samples", "dosing", "singlecell", "flow"):
+        if (value := getattr(data, name)) is not None:
+            found[f"data.{name}"] = value
+    for name, assay in data.cytokines.items():
+        found[f"data.cytokines.{name}.path"] = assay.path
+    mech = getattr(cfg, "mechanism", None)
+    if mech is not None and mech.gene_sets is not None:
+        found["mechanism.gene_sets"] = mech.gene_sets
+    return found
+
+
+def check_inputs(cfg: _Job, *, config_dir: Path, source: str = "config") -> None:
+    """Every input exists and lies inside the allowed roots; errors name the key and the path."""
+    roots = allowed_roots(config_dir)
+    for key, path in input_paths(cfg).items():
+        resolved = path.resolve()
+        if not any(resolved == r or r in resolved.parents for r in roots):
+            msg = (
+                f"{source}: {key} = {path} is outside the allowed folders "
+                f"({', '.join(map(str, roots[:3]))}); move the file there or add its folder to "
+                "BIOMARKERS_ALLOWED_ROOTS"
+            )
+            raise ConfigError(msg)
+        if not path.exists():
+            msg = f"{source}: {key}: input file not found: {path}"
+            raise InputFileError(msg)
+
+
+def load_config(
+    path: str | os.PathLike, *, overrides: list[str] | None = None, check_files: bool = True
+) -> _Job:
+    """Read, override, validate and resolve a job config file.
+
+    Parameters
+    ----------
+    path
+        The YAML config.
+    overrides
+        ``key.path=value`` strings (the CLI's ``--set``).
+    check_files
+        Also check that every input file exists and lies inside the allowed roots.
+    """
+    path = Path(path)
+    data = read_yaml(path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    cfg = parse_config(data, base_dir=path.parent, source=str(path))
+    if check_files:
+        check_inputs(cfg, config_dir=path.parent, source=str(path))
+    return cfg

@@ -1,0 +1,281 @@
+"""Reproducible run folders: ``runs/<name>/<UTC timestamp>/`` with config, manifest and log.
+
+The manifest says ``status: running`` from the first moment and ``complete`` only after every result
+file has been written (each atomically), so a killed run never looks complete.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from biomarkers import _atomic
+from biomarkers._logging import logger
+from biomarkers.exceptions import BiomarkersError, ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RUN_FORMAT", "RunFolder", "RunResult", "read_manifest", "run_job"]
+
+RUN_FORMAT = {"format": "biomarkers.run", "format_version": 1}
+_PACKAGES = (
+    "biomarkers", "numpy", "scipy", "pandas", "anndata", "scanpy", "scikit-learn", "xgboost",
+    "statsmodels", "scikit-survival", "pydeseq2", "decoupler", "pydantic", "dask",
+)  # fmt: skip
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent.parent
+    if not (here / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],  # noqa: S607
+            capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+@dataclass
+class RunResult:
+    """What a job returns: its folder, status and the files it wrote (relative names)."""
+
+    run_dir: Path
+    status: str
+    outputs: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class RunFolder:
+    """A run folder being written. Use :meth:`create`, then ``write_*``, then :meth:`complete`."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.outputs: list[str] = []
+        self._handler: logging.Handler | None = None
+
+    @classmethod
+    def create(
+        cls,
+        output: Path,
+        *,
+        name: str,
+        config: dict[str, Any],
+        inputs: dict[str, Path],
+        seed: int,
+        command: list[str] | None = None,
+    ) -> RunFolder:
+        """Create ``output/name/<UTC timestamp>/`` and write ``config.yaml`` and the manifest."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        base = Path(output) / name
+        path = base / stamp
+        suffix = 1
+        while path.exists():
+            path = base / f"{stamp}-{suffix}"
+            suffix += 1
+        path.mkdir(parents=True)
+        config_text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+        _atomic.write_text(path / "config.yaml", config_text)
+        manifest = {
+            **RUN_FORMAT,
+            "name": name,
+            "status": "running",
+            "started": _utc_now(),
+            "finished": None,
+            "seed": seed,
+            "command": command if command is not None else sys.argv,
+            "config_sha256": _sha256_text(config_text),
+            "inputs": {
+                key: {"path": str(p), "sha256": _atomic.sha256_file(p), "size": p.stat().st_size}
+                for key, p in inputs.items()
+                if p.is_file()
+            },
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "packages": _package_versions(),
+            "git_commit": _git_commit(),
+            "outputs": [],
+        }
+        folder = cls(path, manifest)
+        folder._write_manifest()
+        folder._attach_log()
+        return folder
+
+    # ---- writing results -------------------------------------------------------------------
+    def resolve(self, relative: str | os.PathLike) -> Path:
+        """The path of a result file, refusing names that would escape the run folder."""
+        target = (self.path / relative).resolve()
+        if self.path.resolve() not in target.parents:
+            msg = f"output path {str(relative)!r} would escape the run folder {self.path}"
+            raise ConfigError(msg)
+        return target
+
+    def _record(self, relative: str | os.PathLike) -> Path:
+        rel = str(Path(relative))
+        if rel not in self.outputs:
+            self.outputs.append(rel)
+        return self.resolve(relative)
+
+    def write_table(self, relative: str, df: pd.DataFrame, *, index: bool = False) -> Path:
+        """Write a DataFrame (CSV/TSV/Parquet by suffix) atomically into the run folder."""
+        return _atomic.write_table(self._record(relative), df, index=index)
+
+    def write_json(self, relative: str, obj: Any) -> Path:
+        """Write JSON atomically into the run folder."""
+        return _atomic.write_json(self._record(relative), obj)
+
+    def write_text(self, relative: str, text: str) -> Path:
+        """Write text atomically into the run folder."""
+        return _atomic.write_text(self._record(relative), text)
+
+    def add_output(self, relative: str) -> Path:
+        """Register a file written by a library call (which already wrote it atomically)."""
+        return self._record(relative)
+
+    # ---- status ----------------------------------------------------------------------------
+    def complete(self, summary: dict[str, Any] | None = None) -> RunResult:
+        """Mark the run complete (last write of the run)."""
+        self.manifest.update(
+            status="complete", finished=_utc_now(), outputs=list(self.outputs),
+            summary=summary or {},
+        )  # fmt: skip
+        self._write_manifest()
+        self._detach_log()
+        return RunResult(self.path, "complete", list(self.outputs), summary or {})
+
+    def fail(self, error: BaseException) -> None:
+        """Mark the run failed; the traceback goes to ``log.txt``."""
+        logger.error("run failed: %s", error)
+        if not isinstance(error, BiomarkersError):
+            logger.error("".join(traceback.format_exception(error)))
+        self.manifest.update(
+            status="failed", finished=_utc_now(), outputs=list(self.outputs),
+            error=f"{type(error).__name__}: {error}",
+        )  # fmt: skip
+        self._write_manifest()
+        self._detach_log()
+
+    def _write_manifest(self) -> None:
+        _atomic.write_json(self.path / "manifest.json", self.manifest)
+
+    def _attach_log(self) -> None:
+        handler = logging.FileHandler(self.path / "log.txt", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.DEBUG)
+        pkg = logging.getLogger("biomarkers")
+        pkg.addHandler(handler)
+        if pkg.level == logging.NOTSET or pkg.level > logging.INFO:
+            pkg.setLevel(logging.INFO)
+        logging.getLogger("pipelines").addHandler(handler)
+        self._handler = handler
+
+    def _detach_log(self) -> None:
+        if self._handler is not None:
+            logging.getLogger("biomarkers").removeHandler(self._handler)
+            logging.getLogger("pipelines").removeHandler(self._handler)
+            self._handler.close()
+            self._handler = None
+
+
+def _sha256_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """Read a run's manifest, checking its format name and version."""
+    path = Path(run_dir) / "manifest.json"
+    if not path.is_file():
+        msg = f"{run_dir}: no manifest.json; is this a run folder (runs/<name>/<timestamp>/)?"
+        raise ConfigError(msg)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != RUN_FORMAT["format"]:
+        msg = f"{path}: not a biomarkers run manifest (format={manifest.get('format')!r})"
+        raise ConfigError(msg)
+    if manifest.get("format_version") != RUN_FORMAT["format_version"]:
+        msg = (
+            f"{path}: run manifest format_version {manifest.get('format_version')!r} is not "
+            f"supported (this version reads {RUN_FORMAT['format_version']})"
+        )
+        raise ConfigError(msg)
+    return manifest
+
+
+def run_job(
+    cfg: Any,
+    *,
+    config_dir: Path | None = None,
+    out: Path | None = None,
+    command: list[str] | None = None,
+) -> RunResult:
+    """Run the job a validated config names, in a new run folder.
+
+    Parameters
+    ----------
+    cfg
+        A validated job config (:func:`pipelines.config.load_config`).
+    config_dir
+        The config file's folder (recorded; used for the allowed input roots).
+    out
+        Output folder overriding ``cfg.output``.
+    command
+        Command line recorded in the manifest.
+    """
+    from pipelines.config import input_paths
+
+    jobs = {
+        "simulate": "pipelines.simulate:run_simulate",
+        "discover": "pipelines.discover:run_discover",
+        "mechanism": "pipelines.mechanism:run_mechanism",
+    }
+    module_name, func_name = jobs[cfg.pipeline].split(":")
+    job = getattr(importlib.import_module(module_name), func_name)
+    folder = RunFolder.create(
+        Path(out) if out is not None else cfg.output,
+        name=cfg.name,
+        config=cfg.model_dump(mode="json"),
+        inputs=input_paths(cfg),
+        seed=cfg.seed,
+        command=command,
+    )
+    start = time.perf_counter()
+    logger.info("run %s (%s) in %s", cfg.name, cfg.pipeline, folder.path)
+    try:
+        summary = job(cfg, folder)
+    except BaseException as err:
+        folder.fail(err)
+        raise
+    logger.info("finished in %.1f s", time.perf_counter() - start)
+    return folder.complete(summary)
