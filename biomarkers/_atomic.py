@@ -55,7 +55,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically (``\\n`` line endings) and return the path."""
+    """Write UTF-8 ``text`` to ``path`` atomically (LF line endings) and return the path."""
     return write_bytes(path, text.encode("utf-8"))
 
 

@@ -84,7 +84,9 @@ def _guard(*, debug: bool) -> Iterator[None]:
 @app.command()
 def run(
     config: Path = typer.Argument(..., help="Job config (YAML)."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder (default: the config's output)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output folder (default: the config's output)."
+    ),
     set_: list[str] | None = SET,
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address (sets backend.kind=dask)."
@@ -164,9 +166,6 @@ def score(
     allow_missing: str | None = typer.Option(
         None, "--allow-missing", help="Fallback for missing markers: impute_training_median."
     ),
-    export_ids: bool = typer.Option(
-        False, "--export-ids", help="Keep subject IDs in the output (off: row numbers)."
-    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -175,10 +174,7 @@ def score(
     with _guard(debug=debug):
         from pipelines.score import score_files
 
-        path = score_files(
-            panel, inputs, out=out, config=config, allow_missing=allow_missing,
-            export_ids=export_ids,
-        )  # fmt: skip
+        path = score_files(panel, inputs, out=out, config=config, allow_missing=allow_missing)
     typer.echo(str(path))
 
 

@@ -224,9 +224,10 @@ def read_yaml(path: str | os.PathLike) -> dict:
         msg = f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the config as UTF-8"
         raise ConfigError(msg) from None
     try:
-        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - _SafeLoader is a SafeLoader
+        data = yaml.load(text, Loader=_SafeLoader)
     except ConfigError as err:
-        raise ConfigError(f"{path}: {err}") from None
+        msg = f"{path}: {err}"
+        raise ConfigError(msg) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -345,7 +346,8 @@ def parse_config(
     try:
         _check_keys(data, model, "")
     except ConfigError as err:
-        raise ConfigError(f"{source}: {err}") from None
+        msg = f"{source}: {err}"
+        raise ConfigError(msg) from None
     try:
         cfg = model.model_validate(data)
     except ValidationError as err:
@@ -370,8 +372,11 @@ def _resolve_paths(model: BaseModel, base: Path) -> None:
 
 
 def allowed_roots(config_dir: Path) -> list[Path]:
-    """Folders input files may come from: the config's folder and its parent, the working
-    directory, and the ``os.pathsep``-separated ``BIOMARKERS_ALLOWED_ROOTS``."""
+    """Folders input files may come from.
+
+    The config's folder and its parent, the working directory, and the ``os.pathsep``-separated
+    folders in the ``BIOMARKERS_ALLOWED_ROOTS`` environment variable.
+    """
     roots = [config_dir.resolve(), config_dir.resolve().parent, Path.cwd().resolve()]
     extra = os.environ.get("BIOMARKERS_ALLOWED_ROOTS", "")
     roots += [Path(p).resolve() for p in extra.split(os.pathsep) if p]

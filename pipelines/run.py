@@ -58,7 +58,7 @@ def _git_commit() -> str | None:
         return None
     try:
         out = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],  # noqa: S607
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
             capture_output=True, text=True, timeout=5, check=False,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):

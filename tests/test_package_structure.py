@@ -66,9 +66,7 @@ def _signature_problems(qualname: str, func) -> list[str]:
     except (TypeError, ValueError):
         return []
     params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")]
-    positional = [
-        p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     problems = []
     if len(positional) > 3 and qualname not in POSITIONAL_EXEMPT:
         problems.append(f"{qualname}: {len(positional)} positional parameters (max 3)")

@@ -47,7 +47,9 @@ def test_typo_key_suggests_the_right_one(tmp_path):
 
 def test_nested_typo_names_the_section(tmp_path):
     text = DISCOVER + "models:\n  n_repeat: 2\n"
-    with pytest.raises(ConfigError, match=r"unknown key models\.'n_repeat'; did you mean 'n_repeats'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown key models\.'n_repeat'; did you mean 'n_repeats'"
+    ):
         load_config(_write(tmp_path, text), check_files=False)
 
 
@@ -59,7 +61,9 @@ def test_wrong_type_names_key_and_value(tmp_path):
 
 def test_missing_input_file_names_the_path(tmp_path):
     path = _write(tmp_path, DISCOVER)
-    with pytest.raises(InputFileError, match=r"data\.clinical: input file not found: .*clinical\.csv"):
+    with pytest.raises(
+        InputFileError, match=r"data\.clinical: input file not found: .*clinical\.csv"
+    ):
         load_config(path)
 
 
@@ -81,12 +85,14 @@ def test_unknown_pipeline_suggests(tmp_path):
 
 
 def test_overrides_parse_yaml_values():
-    data = apply_overrides({"models": {"n_repeats": 10}}, ["models.n_repeats=2", "seed=7", "a.b=[1, 2]"])
+    data = apply_overrides(
+        {"models": {"n_repeats": 10}}, ["models.n_repeats=2", "seed=7", "a.b=[1, 2]"]
+    )
     assert data == {"models": {"n_repeats": 2}, "seed": 7, "a": {"b": [1, 2]}}
 
 
 def test_override_without_equals_is_refused():
-    with pytest.raises(ConfigError, match="expected key.path=value"):
+    with pytest.raises(ConfigError, match=r"expected key\.path=value"):
         apply_overrides({}, ["models.n_repeats"])
 
 

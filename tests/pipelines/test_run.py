@@ -14,7 +14,11 @@ def folder(tmp_path):
     inp = tmp_path / "in.csv"
     inp.write_text("a,b\n1,2\n")
     return RunFolder.create(
-        tmp_path / "runs", name="t", config={"pipeline": "x", "seed": 1}, inputs={"data.x": inp}, seed=1
+        tmp_path / "runs",
+        name="t",
+        config={"pipeline": "x", "seed": 1},
+        inputs={"data.x": inp},
+        seed=1,
     )
 
 

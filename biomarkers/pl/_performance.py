@@ -1,0 +1,231 @@
+"""ROC, precision-recall, calibration and decision curves from out-of-fold predictions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from biomarkers.pl._style import OKABE_ITO, new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["calibration", "decision_curve", "pr_curve", "roc_curve"]
+
+_GRID = np.linspace(0, 1, 101)
+
+
+def _per_model(oof: pd.DataFrame, model: str | list[str] | None):
+    models = (
+        list(oof["model"].unique())
+        if model is None
+        else ([model] if isinstance(model, str) else model)
+    )
+    for i, name in enumerate(models):
+        yield i, name, oof[oof["model"] == name]
+
+
+def _repeats(df: pd.DataFrame):
+    if "repeat" not in df:
+        yield df
+        return
+    for _, rep in df.groupby("repeat", sort=True):
+        yield rep
+
+
+def roc_curve(
+    oof: pd.DataFrame, *, model: str | list[str] | None = None, ax: Axes | None = None
+) -> Figure:
+    """ROC curves of out-of-fold predictions: mean over repeats with a band spanning the repeats.
+
+    Parameters
+    ----------
+    oof
+        Out-of-fold predictions (``model, repeat, y_true, y_pred``), e.g. ``result.oof_predictions``.
+    model
+        Model name(s) to draw; default all.
+    ax
+        Axes to draw into; default a new figure.
+    """
+    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_curve as _roc
+
+    fig, ax = new_axes(ax)
+    for i, name, df in _per_model(oof, model):
+        curves, aucs = [], []
+        for rep in _repeats(df):
+            if rep["y_true"].nunique() < 2:
+                continue
+            fpr, tpr, _ = _roc(rep["y_true"], rep["y_pred"])
+            curves.append(np.interp(_GRID, fpr, tpr, left=0.0))
+            aucs.append(roc_auc_score(rep["y_true"], rep["y_pred"]))
+        if not curves:
+            continue
+        curves = np.vstack(curves)
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.plot(_GRID, curves.mean(0), color=color, label=f"{name} (AUROC {np.mean(aucs):.2f})")
+        if len(curves) > 1:
+            ax.fill_between(
+                _GRID,
+                np.quantile(curves, 0.025, 0),
+                np.quantile(curves, 0.975, 0),
+                color=color,
+                alpha=0.2,
+                lw=0,
+            )
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+    ax.set(
+        xlabel="1 − specificity",
+        ylabel="sensitivity",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="ROC (out-of-fold)",
+    )
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return fig
+
+
+def pr_curve(
+    oof: pd.DataFrame, *, model: str | list[str] | None = None, ax: Axes | None = None
+) -> Figure:
+    """Precision-recall curves of out-of-fold predictions, mean and band over repeats.
+
+    Parameters
+    ----------
+    oof
+        Out-of-fold predictions (``model, repeat, y_true, y_pred``).
+    model
+        Model name(s) to draw; default all.
+    ax
+        Axes to draw into; default a new figure.
+    """
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    fig, ax = new_axes(ax)
+    prevalence = None
+    for i, name, df in _per_model(oof, model):
+        curves, aps = [], []
+        for rep in _repeats(df):
+            if rep["y_true"].nunique() < 2:
+                continue
+            precision, recall, _ = precision_recall_curve(rep["y_true"], rep["y_pred"])
+            curves.append(np.interp(_GRID, recall[::-1], precision[::-1]))
+            aps.append(average_precision_score(rep["y_true"], rep["y_pred"]))
+            prevalence = rep["y_true"].mean()
+        if not curves:
+            continue
+        curves = np.vstack(curves)
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.plot(_GRID, curves.mean(0), color=color, label=f"{name} (AUPRC {np.mean(aps):.2f})")
+        if len(curves) > 1:
+            ax.fill_between(
+                _GRID,
+                np.quantile(curves, 0.025, 0),
+                np.quantile(curves, 0.975, 0),
+                color=color,
+                alpha=0.2,
+                lw=0,
+            )
+    if prevalence is not None:
+        ax.axhline(prevalence, ls=":", color="grey", lw=1, label=f"prevalence {prevalence:.2f}")
+    ax.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="Precision-recall (out-of-fold)",
+    )
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    return fig
+
+
+def calibration(
+    oof: pd.DataFrame,
+    *,
+    model: str | list[str] | None = None,
+    n_bins: int = 5,
+    ax: Axes | None = None,
+) -> Figure:
+    """Calibration plot: observed event rate per bin of predicted probability (quantile bins).
+
+    Parameters
+    ----------
+    oof
+        Out-of-fold predictions (``model, y_true, y_pred`` with probabilities).
+    model
+        Model name(s) to draw; default all.
+    n_bins
+        Number of quantile bins.
+    ax
+        Axes to draw into; default a new figure.
+    """
+    from sklearn.calibration import calibration_curve
+
+    fig, ax = new_axes(ax)
+    for i, name, df in _per_model(oof, model):
+        if df["y_true"].nunique() < 2:
+            continue
+        observed, predicted = calibration_curve(
+            df["y_true"], df["y_pred"].clip(0, 1), n_bins=n_bins, strategy="quantile"
+        )
+        ax.plot(predicted, observed, marker="o", color=OKABE_ITO[i % len(OKABE_ITO)], label=name)
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="ideal")
+    ax.set(
+        xlabel="predicted probability",
+        ylabel="observed frequency",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title="Calibration",
+    )
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return fig
+
+
+def decision_curve(
+    oof: pd.DataFrame,
+    *,
+    model: str | list[str] | None = None,
+    thresholds=None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Decision curve: net benefit of acting on the model vs treat-all and treat-none.
+
+    Net benefit at threshold p is TP/n − FP/n · p/(1 − p) (Vickers & Elkin 2006).
+
+    Parameters
+    ----------
+    oof
+        Out-of-fold predictions (``model, y_true, y_pred`` with probabilities).
+    model
+        Model name(s) to draw; default all.
+    thresholds
+        Threshold probabilities; default 0.05–0.80.
+    ax
+        Axes to draw into; default a new figure.
+    """
+    thresholds = np.linspace(0.05, 0.8, 31) if thresholds is None else np.asarray(thresholds)
+    fig, ax = new_axes(ax)
+    prevalence = None
+    for i, name, df in _per_model(oof, model):
+        y, p = df["y_true"].to_numpy(float), df["y_pred"].to_numpy(float)
+        n = len(y)
+        net = [
+            ((p >= t) & (y == 1)).sum() / n - ((p >= t) & (y == 0)).sum() / n * t / (1 - t)
+            for t in thresholds
+        ]
+        ax.plot(thresholds, net, color=OKABE_ITO[i % len(OKABE_ITO)], label=name)
+        prevalence = y.mean()
+    if prevalence is not None:
+        treat_all = prevalence - (1 - prevalence) * thresholds / (1 - thresholds)
+        ax.plot(thresholds, treat_all, color="grey", ls="--", lw=1, label="treat all")
+        ax.axhline(0, color="black", lw=1, label="treat none")
+        ax.set_ylim(
+            min(-0.05, float(np.nanmin(treat_all[treat_all > -0.2], initial=0))),
+            max(prevalence, 0.05) * 1.1,
+        )
+    ax.set(xlabel="threshold probability", ylabel="net benefit", title="Decision curve")
+    ax.legend(fontsize=8, frameon=False)
+    return fig

@@ -1,0 +1,54 @@
+"""Colour-blind-safe palette (Okabe & Ito 2008) and fixed colours for arms and visits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["ARM_COLORS", "OKABE_ITO", "VISIT_COLORS", "arm_color", "new_axes", "visit_color"]
+
+OKABE_ITO = [
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+]
+ARM_COLORS = {"ucMSC+SMT": "#0072B2", "SMT": "#D55E00"}
+VISIT_COLORS = {
+    "D0": "#000000", "D7": "#0072B2", "D14": "#009E73", "D21": "#E69F00",
+    "D28": "#CC79A7", "D90": "#56B4E9",
+}  # fmt: skip
+
+
+def arm_color(arm: str, *, treated: str | None = None) -> str:
+    """The colour of an arm: treated arms blue, control arms vermillion, always the same."""
+    if arm in ARM_COLORS:
+        return ARM_COLORS[arm]
+    if treated is not None:
+        return OKABE_ITO[0] if arm == treated else OKABE_ITO[1]
+    return OKABE_ITO[hash(arm) % len(OKABE_ITO)]
+
+
+def visit_color(visit: str) -> str:
+    """The colour of a visit label (study-wide constant)."""
+    return VISIT_COLORS.get(visit, OKABE_ITO[sum(map(ord, visit)) % len(OKABE_ITO)])
+
+
+def new_axes(
+    ax: Axes | None = None, *, figsize: tuple[float, float] = (4.5, 4.0)
+) -> tuple[Figure, Axes]:
+    """Return ``(figure, axes)``: the given axes and their figure, or a new pair."""
+    from matplotlib.figure import Figure
+
+    if ax is not None:
+        return ax.figure, ax
+    # A bare Figure (not pyplot): no global state, nothing to close in batch jobs.
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()

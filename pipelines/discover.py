@@ -1,0 +1,207 @@
+"""The ``discover`` job: study → scores/outcome → features → discover → predictive → panel.
+
+Each step is a library call; this module only wires them and writes results into the run folder.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from biomarkers._logging import logger, timed
+from biomarkers.exceptions import SchemaError
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+
+    from biomarkers.clinical import Outcome
+    from biomarkers.study import Study
+    from pipelines.config import DiscoverConfig, MechanismConfig
+    from pipelines.run import RunFolder
+
+__all__ = ["build_outcome", "build_table", "load_study", "run_discover"]
+
+
+def load_study(cfg: DiscoverConfig | MechanismConfig) -> Study:
+    """Read and validate every input the config names into a :class:`~biomarkers.study.Study`."""
+    from biomarkers.study import Study
+
+    data = cfg.data
+    cytokines = {name: {"path": a.path, "format": a.format} for name, a in data.cytokines.items()}
+    with timed("reading inputs"):
+        return Study.from_files(
+            clinical=data.clinical,
+            labs=data.labs,
+            samples=data.samples,
+            dosing=data.dosing,
+            singlecell=data.singlecell,
+            cytokines=cytokines or None,
+            flow=data.flow,
+            visits=cfg.study.visits,
+            treated_arm=cfg.study.treated_arm,
+            control_arm=cfg.study.control_arm,
+            columns=data.columns or None,
+            allow_identifiers=data.allow_identifiers,
+        )
+
+
+def build_outcome(cfg: DiscoverConfig | MechanismConfig, study: Study) -> Outcome:
+    """The outcome the config's ``outcome:`` rule defines."""
+    from biomarkers.clinical import outcome_from_rule
+
+    return outcome_from_rule(
+        dict(cfg.outcome), clinical=study.clinical, labs=study.labs, visits=study.visits
+    )
+
+
+def build_table(cfg: DiscoverConfig, study: Study, outcome: Outcome) -> AnnData:
+    """The subjects × features table the config's ``features:`` section asks for."""
+    from biomarkers.features import build_feature_table
+
+    with timed("building features"):
+        return build_feature_table(
+            study,
+            visits=cfg.features.visits,
+            blocks=cfg.features.blocks,
+            outcome=outcome,
+            deltas=cfg.features.deltas,
+        )
+
+
+def _outcome_arg(outcome: Outcome) -> str | tuple[str, str]:
+    if outcome.kind == "survival":
+        return ("event", "time_days")
+    return outcome.name
+
+
+def _labelled(table: AnnData, outcome: Outcome) -> AnnData:
+    """Subjects with a known label (binary/continuous) or follow-up (survival)."""
+    cols = ["event", "time_days"] if outcome.kind == "survival" else [outcome.name]
+    known = table.obs[cols].notna().all(axis=1).to_numpy()
+    if known.sum() < len(known):
+        logger.info(
+            "%d of %d subjects have no %s label; left out", (~known).sum(), len(known), outcome.name
+        )
+    if not known.any():
+        msg = f"outcome {outcome.name!r}: no subject has a label; check the outcome rule and the clinical table"
+        raise SchemaError(msg)
+    return table[known].copy()
+
+
+def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
+    """Run the discovery job and write its results into ``run``."""
+    from biomarkers.models import discover
+
+    study = load_study(cfg)
+    summary = study.summary()
+    run.write_table("cohort.csv", summary.to_frame(), index=False)
+    outcome = build_outcome(cfg, study)
+    run.write_json(
+        "outcome.json",
+        {"name": outcome.name, "kind": outcome.kind, "assessed_day": outcome.assessed_day,
+         "definition": outcome.definition},
+    )  # fmt: skip
+    table = _labelled(build_table(cfg, study, outcome), outcome)
+    run.write_table("features.csv", _feature_meta(table), index=False)
+    m = cfg.models
+    with timed("discovery (nested CV, permutations, bootstrap)"):
+        result = discover(
+            table,
+            outcome=_outcome_arg(outcome),
+            models=tuple(m.names),
+            cv={"n_splits": m.n_splits, "n_repeats": m.n_repeats, "n_inner": m.n_inner},
+            covariates=tuple(m.covariates),
+            clinical_baseline=m.clinical_baseline,
+            n_permutations=m.n_permutations,
+            n_bootstraps=m.n_bootstraps,
+            random_state=cfg.seed,
+            n_jobs=cfg.backend.n_jobs,
+            backend=_backend(cfg),
+        )
+    for name in result.save(run.path, export_ids=cfg.export_ids):
+        run.add_output(name)
+    out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
+    out["performance"] = _headline(result.performance)
+    if cfg.predictive.enabled and _two_arms(study):
+        out["predictive"] = _run_predictive(cfg, table, outcome, study, run)
+    if cfg.panel.enabled:
+        out["panel"] = _run_panel(cfg, result, run)
+    if cfg.mechanism is not None and cfg.mechanism.enabled:
+        from pipelines.mechanism import mechanism_steps
+
+        out["mechanism"] = mechanism_steps(cfg, study, outcome, run)
+    _report(run)
+    return out
+
+
+def _backend(cfg: Any) -> dict[str, Any]:
+    return cfg.backend.model_dump()
+
+
+def _feature_meta(table: AnnData) -> pd.DataFrame:
+    meta = table.var.copy()
+    meta.insert(0, "feature", table.var_names)
+    return meta
+
+
+def _headline(performance: pd.DataFrame) -> dict[str, Any]:
+    rows = performance[performance["metric"].isin(["auroc", "harrell_c", "r2"])]
+    return {
+        f"{r.model}:{r.metric}": [
+            round(float(r.estimate), 4),
+            round(float(r.ci_low), 4),
+            round(float(r.ci_high), 4),
+        ]
+        for r in rows.itertuples()
+    }
+
+
+def _two_arms(study: Study) -> bool:
+    return study.clinical["arm"].nunique() == 2
+
+
+def _run_predictive(
+    cfg: DiscoverConfig, table: AnnData, outcome: Outcome, study: Study, run: RunFolder
+) -> dict[str, Any]:
+    from biomarkers.models import predictive
+
+    p = cfg.predictive
+    with timed("predictive vs prognostic"):
+        res = predictive(
+            table,
+            outcome=_outcome_arg(outcome),
+            arm="arm",
+            treated=study.treated_arm,
+            markers=p.markers,
+            method=tuple(p.methods),
+            fdr=p.fdr,
+            n_permutations=p.n_permutations,
+            n_bootstraps=p.n_bootstraps,
+            random_state=cfg.seed,
+            n_jobs=cfg.backend.n_jobs,
+        )
+    for name in res.save(run.path, export_ids=cfg.export_ids):
+        run.add_output(name)
+    labels = res.markers["label"].value_counts().to_dict()
+    return {"labels": {str(k): int(v) for k, v in labels.items()}}
+
+
+def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, Any]:
+    p = cfg.panel
+    with timed("panel export"):
+        panel = result.panel(
+            k=p.k, min_stability=p.min_stability, model=p.model, threshold=p.threshold
+        )
+        written = panel.write(run.resolve("panel"))
+    for path in written:
+        run.add_output(str(path.relative_to(run.path)))
+    return {"markers": list(panel.feature_names)}
+
+
+def _report(run: RunFolder) -> None:
+    from biomarkers.report import write_report
+
+    with timed("report"):
+        path = write_report(run.path)
+    run.add_output(str(path.relative_to(run.path)))
