@@ -159,6 +159,7 @@ def test_save_figure_writes_png_and_reproducible_svg(tmp_path, oof):
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # numba compiles UMAP on first use (~20 s)
 def test_umap_colours_by_available_keys():
     import anndata as ad
     import scipy.sparse as sp

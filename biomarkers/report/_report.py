@@ -1,0 +1,407 @@
+"""A self-contained HTML report of a run folder (Jinja2; figures embedded; no network resources)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from biomarkers._atomic import write_text
+from biomarkers._logging import logger
+
+__all__ = ["write_report"]
+
+
+@dataclass
+class _Section:
+    key: str
+    title: str
+    text: str = ""
+    tables: list[tuple[str, str]] = field(default_factory=list)  # (caption, html)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (caption, data URI)
+
+    def figure(self, figs: _Figures, name: str, caption: str, make) -> None:
+        """Draw ``make()``, save it under figures/ and embed it; skipped if it cannot be drawn."""
+        if (uri := figs.add(name, make)) is not None:
+            self.figures.append((caption, uri))
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        logger.warning("report: cannot read %s (%s); section left out", path, err)
+        return None
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _table(df: pd.DataFrame, *, max_rows: int = 30, digits: int = 3) -> str:
+    shown = df.head(max_rows).copy()
+    for col in shown.columns:
+        if pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
+    html = shown.to_html(index=False, border=0, classes="tbl", escape=True)
+    if len(df) > max_rows:
+        html += f"<p class='note'>{len(df) - max_rows} more rows in the CSV file.</p>"
+    return html
+
+
+class _Figures:
+    """Saves each figure under figures/ (PNG + SVG) and returns a data URI of the PNG."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir / "figures"
+
+    def add(self, name: str, make) -> str | None:
+        from biomarkers.pl import save_figure
+
+        try:
+            fig = make()
+        except Exception as err:  # a figure that cannot be drawn must not sink the report
+            logger.warning("report: figure %s not drawn (%s: %s)", name, type(err).__name__, err)
+            return None
+        if fig is None:
+            return None
+        png, _svg = save_figure(fig, self.dir / name)
+        return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+
+
+def _metric_table(perf: pd.DataFrame) -> pd.DataFrame:
+    perf = perf.copy()
+    perf["95% CI"] = [
+        "" if pd.isna(lo) else f"{lo:.3f} – {hi:.3f}"
+        for lo, hi in zip(perf["ci_low"], perf["ci_high"], strict=True)
+    ]
+    cols = [c for c in ("model", "metric", "estimate", "95% CI", "n") if c in perf]
+    return perf[cols]
+
+
+def _methods_text(config: dict[str, Any], outcome: dict | None, manifest: dict) -> str:
+    models = config.get("models", {}) or {}
+    feats = config.get("features", {}) or {}
+    parts = []
+    if outcome:
+        parts.append(
+            f"The outcome was <b>{outcome.get('name')}</b> ({outcome.get('kind')}): "
+            f"{outcome.get('definition', '')}, assessed on study day {outcome.get('assessed_day')}."
+        )
+    if feats:
+        parts.append(
+            f"Features were built from visits {', '.join(feats.get('visits', []))}"
+            f"{' with changes from baseline' if feats.get('deltas') else ''}; features measured at or "
+            "after the outcome's assessment day were refused."
+        )
+    if models:
+        parts.append(
+            f"Models ({', '.join(models.get('names', []))}) were evaluated by "
+            f"{models.get('n_repeats')}× repeated, stratified {models.get('n_splits')}-fold cross-validation "
+            f"grouped by subject, with {models.get('n_inner')}-fold inner cross-validation for "
+            "hyperparameters. Every data-dependent step (censored-value imputation, missing-value "
+            "imputation, scaling, feature filters) was fitted inside the training folds. Metrics carry "
+            f"95% bootstrap confidence intervals ({models.get('n_bootstraps')} resamples of subjects); "
+            f"the whole pipeline was refitted on {models.get('n_permutations')} label permutations "
+            "for a permutation p-value."
+        )
+    pred = config.get("predictive") or {}
+    if pred.get("enabled"):
+        parts.append(
+            "Predictive markers were tested by treatment × marker interaction models with "
+            f"Benjamini–Hochberg FDR {pred.get('fdr')}; conditional treatment effects were estimated by "
+            "T- and doubly-robust learners with the known randomisation probability, cross-fitted."
+        )
+    parts.append(
+        f"Seed {manifest.get('seed')}; software: "
+        + ", ".join(f"{k} {v}" for k, v in (manifest.get("packages") or {}).items())
+        + "."
+    )
+    return " ".join(parts)
+
+
+def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Path:
+    """Write ``report.html`` (and ``figures/*.png|svg``) from the results in a run folder.
+
+    Sections whose result files are absent are left out; the report names what was not run.
+    The HTML embeds every figure (PNG data URIs) and loads nothing from the network.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder (``runs/<name>/<timestamp>/``).
+    title
+        Report title; default the run's name.
+
+    Returns
+    -------
+    Path of ``report.html``.
+    """
+    import yaml
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    import biomarkers.pl as pl
+
+    run = Path(run_dir)
+    manifest = _read_json(run / "manifest.json") or {}
+    config_path = run / "config.yaml"
+    config = (
+        yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    )
+    outcome = _read_json(run / "outcome.json")
+    figs = _Figures(run)
+    sections: list[_Section] = []
+    missing: list[str] = []
+
+    cohort = _read_csv(run / "cohort.csv")
+    counts = _read_csv(run / "cohort_counts.csv")
+    km = _read_csv(run / "km.csv")
+    if cohort is not None or counts is not None:
+        s = _Section("cohort", "Cohort and QC")
+        if counts is not None:
+            s.tables.append(("Subjects per arm", _table(counts)))
+            s.figure(figs, "cohort", "CONSORT-style flow", lambda: pl.cohort_overview(counts))
+        if cohort is not None:
+            s.tables.append(("Samples per visit and assay", _table(cohort, max_rows=60)))
+        if km is not None and {"time_days", "event"} <= set(km.columns):
+            horizon = (outcome or {}).get("assessed_day")
+            if (
+                uri := figs.add("km_arm", lambda: pl.kaplan_meier(km, horizon=horizon))
+            ) is not None:
+                s.figures.append(("Transplant-free survival by arm", uri))
+        sections.append(s)
+    else:
+        missing.append("cohort")
+
+    if outcome:
+        s = _Section("outcome", "Outcome definition")
+        s.text = (
+            f"<b>{outcome.get('name')}</b> ({outcome.get('kind')}): {outcome.get('definition', '')}. "
+            f"Assessed on study day {outcome.get('assessed_day')}."
+        )
+        sections.append(s)
+
+    perf = _read_csv(run / "performance.csv")
+    oof = _read_csv(run / "oof_predictions.csv")
+    permutation = _read_json(run / "permutation.json")
+    if perf is not None:
+        s = _Section("performance", "Performance (out-of-fold, 95% CI)")
+        s.tables.append(("Cross-validated performance", _table(_metric_table(perf), max_rows=60)))
+        if permutation:
+            perms = permutation if isinstance(permutation, list) else [permutation]
+            rows = [
+                {k: p.get(k) for k in ("model", "metric", "observed", "p_value", "n_permutations")}
+                for p in perms
+            ]
+            s.tables.append(
+                ("Label-permutation test of the whole pipeline", _table(pd.DataFrame(rows)))
+            )
+        if (
+            oof is not None
+            and {"y_true", "y_pred", "model"} <= set(oof.columns)
+            and oof["y_true"].nunique() == 2
+        ):
+            for name, fn, cap in (
+                ("roc", pl.roc_curve, "ROC curves, mean and 95% band over repeats"),
+                ("pr", pl.pr_curve, "Precision-recall"),
+                ("calibration", pl.calibration, "Calibration"),
+                ("decision_curve", pl.decision_curve, "Decision curve (net benefit)"),
+            ):
+                s.figure(figs, name, cap, lambda fn=fn: fn(oof))
+        sections.append(s)
+    else:
+        missing.append("performance")
+
+    comparison = _read_csv(run / "comparison.csv")
+    if comparison is not None and len(comparison):
+        s = _Section("comparator", "Clinical comparator")
+        s.text = "Clinical score alone vs clinical score + markers, fitted on the same folds."
+        s.tables.append(("Comparison", _table(comparison)))
+        sections.append(s)
+
+    ranking = _read_csv(run / "ranking.csv")
+    if ranking is not None:
+        s = _Section("markers", "Ranked markers")
+        s.tables.append(
+            (
+                "Top markers (stability, importance, univariate effect with BH-FDR)",
+                _table(ranking, max_rows=25),
+            )
+        )
+        freq = next(
+            (c for c in ("selection_frequency", "stability", "frequency") if c in ranking), None
+        )
+        imp = next((c for c in ("importance", "mean_abs_importance") if c in ranking), None)
+        if freq and imp:
+            thr = None
+            settings = _read_json(run / "settings.json") or {}
+            thr = settings.get("stability_threshold")
+            if (
+                uri := figs.add(
+                    "stability",
+                    lambda: pl.stability(ranking, frequency=freq, importance=imp, threshold=thr),
+                )
+            ) is not None:
+                s.figures.append(("Selection frequency vs importance", uri))
+        sections.append(s)
+    else:
+        missing.append("markers")
+
+    pred = _read_csv(run / "predictive_markers.csv")
+    if pred is not None:
+        s = _Section("predictive", "Predictive vs prognostic markers")
+        s.text = (
+            "A <i>predictive</i> marker modifies the effect of MSC therapy (treatment × marker "
+            "interaction); a <i>prognostic</i> marker predicts outcome regardless of arm."
+        )
+        s.tables.append(("Markers", _table(pred, max_rows=30)))
+        if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
+            top = (
+                pred.sort_values(pred.columns[pred.columns.str.startswith("p_inter")][0])
+                if any(pred.columns.str.startswith("p_inter"))
+                else pred
+            )
+            if (
+                uri := figs.add(
+                    "interactions", lambda: pl.forest(top, estimate="interaction", top=20)
+                )
+            ) is not None:
+                s.figures.append(("Treatment × marker interactions", uri))
+        subgroups = _read_csv(run / "subgroups.csv")
+        if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
+            label = [c for c in ("marker", "subgroup") if c in subgroups]
+            if (
+                uri := figs.add("subgroups", lambda: pl.forest(subgroups, label=label, top=30))
+            ) is not None:
+                s.figures.append(("Treatment effect in marker subgroups", uri))
+        uplift = _read_json(run / "uplift.json")
+        if isinstance(uplift, dict) and isinstance(uplift.get("curve"), dict | list):
+            curve = pd.DataFrame(uplift["curve"])
+            if {"fraction", "qini"} <= set(curve.columns):
+                s.figure(figs, "qini", "Qini curve (out-of-fold CATE)", lambda: pl.qini(curve))
+            s.text += (
+                f" Qini coefficient {uplift.get('qini', float('nan')):.3g}, "
+                f"permutation p = {uplift.get('p_value', float('nan')):.3g}."
+            )
+        sections.append(s)
+
+    card = run / "panel" / "panel_card.md"
+    if card.is_file():
+        s = _Section("panel", "Biomarker panel")
+        panel_csv = _read_csv(run / "panel" / "panel.csv")
+        if panel_csv is not None:
+            s.tables.append(("Panel markers", _table(panel_csv)))
+        s.text = "<pre class='card'>" + _escape(card.read_text(encoding="utf-8")) + "</pre>"
+        sections.append(s)
+
+    mech = run / "mechanism"
+    if mech.is_dir():
+        s = _Section("mechanism", "Mechanism of action")
+        de = _read_csv(mech / "de.csv")
+        if de is not None and len(de):
+            q = "qvalue" if "qvalue" in de else None
+            if q:
+                s.tables.append(
+                    (
+                        "Differentially expressed genes (q < 0.1)",
+                        _table(de[de[q] < 0.1].sort_values(q), max_rows=25),
+                    )
+                )
+            s.figure(figs, "volcano", "Pseudobulk DE per cell type", lambda: pl.volcano(de))
+        for name in ("composition_change", "enrichment", "links"):
+            df = _read_csv(mech / f"{name}.csv")
+            if df is not None and len(df):
+                sort = "qvalue" if "qvalue" in df else None
+                s.tables.append(
+                    (
+                        name.replace("_", " ").capitalize(),
+                        _table(df.sort_values(sort) if sort else df, max_rows=20),
+                    )
+                )
+        comp = _read_csv(mech / "composition.csv")
+        if comp is not None and {"cell_type", "proportion", "arm", "visit", "subject_id"} <= set(
+            comp.columns
+        ):
+            s.figure(
+                figs,
+                "composition",
+                "Cell-type proportions by arm and visit",
+                lambda: pl.composition(comp),
+            )
+        for path in sorted(mech.glob("trajectory_means_*.csv")):
+            means = _read_csv(path)
+            if means is not None and {"feature", "mean", "ci_low", "ci_high"} <= set(means.columns):
+                name = path.stem.replace("trajectory_means_", "")
+                feats = list(dict.fromkeys(means["feature"]))[:8]
+                if (
+                    uri := figs.add(
+                        f"trajectories_{name}",
+                        lambda m=means, f=feats: pl.trajectories(m, features=f),
+                    )
+                ) is not None:
+                    s.figures.append((f"Trajectories ({name}): mean ± 95% CI by arm", uri))
+        sections.append(s)
+
+    s = _Section("methods", "Methods")
+    s.text = _methods_text(config, outcome, manifest)
+    sections.append(s)
+    s = _Section("provenance", "Provenance")
+    inputs = manifest.get("inputs") or {}
+    if inputs:
+        s.tables.append(
+            (
+                "Input files",
+                _table(
+                    pd.DataFrame(
+                        [
+                            {
+                                "input": k,
+                                "file": Path(v["path"]).name,
+                                "sha256": v["sha256"][:16] + "…",
+                                "bytes": v["size"],
+                            }
+                            for k, v in inputs.items()
+                        ]
+                    )
+                ),
+            )
+        )
+    s.text = (
+        f"Run <code>{_escape(str(manifest.get('name')))}</code>, started {manifest.get('started')}, "
+        f"status {manifest.get('status')}, git commit {manifest.get('git_commit') or 'n/a'}, "
+        f"config SHA-256 {str(manifest.get('config_sha256', ''))[:16]}…, python {manifest.get('python')} on "
+        f"{_escape(str(manifest.get('platform')))}."
+    )
+    sections.append(s)
+
+    env = Environment(
+        loader=PackageLoader("biomarkers.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    html = env.get_template("report.html.j2").render(
+        title=title or f"biomarkers report: {manifest.get('name', run.name)}",
+        sections=sections,
+        missing=missing,
+        version=(manifest.get("packages") or {}).get("biomarkers", ""),
+    )
+    path = run / "report.html"
+    write_text(path, html)
+    return path
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
