@@ -43,59 +43,85 @@ class _Strict(BaseModel):
 class BackendConfig(_Strict):
     """Where the work runs: ``local`` (joblib processes) or ``dask`` (a distributed cluster)."""
 
-    kind: Literal["local", "dask"] = "local"
-    n_jobs: int | None = Field(default=1, ge=-1)
-    scheduler: str | None = None
+    kind: Literal["local", "dask"] = Field(
+        "local", description="joblib processes here, or a Dask cluster"
+    )
+    n_jobs: int | None = Field(default=1, ge=-1, description="parallel workers (-1: all cores)")
+    scheduler: str | None = Field(
+        None, description="Dask scheduler address; none starts a LocalCluster"
+    )
 
 
 class AssayInput(_Strict):
     """One tabular assay file and its layout (``auto`` detects it from the content)."""
 
-    path: Path
-    format: str = "auto"
+    path: Path = Field(description="the assay file")
+    format: str = Field(
+        "auto", description="auto, long, wide, xponent, bioplex, msd, olink, olink_wide"
+    )
 
 
 class DataConfig(_Strict):
     """Input files (DESIGN.md §3). Paths are relative to the config file's folder."""
 
-    clinical: Path
-    labs: Path | None = None
-    samples: Path | None = None
-    dosing: Path | None = None
-    singlecell: Path | None = None
-    cytokines: dict[str, AssayInput] = Field(default_factory=dict)
-    flow: Path | None = None
-    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
-    allow_identifiers: bool = False
+    clinical: Path = Field(description="one row per subject: subject_id, arm, covariates, outcomes")
+    labs: Path | None = Field(None, description="one row per subject × visit")
+    samples: Path | None = Field(
+        None, description="one row per sample: sample_id, subject_id, visit"
+    )
+    dosing: Path | None = Field(None, description="one row per planned infusion (analysis sets)")
+    singlecell: Path | None = Field(
+        None, description=".h5ad, 10x .h5 / folder, or a 10x manifest CSV"
+    )
+    cytokines: dict[str, AssayInput] = Field(default_factory=dict, description="assay name → file")
+    flow: Path | None = Field(None, description="gated population frequencies")
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="per file, your column → contract column"
+    )
+    allow_identifiers: bool = Field(False, description="accept name/DOB/phone/MRN-like columns")
 
 
 class StudyConfig(_Strict):
     """The trial design: arm labels and visit days."""
 
-    treated_arm: str = "ucMSC+SMT"
-    control_arm: str = "SMT"
-    visits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_VISITS))
+    treated_arm: str = Field("ucMSC+SMT", description="arm label of the treated arm")
+    control_arm: str = Field("SMT", description="arm label of the control arm")
+    visits: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_VISITS), description="visit label → study day"
+    )
 
 
 class FeaturesConfig(_Strict):
     """Which visits and feature blocks enter the FeatureTable (see docs/features.md)."""
 
-    visits: list[str] = Field(default_factory=lambda: ["D0"])
-    blocks: dict[str, dict[str, Any]] | None = None
-    deltas: bool = True
+    visits: list[str] = Field(
+        default_factory=lambda: ["D0"], description="visits features come from"
+    )
+    blocks: dict[str, dict[str, Any]] | None = Field(
+        None, description="feature blocks (default: all)"
+    )
+    deltas: bool = Field(True, description="add changes from baseline for on-treatment visits")
 
 
 class ModelsConfig(_Strict):
     """The discovery engine's settings (see docs/models.md)."""
 
-    names: list[str] = Field(default_factory=lambda: ["enet", "xgboost"])
-    n_splits: int = Field(default=5, ge=2)
-    n_repeats: int = Field(default=10, ge=1)
-    n_inner: int = Field(default=3, ge=2)
-    n_permutations: int = Field(default=200, ge=0)
-    n_bootstraps: int = Field(default=1000, ge=0)
-    covariates: list[str] = Field(default_factory=list)
-    clinical_baseline: list[str] | None = None
+    names: list[str] = Field(
+        default_factory=lambda: ["enet", "xgboost"], description="`biomarkers models`"
+    )
+    n_splits: int = Field(default=5, ge=2, description="outer folds")
+    n_repeats: int = Field(default=10, ge=1, description="outer repeats")
+    n_inner: int = Field(default=3, ge=2, description="inner folds for hyperparameters")
+    n_permutations: int = Field(
+        default=200, ge=0, description="label permutations of the whole pipeline"
+    )
+    n_bootstraps: int = Field(default=1000, ge=0, description="bootstrap resamples for CIs")
+    covariates: list[str] = Field(
+        default_factory=list, description="obs columns always in the model"
+    )
+    clinical_baseline: list[str] | None = Field(
+        None, description="features of the clinical comparator"
+    )
 
 
 class PredictiveConfig(_Strict):
@@ -145,11 +171,15 @@ class SimulateSettings(_Strict):
 
 
 class _Job(_Strict):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
-    seed: int = 0
-    output: Path = Path("runs")
+    name: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="run name (folder)")
+    ]
+    seed: int = Field(0, description="seed of every random step")
+    output: Path = Field(
+        Path("runs"), description="runs are written to <output>/<name>/<timestamp>/"
+    )
     backend: BackendConfig = Field(default_factory=BackendConfig)
-    export_ids: bool = False
+    export_ids: bool = Field(False, description="keep subject IDs in exported files")
 
 
 class SimulateConfig(_Job):
@@ -439,3 +469,58 @@ def load_config(
     if check_files:
         check_inputs(cfg, config_dir=path.parent, source=str(path))
     return cfg
+
+
+def _type_name(annotation: Any) -> str:
+    import re
+
+    text = str(annotation).replace("<class '", "").replace("'>", "")
+    return re.sub(r"\b[\w]+\.(?=\w)", "", text)  # drop module prefixes
+
+
+def reference_markdown() -> str:
+    """The config reference (``docs/config.md``), generated from the pydantic models."""
+    lines = [
+        "# Config reference",
+        "",
+        "Generated from `pipelines/config.py` (`python -m pipelines.config > docs/config.md`); a test",
+        "keeps it in sync. Unknown keys are errors; relative paths resolve against the config file's",
+        "folder; `--set key.path=value` overrides any key. Section types are listed after the jobs.",
+        "",
+    ]
+    seen: list[type[BaseModel]] = []
+
+    def table(model: type[BaseModel]) -> None:
+        lines.extend(["| key | type | default | description |", "|---|---|---|---|"])
+        for name, info in model.model_fields.items():
+            default = (
+                "required"
+                if info.is_required()
+                else ("(section)" if info.default_factory is not None else repr(info.default))
+            )
+            sub = _model_of(info.annotation)
+            sub = sub[1] if isinstance(sub, tuple) else sub
+            if sub is not None and sub not in seen:
+                seen.append(sub)
+            desc = info.description or ""
+            if not desc and sub is not None:
+                desc = (sub.__doc__ or "").strip().splitlines()[0]
+            if isinstance(info.default, Path):
+                default = repr(str(info.default))
+            lines.append(f"| `{name}` | `{_type_name(info.annotation)}` | `{default}` | {desc} |")
+        lines.append("")
+
+    for pipeline, model in _JOBS.items():
+        lines += [f"## `pipeline: {pipeline}`", "", (model.__doc__ or "").strip(), ""]
+        table(model)
+    i = 0
+    while i < len(seen):
+        model = seen[i]
+        lines += [f"## {model.__name__}", "", (model.__doc__ or "").strip(), ""]
+        table(model)
+        i += 1
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -127,3 +127,10 @@ def test_every_config_in_configs_validates(repo_root):
     for path in configs:
         cfg = load_config(path, check_files=False)
         assert cfg.name
+
+
+def test_config_reference_is_up_to_date(repo_root):
+    from pipelines.config import reference_markdown
+
+    documented = (repo_root / "docs" / "config.md").read_text()
+    assert documented == reference_markdown(), "regenerate: python -m pipelines.config > docs/config.md"
