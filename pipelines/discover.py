@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from biomarkers._logging import logger, timed
+from biomarkers._parallel import parallel_backend
 from biomarkers.exceptions import SchemaError
 
 if TYPE_CHECKING:
@@ -105,7 +106,10 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     table = _labelled(build_table(cfg, study, outcome), outcome)
     run.write_table("features.csv", _feature_meta(table), index=False)
     m = cfg.models
-    with timed("discovery (nested CV, permutations, bootstrap)"):
+    with (
+        parallel_backend(cfg.backend.model_dump()),
+        timed("discovery (nested CV, permutations, bootstrap)"),
+    ):
         result = discover(
             table,
             outcome=_outcome_arg(outcome),
@@ -116,8 +120,7 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
             n_permutations=m.n_permutations,
             n_bootstraps=m.n_bootstraps,
             random_state=cfg.seed,
-            n_jobs=cfg.backend.n_jobs,
-            backend=_backend(cfg),
+            n_jobs=_n_jobs(cfg),
         )
     for name in result.save(run.path, export_ids=cfg.export_ids):
         run.add_output(name)
@@ -135,8 +138,9 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     return out
 
 
-def _backend(cfg: Any) -> dict[str, Any]:
-    return cfg.backend.model_dump()
+def _n_jobs(cfg: Any) -> int | None:
+    # joblib runs n_jobs=1 sequentially even inside a Dask context: let Dask use every worker
+    return -1 if cfg.backend.kind == "dask" else cfg.backend.n_jobs
 
 
 def _feature_meta(table: AnnData) -> pd.DataFrame:
@@ -179,7 +183,7 @@ def _run_predictive(
             n_permutations=p.n_permutations,
             n_bootstraps=p.n_bootstraps,
             random_state=cfg.seed,
-            n_jobs=cfg.backend.n_jobs,
+            n_jobs=_n_jobs(cfg),
         )
     for name in res.save(run.path, export_ids=cfg.export_ids):
         run.add_output(name)
