@@ -63,14 +63,16 @@ class Inputs:
     if any input is a Series, else an array.
     """
 
-    def __init__(self, values: Mapping[str, Any], *, converters: Mapping[str, Callable] | None = None):
+    def __init__(
+        self, values: Mapping[str, Any], *, converters: Mapping[str, Callable] | None = None
+    ):
         converters = dict(converters or {})
         self.index: pd.Index | None = None
         self.scalar = True
         arrays: dict[str, np.ndarray] = {}
         for name, value in values.items():
             if value is None:
-                continue
+                value = np.nan  # a missing scalar is a missing value, not an absent input
             if isinstance(value, pd.Series):
                 if self.index is None:
                     self.index = value.index
@@ -81,9 +83,7 @@ class Inputs:
                     )
                     raise SchemaError(msg)
                 self.scalar = False
-            elif not np.isscalar(value) and not (
-                isinstance(value, np.ndarray) and value.ndim == 0
-            ):
+            elif not np.isscalar(value) and not (isinstance(value, np.ndarray) and value.ndim == 0):
                 self.scalar = False
             conv = converters.get(name, _to_float)
             arrays[name] = conv(value, name)
@@ -132,7 +132,11 @@ def _to_float(value: Any, name: str) -> np.ndarray:
         else:
             arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        msg = f"{name}: expected numbers, got {value!r}; convert the column to numeric"
+        flat = pd.Series(np.asarray(value, dtype=object).reshape(-1))
+        bad = flat[pd.to_numeric(flat, errors="coerce").isna() & flat.notna()]
+        where = f" at {value.index[bad.index[0]]!r}" if isinstance(value, pd.Series) else ""
+        shown = bad.iloc[0] if len(bad) else value
+        msg = f"{name}: expected numbers, got {shown!r}{where}; convert the column to numeric"
         raise SchemaError(msg) from None
     return arr
 
@@ -143,51 +147,62 @@ def _series_or_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=object)
 
 
+def _numeric_fast_path(value: Any) -> np.ndarray | None:
+    """Float array when ``value`` is already boolean/numeric (the common case), else None."""
+    if isinstance(value, pd.Series):
+        if pd.api.types.is_bool_dtype(value.dtype) or pd.api.types.is_numeric_dtype(value.dtype):
+            return value.to_numpy(dtype=float, na_value=np.nan)
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind in "biuf":
+        return arr.astype(float)
+    return None
+
+
+_BLANK = ("", "nan", "na", "<na>")
+
+
+def _lookup(value: Any, name: str, mapping: Mapping[str, float], allowed: str) -> np.ndarray:
+    """Vectorised text/number → float: text through ``mapping`` (case-insensitive), numbers kept.
+
+    Missing values (None, NaN, pd.NA, empty text) give NaN; unknown text raises SchemaError.
+    Only the distinct values are looked at in Python (``pd.factorize``), so long columns are fast.
+    """
+    fast = _numeric_fast_path(value)
+    if fast is not None:
+        return fast
+    raw = _series_or_array(value)
+    codes, uniques = pd.factorize(pd.Series(raw.reshape(-1), dtype=object), use_na_sentinel=True)
+    converted = np.array([_convert(u, name, mapping, allowed) for u in uniques] + [np.nan])
+    return converted[codes].reshape(raw.shape)  # code -1 (missing) picks the trailing NaN
+
+
+def _convert(v: Any, name: str, mapping: Mapping[str, float], allowed: str) -> float:
+    if isinstance(v, (bool, np.bool_, int, float, np.number)):
+        return float(v)
+    key = str(v).strip().lower()
+    if key in mapping:
+        return mapping[key]
+    if key in _BLANK:
+        return np.nan
+    try:
+        return float(key)
+    except ValueError:
+        msg = f"{name}: unknown value {v!r}; allowed: {allowed}"
+        raise SchemaError(msg) from None
+
+
+_YES_NO = {"true": 1.0, "yes": 1.0, "y": 1.0, "t": 1.0, "false": 0.0, "no": 0.0, "n": 0.0, "f": 0.0}
+
+
 def coerce_bool(value: Any, name: str) -> np.ndarray:
     """Booleans / 0-1 / yes-no text → float 1.0 / 0.0, missing → NaN."""
-    raw = _series_or_array(value)
-    flat = raw.reshape(-1)
-    out = np.full(flat.shape, np.nan)
-    for i, v in enumerate(flat):  # object arrays of flags are small (one per subject × visit)
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if isinstance(v, str):
-            key = v.strip().lower()
-            if key in {"1", "true", "yes", "y", "t"}:
-                out[i] = 1.0
-            elif key in {"0", "false", "no", "n", "f"}:
-                out[i] = 0.0
-            elif key in {"", "nan", "na"}:
-                continue
-            else:
-                msg = f"{name}: cannot read {v!r} as yes/no; use 1/0, true/false or yes/no"
-                raise SchemaError(msg)
-        elif v in (0, 1):
-            out[i] = float(v)
-        else:
-            msg = f"{name}: expected a yes/no flag (0/1), got {v!r}"
-            raise SchemaError(msg)
-    return out.reshape(raw.shape)
-
-
-def _vectorised_lookup(value: Any, name: str, mapping: Mapping[str, float], allowed: str):
-    raw = _series_or_array(value)
-    flat = raw.reshape(-1)
-    out = np.full(flat.shape, np.nan)
-    for i, v in enumerate(flat):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            continue
-        key = str(v).strip().lower() if isinstance(v, str) else v
-        if isinstance(key, str) and key in mapping:
-            out[i] = mapping[key]
-        elif isinstance(key, str) and key in {"", "nan", "na"}:
-            continue
-        elif not isinstance(key, str) and isinstance(key, (int, float, np.number, bool)):
-            out[i] = float(key)
-        else:
-            msg = f"{name}: unknown value {v!r}; allowed: {allowed}"
-            raise SchemaError(msg)
-    return out.reshape(raw.shape)
+    out = _lookup(value, name, _YES_NO, "1/0, true/false or yes/no")
+    bad = ~np.isnan(out) & ~np.isin(out, (0.0, 1.0))
+    if bad.any():
+        msg = f"{name}: expected a yes/no flag (0/1), got {float(out[bad][0])!r}"
+        raise SchemaError(msg)
+    return out
 
 
 _FEMALE = {"f": 1.0, "female": 1.0, "w": 1.0, "woman": 1.0, "m": 0.0, "male": 0.0, "man": 0.0}
@@ -195,10 +210,10 @@ _FEMALE = {"f": 1.0, "female": 1.0, "w": 1.0, "woman": 1.0, "m": 0.0, "male": 0.
 
 def coerce_female(value: Any, name: str) -> np.ndarray:
     """Sex as 1 = female, 0 = male; accepts booleans, 0/1 and ``"F"``/``"M"``/``"female"``/``"male"``."""
-    out = _vectorised_lookup(value, name, _FEMALE, "True/False, 1/0, 'F'/'M', 'female'/'male'")
+    out = _lookup(value, name, _FEMALE, "True/False, 1/0, 'F'/'M', 'female'/'male'")
     bad = ~np.isnan(out) & ~np.isin(out, (0.0, 1.0))
     if bad.any():
-        msg = f"{name}: female must be 0/1 or 'F'/'M'; got {out[bad][0]!r}"
+        msg = f"{name}: female must be 0/1 or 'F'/'M'; got {float(out[bad][0])!r}"
         raise SchemaError(msg)
     return out
 
@@ -208,12 +223,12 @@ _HE = {"none": 0.0, "0": 0.0, "i": 1.0, "ii": 2.0, "iii": 3.0, "iv": 4.0}
 
 def coerce_he_grade(value: Any, name: str) -> np.ndarray:
     """West-Haven HE grade 0–4 (numbers, or ``"none"``, ``"I"``…``"IV"``); other values raise."""
-    out = _vectorised_lookup(value, name, _HE, "0-4 or 'none', 'I', 'II', 'III', 'IV'")
+    out = _lookup(value, name, _HE, "0-4 or 'none', 'I', 'II', 'III', 'IV'")
     bad = ~np.isnan(out) & ~np.isin(out, (0.0, 1.0, 2.0, 3.0, 4.0))
     if bad.any():
         msg = (
             f"{name}: hepatic encephalopathy grade must be a West-Haven grade 0-4; "
-            f"got {out[bad][0]!r}"
+            f"got {float(out[bad][0])!r}"
         )
         raise SchemaError(msg)
     return out
@@ -238,12 +253,12 @@ _ASCITES = {
 
 def coerce_ascites(value: Any, name: str) -> np.ndarray:
     """Ascites as 0 = none, 1 = mild/slight, 2 = moderate–severe (text or 0/1/2)."""
-    out = _vectorised_lookup(
+    out = _lookup(
         value, name, _ASCITES, "'none', 'mild'/'slight', 'moderate-severe'/'refractory', or 0/1/2"
     )
     bad = ~np.isnan(out) & ~np.isin(out, (0.0, 1.0, 2.0))
     if bad.any():
-        msg = f"{name}: ascites must be 0 (none), 1 (mild) or 2 (moderate-severe); got {out[bad][0]!r}"
+        msg = f"{name}: ascites must be 0 (none), 1 (mild) or 2 (moderate-severe); got {float(out[bad][0])!r}"
         raise SchemaError(msg)
     return out
 
@@ -265,7 +280,8 @@ def check_range(
         pos = int(np.flatnonzero(bad)[0])
         rel = ">=" if inclusive else ">"
         msg = (
-            f"{name} must be {rel} {low:g} {unit}; got {arr[pos]!r} at {inputs.label(pos)} "
+            f"{name} must be {rel} {low:g}{' ' + unit if unit else ''}; got {float(arr[pos])!r} "
+            f"at {inputs.label(pos)} "
             f"({int(bad.sum())} such value(s)); correct it or set it to NaN if unknown"
         )
         raise SchemaError(msg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from biomarkers.clinical._common import (
     Inputs,
@@ -30,7 +31,7 @@ def _prepare(bilirubin, inr, creatinine, dialysis, units, extra=None) -> Inputs:
     to_conventional(inputs, units, {"bilirubin": "bilirubin", "creatinine": "creatinine"})
     unit_b = "µmol/L" if units == "si" else "mg/dL"
     check_range(inputs, "bilirubin", unit=unit_b)
-    check_range(inputs, "inr", unit="(INR)")
+    check_range(inputs, "inr", unit="")
     check_range(inputs, "creatinine", unit=unit_b)
     return inputs
 
@@ -57,17 +58,15 @@ def _etiology_term(etiology: Any, shape: tuple[int, ...]) -> np.ndarray:
         return np.ones(shape)
     raw = etiology.to_numpy(dtype=object) if hasattr(etiology, "to_numpy") else etiology
     arr = np.asarray(raw, dtype=object)
-    flat = arr.reshape(-1)
-    out = np.ones(flat.shape)
-    for i, v in enumerate(flat):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out[i] = np.nan
-        elif isinstance(v, str):
-            out[i] = 0.0 if any(k in v.strip().lower() for k in _E0) else 1.0
-        else:
+    codes, uniques = pd.factorize(pd.Series(arr.reshape(-1), dtype=object), use_na_sentinel=True)
+    values = []
+    for v in uniques:  # distinct aetiologies only
+        if not isinstance(v, str):
             msg = f"etiology: expected text such as 'alcohol' or 'cryptogenic', got {v!r}"
             raise SchemaError(msg)
-    return np.broadcast_to(out.reshape(arr.shape), shape)
+        values.append(0.0 if any(k in v.strip().lower() for k in _E0) else 1.0)
+    e = np.array([*values, np.nan])[codes]
+    return np.broadcast_to(e.reshape(arr.shape), shape)
 
 
 def meld(

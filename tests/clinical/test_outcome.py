@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from biomarkers.clinical import Outcome
+from biomarkers.exceptions import SchemaError
+
+
+def test_outcome_reprs_and_dict():
+    t = pd.DataFrame(
+        {"tfs90": [1.0, 0.0, None]}, index=pd.Index(["a", "b", "c"], name="subject_id")
+    )
+    o = Outcome("tfs90", "binary", t, 90, "alive at 90")
+    assert o.columns == ["tfs90"]
+    assert o.to_dict() == {
+        "kind": "binary",
+        "columns": ["tfs90"],
+        "assessed_day": 90,
+        "definition": "alive at 90",
+    }
+    html = o._repr_html_()
+    assert "tfs90" in html
+    assert "responders (1)</th><td>1" in html
+    assert "missing / censored</th><td>1" in html
+    frame = o.to_frame()
+    frame.iloc[0, 0] = 5
+    assert o.table.iloc[0, 0] == 1.0  # a copy
+    assert "assessed_day=90" in repr(o)
+    s = Outcome("x", "survival", pd.DataFrame({"event": [1, 0], "time_days": [3.0, 90.0]}), 90, "d")
+    assert s.columns == ["event", "time_days"]
+    assert "events</th><td>1" in s._repr_html_()
+
+
+def test_bad_kind():
+    with pytest.raises(SchemaError, match="Outcome kind 'ordinal'"):
+        Outcome("x", "ordinal", pd.DataFrame(), 0, "")
