@@ -35,16 +35,17 @@ format: setup
 test: setup lint
 	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
 
-test-all: setup lint
+test-all: setup setup-browser lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 bench: setup
 	$(BIN)/python benchmarks/bench_pseudobulk.py --cells 100000
 	$(BIN)/python benchmarks/bench_discover.py --quick
 
-# Debian's Chromium for the report's browser test (make test-all); needs root.
-setup-browser:
+# Debian's Chromium + Playwright (driving it, no browser download) for the report's browser test.
+setup-browser: setup
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	$(BIN)/python -m pip install --quiet -e ".[browser]"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
