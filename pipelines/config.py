@@ -97,10 +97,9 @@ class FeaturesConfig(_Strict):
     visits: list[str] = Field(
         default_factory=lambda: ["D0"], description="visits features come from"
     )
-    blocks: dict[str, dict[str, Any]] | None = Field(
-        None, description="feature blocks (default: all)"
+    blocks: dict[str, Any] | None = Field(
+        None, description="feature blocks and switches (deltas, slope, auc); default: all"
     )
-    deltas: bool = Field(True, description="add changes from baseline for on-treatment visits")
 
 
 class ModelsConfig(_Strict):

@@ -12,6 +12,7 @@ import pandas as pd
 from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
 from biomarkers.exceptions import SchemaError
+from pipelines._privacy import pseudonymise_table, pseudonyms
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -66,7 +67,6 @@ def build_table(cfg: DiscoverConfig, study: Study, outcome: Outcome) -> AnnData:
             visits=cfg.features.visits,
             blocks=cfg.features.blocks,
             outcome=outcome,
-            deltas=cfg.features.deltas,
         )
 
 
@@ -104,7 +104,11 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
          "definition": outcome.definition},
     )  # fmt: skip
     table = _labelled(build_table(cfg, study, outcome), outcome)
+    ids = pseudonyms(study.clinical.index)
+    if not cfg.export_ids:
+        table = pseudonymise_table(table, ids)
     run.write_table("features.csv", _feature_meta(table), index=False)
+    _write_cohort(run, study, table, outcome, ids if not cfg.export_ids else None)
     m = cfg.models
     with (
         parallel_backend(cfg.backend.model_dump()),
@@ -114,7 +118,8 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
             table,
             outcome=_outcome_arg(outcome),
             models=tuple(m.names),
-            cv={"n_splits": m.n_splits, "n_repeats": m.n_repeats, "n_inner": m.n_inner},
+            cv=(m.n_splits, m.n_repeats),
+            inner_cv=m.n_inner,
             covariates=tuple(m.covariates),
             clinical_baseline=m.clinical_baseline,
             n_permutations=m.n_permutations,
@@ -122,8 +127,9 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
         )
-    for name in result.save(run.path, export_ids=cfg.export_ids):
-        run.add_output(name)
+    before = run.files()
+    result.save(run.path)
+    run.register_new(before)
     out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
     out["performance"] = _headline(result.performance)
     if cfg.predictive.enabled and _two_arms(study):
@@ -141,6 +147,26 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
 def _n_jobs(cfg: Any) -> int | None:
     # joblib runs n_jobs=1 sequentially even inside a Dask context: let Dask use every worker
     return -1 if cfg.backend.kind == "dask" else cfg.backend.n_jobs
+
+
+def _write_cohort(
+    run: RunFolder, study: Study, table: AnnData, outcome: Outcome, ids: dict[str, str] | None
+) -> None:
+    """CONSORT-style counts per arm and the (pseudonymised) survival data for the report."""
+    clinical = study.clinical
+    counts = clinical.groupby("arm").size().rename("randomised").to_frame()
+    if study.dosing is not None and "given" in study.dosing:
+        dosed = study.dosing[study.dosing["given"].astype(float) > 0]["subject_id"].unique()
+        treated = clinical.index.isin(dosed) | (clinical["arm"] != study.treated_arm)
+        counts["treated"] = clinical[treated].groupby("arm").size()
+    counts["analysed"] = table.obs.groupby("arm", observed=True).size()
+    run.write_table("cohort_counts.csv", counts.fillna(0).astype(int).reset_index())
+    surv = outcome.table if outcome.kind == "survival" else None
+    if surv is None and {"event", "time_days"} <= set(outcome.table.columns):
+        surv = outcome.table
+    if surv is not None:
+        km = surv[["event", "time_days"]].join(clinical["arm"]).dropna()
+        run.write_table("km.csv", km.reset_index(drop=True))
 
 
 def _feature_meta(table: AnnData) -> pd.DataFrame:
@@ -185,8 +211,9 @@ def _run_predictive(
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
         )
-    for name in res.save(run.path, export_ids=cfg.export_ids):
-        run.add_output(name)
+    before = run.files()
+    res.save(run.path)
+    run.register_new(before)
     labels = res.markers["label"].value_counts().to_dict()
     return {"labels": {str(k): int(v) for k, v in labels.items()}}
 
@@ -197,9 +224,9 @@ def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, An
         panel = result.panel(
             k=p.k, min_stability=p.min_stability, model=p.model, threshold=p.threshold
         )
-        written = panel.write(run.resolve("panel"))
-    for path in written:
-        run.add_output(str(path.relative_to(run.path)))
+        before = run.files()
+        panel.write(run.resolve("panel"))
+        run.register_new(before)
     return {"markers": list(panel.feature_names)}
 
 

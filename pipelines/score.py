@@ -57,7 +57,6 @@ def table_from_config(panel: BiomarkerPanel, config: Path):
         study,
         visits=visits,
         blocks=features_cfg.blocks if features_cfg is not None else None,
-        deltas=features_cfg.deltas if features_cfg is not None else True,
     )
 
 

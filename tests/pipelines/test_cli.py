@@ -111,7 +111,7 @@ def test_killed_run_never_claims_completion(tmp_path):
     assert manifests, "run folder never appeared"
     time.sleep(1.0)  # well inside the simulation
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     manifest = json.loads(manifests[0].read_text())
     assert manifest["status"] == "running"
