@@ -1,0 +1,11 @@
+"""Biomarker panels: export a fitted model as versioned plain-data JSON, read it back, score.
+
+See ``docs/panel.md`` for the file format (``biomarkers.panel``, ``format_version`` 1).
+"""
+
+from __future__ import annotations
+
+from biomarkers.panel._panel import BiomarkerPanel
+from biomarkers.panel._threshold import choose_threshold
+
+__all__ = ["BiomarkerPanel", "choose_threshold"]

@@ -1,0 +1,300 @@
+"""The panel card: a Markdown/HTML summary that fills the TRIPOD+AI items it can."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["TRIPOD_AI_ITEMS", "card_context", "render_card"]
+
+# TRIPOD+AI (Collins et al., BMJ 2024;385:e078378): item, topic. Items the panel cannot know
+# (background, ethics, funding, discussion, ...) are listed so the author reports them elsewhere.
+TRIPOD_AI_ITEMS: tuple[tuple[str, str], ...] = (
+    ("1", "Title"),
+    ("2", "Abstract"),
+    ("3a", "Background: healthcare context and rationale"),
+    ("3b", "Background: target population and intended users"),
+    ("3c", "Background: known health inequalities"),
+    ("4", "Objectives"),
+    ("5a", "Data: source of data"),
+    ("5b", "Data: dates of accrual and follow-up"),
+    ("6a", "Participants: setting and centres"),
+    ("6b", "Participants: eligibility criteria"),
+    ("6c", "Participants: treatments received"),
+    ("7", "Data preparation"),
+    ("8a", "Outcome: definition, how and when assessed"),
+    ("8b", "Outcome: qualifications of assessors"),
+    ("8c", "Outcome: blinding of assessment"),
+    ("9a", "Predictors: choice of initial predictors"),
+    ("9b", "Predictors: definition, how and when measured"),
+    ("9c", "Predictors: blinding of assessment"),
+    ("10", "Sample size"),
+    ("11", "Missing data"),
+    ("12a", "Analysis: how data were used (development/evaluation)"),
+    ("12b", "Analysis: handling of predictors"),
+    ("12c", "Analysis: model type, building, hyperparameters and internal validation"),
+    ("12d", "Analysis: heterogeneity across clusters"),
+    ("12e", "Analysis: performance measures, incl. calibration"),
+    ("12f", "Analysis: model updating"),
+    ("12g", "Analysis: how predictions were calculated for evaluation"),
+    ("13", "Class imbalance"),
+    ("14", "Fairness"),
+    ("15", "Model output and decision threshold"),
+    ("16", "Differences between development and evaluation data"),
+    ("17", "Ethical approval"),
+    ("18a", "Open science: funding"),
+    ("18b", "Open science: conflicts of interest"),
+    ("18c", "Open science: protocol"),
+    ("18d", "Open science: registration"),
+    ("18e", "Open science: data sharing"),
+    ("18f", "Open science: code sharing"),
+    ("19", "Patient and public involvement"),
+    ("20a", "Participants: flow and outcome events"),
+    ("20b", "Participants: characteristics"),
+    ("20c", "Participants: comparison of development and evaluation data"),
+    ("21", "Model development: participants and events in each analysis"),
+    ("22", "Model specification"),
+    ("23a", "Model performance with confidence intervals (incl. calibration)"),
+    ("23b", "Model performance in key subgroups"),
+    ("24", "Model updating results"),
+    ("25", "Interpretation"),
+    ("26", "Limitations"),
+    ("27a", "Usability: handling poor-quality or missing input data"),
+    ("27b", "Usability: user interaction and expertise"),
+    ("27c", "Future research"),
+)
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def _estimate(block: dict | None) -> str:
+    if not block or block.get("estimate") is None:
+        return "–"
+    text = _fmt(block["estimate"])
+    if block.get("ci_low") is not None and block.get("ci_high") is not None:
+        text += f" (95% CI {_fmt(block['ci_low'])}–{_fmt(block['ci_high'])})"
+    return text
+
+
+def _threshold_text(th: dict | None) -> str:
+    if th is None:
+        return ""
+    rule = {
+        "youden": "maximising Youden's J",
+        "sensitivity": f"the best specificity at sensitivity ≥ {_fmt(th.get('target'))}",
+        "specificity": f"the best sensitivity at specificity ≥ {_fmt(th.get('target'))}",
+        "given": "given by the user",
+    }[th["rule"]]
+    text = f"positive when {th['applies_to']} ≥ {_fmt(th['value'], 4)} (chosen by {rule})"
+    if th.get("sensitivity"):
+        text += (
+            f"; sensitivity {_estimate(th['sensitivity'])}, specificity "
+            f"{_estimate(th['specificity'])}, PPV {_estimate(th['ppv'])}, NPV {_estimate(th['npv'])}"
+            f" (95% CIs: {th.get('ci_method') or 'not stated'}; n = {th.get('n')})"
+        )
+    return text
+
+
+def _filled(doc: dict[str, Any]) -> dict[str, str]:
+    """TRIPOD+AI item → text filled from the panel's own metadata."""
+    out: dict[str, str] = {}
+    outcome, pop, model = doc["outcome"], doc["population"], doc["model"]
+    prov, perf, feats = doc["provenance"], doc["performance"], doc["features"]
+    out["1"] = (
+        f"Panel {doc['name']!r}: {model['estimator']} predicting {outcome.get('name') or '?'}"
+        + (f" in arm {pop['arm']}" if pop.get("arm") else "")
+    )
+    inputs = prov.get("inputs") or {}
+    if inputs or pop.get("description"):
+        text = pop.get("description") or ""
+        if inputs:
+            text += f" Inputs ({len(inputs)} files, SHA-256 in panel.json provenance)."
+        out["5a"] = text.strip()
+    if prov.get("study_dates"):
+        out["5b"] = str(prov["study_dates"])
+    if pop.get("setting"):
+        out["6a"] = str(pop["setting"])
+    if pop.get("eligibility"):
+        out["6b"] = str(pop["eligibility"])
+    if pop.get("arm"):
+        out["6c"] = f"Arm: {pop['arm']}"
+    out["7"] = "Pipeline: " + " → ".join(model.get("pipeline", [model["estimator"]]))
+    censored = [f for f in feats if f.get("censoring")]
+    if censored:
+        rules = sorted({f["censoring"]["rule"] for f in censored})
+        out["7"] += f"; censored values substituted by rule {', '.join(rules)}"
+    if outcome.get("definition") or outcome.get("assessed_day") is not None:
+        out["8a"] = f"{outcome.get('name')}: {outcome.get('definition') or ''}" + (
+            f" (assessed at day {_fmt(outcome['assessed_day'])})"
+            if outcome.get("assessed_day") is not None
+            else ""
+        )
+    out["9b"] = f"{len(feats)} markers; modality, visit and unit of each in the table below"
+    if pop.get("n_subjects") is not None:
+        text = f"n = {pop['n_subjects']}"
+        if pop.get("n_events") is not None:
+            text += f", events = {pop['n_events']}"
+        out["10"] = text + " (how the size was arrived at is not recorded in the panel)"
+        out["21"] = text
+        if pop.get("n_events") is not None and pop["n_subjects"]:
+            out["13"] = (
+                f"prevalence {pop['n_events'] / pop['n_subjects']:.1%}; no resampling recorded"
+            )
+    fills = sorted(
+        {
+            op["op"]
+            for t in model["inputs"]
+            for op in t["ops"]
+            if op["op"].startswith("fill_missing")
+        }
+    )
+    trained = [f for f in feats if f.get("training")]
+    if fills or trained:
+        n_miss = sum(f["training"].get("n_missing", 0) for f in trained)
+        out["11"] = (
+            "missing values imputed inside the model (SimpleImputer statistics stored)"
+            if fills
+            else "no imputation step in the model"
+        ) + (f"; {n_miss} missing values in the training data" if trained else "")
+    out["12b"] = "as in item 7; transforms and centring/scaling stored per feature"
+    if perf:
+        out["12c"] = f"{model['estimator']}; validation: {perf.get('validation') or 'not stated'}"
+        out["12e"] = ", ".join(perf["metrics"]) or "none recorded"
+        out["23a"] = "; ".join(f"{k} {_estimate(v)}" for k, v in perf["metrics"].items())
+    else:
+        out["12c"] = f"{model['estimator']}; validation not recorded in the panel"
+    if doc["threshold"]:
+        out["15"] = _threshold_text(doc["threshold"])
+    else:
+        out["15"] = f"output: {model['output']}; no decision threshold"
+    versions = doc.get("software") or {}
+    out["18f"] = "software: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v)
+    out["22"] = (
+        "full model as plain data in panel.json (coefficients/trees, preprocessing, threshold)"
+    )
+    out["27a"] = (
+        "score() refuses missing markers and wrong units; out-of-training-range values are flagged"
+    )
+    return out
+
+
+def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
+    """Everything the card templates show."""
+    filled = _filled(doc)
+    perf = doc["performance"]
+    calibration = perf and any("calib" in k for k in perf["metrics"])
+    items = []
+    missing = []
+    for item, topic in TRIPOD_AI_ITEMS:
+        text = filled.get(item)
+        if item == "23a" and text and not calibration:
+            text += " (calibration not recorded)"
+        if text:
+            items.append({"item": item, "topic": topic, "text": text})
+        else:
+            missing.append({"item": item, "topic": topic})
+    return {
+        "doc": doc,
+        "threshold_text": _threshold_text(doc["threshold"]),
+        "performance": [
+            {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
+        ],
+        "markers": markers.reset_index().to_dict(orient="records"),
+        "columns": [markers.index.name or "feature", *markers.columns],
+        "filled": items,
+        "missing": missing,
+        "fmt": _fmt,
+    }
+
+
+_MD = """# Biomarker panel: {{ doc.name }}
+
+{{ doc.description or "" }}
+
+- format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
+- outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}
+- population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, events = {{ fmt(doc.population.n_events) }}
+- model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})
+{% if threshold_text %}- threshold: {{ threshold_text }}
+{% endif %}
+## Performance
+{% if performance %}
+Validation: {{ doc.performance.validation or "not stated" }}
+
+| metric | estimate (95% CI) |
+|---|---|
+{% for p in performance %}| {{ p.name | md }} | {{ p.text | md }} |
+{% endfor %}{% else %}
+No performance recorded.
+{% endif %}
+## Markers
+
+| {{ columns | join(" | ") }} |
+|{% for c in columns %}---|{% endfor %}
+{% for m in markers %}| {% for c in columns %}{{ fmt(m[c]) | md }} | {% endfor %}
+{% endfor %}
+## TRIPOD+AI items filled from the panel
+
+| item | topic | from the panel |
+|---|---|---|
+{% for i in filled %}| {{ i.item }} | {{ i.topic | md }} | {{ i.text | md }} |
+{% endfor %}
+## TRIPOD+AI items the panel cannot fill (report them elsewhere)
+
+{% for i in missing %}- {{ i.item }} {{ i.topic }}
+{% endfor %}"""
+
+_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Biomarker panel: {{ doc.name }}</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body>
+<h1>Biomarker panel: {{ doc.name }}</h1>
+{% if doc.description %}<p>{{ doc.description }}</p>{% endif %}
+<ul>
+<li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
+<li>outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}</li>
+<li>population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, events = {{ fmt(doc.population.n_events) }}</li>
+<li>model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})</li>
+{% if threshold_text %}<li>threshold: {{ threshold_text }}</li>{% endif %}
+</ul>
+<h2>Performance</h2>
+{% if performance %}<p>Validation: {{ doc.performance.validation or "not stated" }}</p>
+<table><tr><th>metric</th><th>estimate (95% CI)</th></tr>
+{% for p in performance %}<tr><td>{{ p.name }}</td><td>{{ p.text }}</td></tr>{% endfor %}
+</table>{% else %}<p>No performance recorded.</p>{% endif %}
+<h2>Markers</h2>
+<table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for m in markers %}<tr>{% for c in columns %}<td>{{ fmt(m[c]) }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+<h2>TRIPOD+AI items filled from the panel</h2>
+<table><tr><th>item</th><th>topic</th><th>from the panel</th></tr>
+{% for i in filled %}<tr><td>{{ i.item }}</td><td>{{ i.topic }}</td><td>{{ i.text }}</td></tr>
+{% endfor %}</table>
+<h2>TRIPOD+AI items the panel cannot fill (report them elsewhere)</h2>
+<ul>{% for i in missing %}<li>{{ i.item }} {{ i.topic }}</li>{% endfor %}</ul>
+</body></html>
+"""
+
+
+def _md_cell(value: Any) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+@lru_cache(maxsize=2)
+def _template(*, html: bool):
+    import jinja2
+
+    env = jinja2.Environment(autoescape=html, keep_trailing_newline=True)
+    env.filters["md"] = _md_cell
+    return env.from_string(_HTML if html else _MD)
+
+
+def render_card(context: dict[str, Any], *, html: bool) -> str:
+    """Render the panel card as Markdown or (escaped) HTML."""
+    return _template(html=html).render(**context)
