@@ -11,7 +11,14 @@ import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
 
-__all__ = ["MechanismResult"]
+__all__ = [
+    "CompositionResult",
+    "DEResult",
+    "EnrichmentResult",
+    "LinksResult",
+    "MechanismResult",
+    "TrajectoryResult",
+]
 
 
 class MechanismResult:
@@ -119,3 +126,104 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
+
+
+class DEResult(MechanismResult):
+    """Pseudobulk differential expression, one row per cell type × gene.
+
+    Attributes
+    ----------
+    table
+        ``cell_type, gene, log2fc, lfc_se, stat, pvalue, padj_deseq2, qvalue, qvalue_global,
+        base_mean, n_samples, contrast``.
+    dropped
+        What the filters removed: ``contrast, cell_type, kind (sample/subject/gene/cell_type), id,
+        reason``.
+    notes
+        pydeseq2's warnings per contrast and cell type (``contrast, cell_type, message``).
+    """
+
+    name = "de"
+
+    @property
+    def dropped(self) -> pd.DataFrame:
+        """Samples, subjects, genes and cell types removed before testing, with the reason."""
+        return self.tables["dropped"]
+
+    @property
+    def notes(self) -> pd.DataFrame:
+        """pydeseq2's warnings about its automatic fallbacks, per cell type."""
+        return self.tables["notes"]
+
+
+class CompositionResult(MechanismResult):
+    """Cell-type composition change: mixed-model terms per cell type × visit × arm.
+
+    Attributes
+    ----------
+    table
+        ``cell_type, term, visit, arm, effect, se, ci_low, ci_high, pvalue, qvalue, n_obs,
+        n_subjects, transform, converged``.
+    proportions
+        Per-sample proportions and transformed values (long format).
+    """
+
+    name = "composition"
+
+    @property
+    def proportions(self) -> pd.DataFrame:
+        """Per-sample counts, proportions and transformed values (long format)."""
+        return self.tables["proportions"]
+
+
+class TrajectoryResult(MechanismResult):
+    """Mixed-model trajectories of cytokines, flow populations or clinical scores.
+
+    Attributes
+    ----------
+    table
+        ``feature, comparison, term, visit, group, effect, se, ci_low, ci_high, pvalue, qvalue,
+        n_obs, n_subjects, converged``.
+    means
+        Model-based mean per feature × group × visit with 95% CI, for plotting.
+    """
+
+    name = "trajectories"
+
+    @property
+    def means(self) -> pd.DataFrame:
+        """Model-based means per feature × group × visit with 95% confidence intervals."""
+        return self.tables["means"]
+
+
+class EnrichmentResult(MechanismResult):
+    """Gene-set activity (decoupler) per cell type × contrast.
+
+    Attributes
+    ----------
+    table
+        ``cell_type, contrast, source, score, padj, n_genes, method``.
+    """
+
+    name = "enrichment"
+    q_column = "padj"
+
+
+class LinksResult(MechanismResult):
+    """Cross-modal correlation edges.
+
+    Attributes
+    ----------
+    table
+        Every tested pair: ``feature_a, modality_a, feature_b, modality_b, rho, p, q, n``.
+    edges
+        The pairs with ``q`` at or below the requested FDR.
+    """
+
+    name = "links"
+    q_column = "q"
+
+    @property
+    def edges(self) -> pd.DataFrame:
+        """The edges that pass the FDR threshold given to :func:`links`."""
+        return self.tables["edges"]

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from biomarkers._validation import check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import ConfigError, SchemaError
@@ -18,11 +17,13 @@ __all__: list[str] = []
 
 # biomarkers.study.DEFAULT_VISITS (contracts.md); repeated here to keep mechanism import-light
 DEFAULT_VISITS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
-Z_975 = float(stats.norm.ppf(0.975))
+Z_975 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
 
 
 def bh(pvalues: np.ndarray | pd.Series) -> np.ndarray:
     """Benjamini–Hochberg q-values; NaN p-values stay NaN and do not count as tests."""
+    from scipy import stats
+
     p = np.asarray(pvalues, dtype=float)
     q = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
@@ -57,12 +58,26 @@ def join_design(
     key: str,
     needed: Sequence[str],
     source: str,
+    alt_key: str | None = "subject_id",
 ) -> pd.DataFrame:
-    """Add the ``needed`` columns missing from ``obs`` by joining ``design_table`` on ``key``."""
+    """Add the ``needed`` columns missing from ``obs`` by joining ``design_table`` on ``key``.
+
+    A table keyed by ``alt_key`` (a column, or the index name) instead is joined on that
+    column of ``obs`` — so a per-subject clinical table can supply the arm.
+    """
     missing = [c for c in needed if c not in obs.columns]
     if not missing or design_table is None:
         return obs
     table = design_table
+    subject_key = alt_key
+    if (
+        key not in table.columns
+        and table.index.name != key
+        and subject_key
+        and (subject_key in table.columns or table.index.name == subject_key)
+    ):
+        # a per-subject table (e.g. the clinical table indexed by subject_id): join on subject
+        key = subject_key
     if key not in table.columns:
         table = table.rename_axis(key).reset_index()
     check_columns(obs, [key], source=source, hint=f"add {key!r} to join design_table")
@@ -134,9 +149,7 @@ def arm_visit_design(
     return pd.DataFrame(cols, index=data.index)
 
 
-def fit_mixedlm(
-    y: np.ndarray, exog: pd.DataFrame, groups: np.ndarray
-) -> tuple[Any, list[str]]:
+def fit_mixedlm(y: np.ndarray, exog: pd.DataFrame, groups: np.ndarray) -> tuple[Any, list[str]]:
     """Fit a random-intercept MixedLM (REML, statsmodels defaults); return result and warnings."""
     from statsmodels.regression.mixed_linear_model import MixedLM
 
@@ -150,6 +163,8 @@ def fit_mixedlm(
 
 def combination(result: Any, weights: np.ndarray) -> LinearCombination:
     """Estimate, SE and two-sided Wald p-value of ``weights @ fe_params`` (normal reference)."""
+    from scipy import stats
+
     k = len(result.fe_params)
     cov = np.asarray(result.cov_params())[:k, :k]
     w = np.asarray(weights, float)
@@ -160,9 +175,7 @@ def combination(result: Any, weights: np.ndarray) -> LinearCombination:
     return LinearCombination(est, se, p)
 
 
-def check_levels(
-    data: pd.DataFrame, column: str, levels: Sequence[str], *, source: str
-) -> None:
+def check_levels(data: pd.DataFrame, column: str, levels: Sequence[str], *, source: str) -> None:
     """Raise :class:`SchemaError` when one of ``levels`` never occurs in ``data[column]``."""
     present = set(data[column].astype(str))
     for level in levels:
@@ -174,27 +187,43 @@ def check_levels(
             raise SchemaError(msg)
 
 
-def resolve_treated(data: pd.DataFrame, arm_col: str, treated: str | None, *, source: str) -> tuple:
-    """Return ``(treated, control)`` arm labels, checking there are exactly two arms."""
+def resolve_treated(
+    data: pd.DataFrame,
+    arm_col: str,
+    treated: str | None,
+    *,
+    source: str,
+    control: str | None = None,
+) -> tuple[str, str]:
+    """Return ``(treated, control)`` arm labels.
+
+    With both labels given, other arms may be present (callers keep these two); otherwise the
+    column must hold exactly two arms, and the treated one defaults to the arm whose label
+    names the cell therapy (``MSC``).
+    """
     arms = sorted(data[arm_col].dropna().astype(str).unique())
+    for label, what in ((treated, "treated"), (control, "control")):
+        if label is not None and str(label) not in arms:
+            msg = (
+                f"{source}: {what} arm {label!r} not found in {arm_col!r}"
+                f"{did_you_mean(str(label), arms)}; arms: {format_ids(arms)}"
+            )
+            raise SchemaError(msg)
+    if treated is not None and control is not None:
+        return str(treated), str(control)
     if len(arms) != 2:
         msg = (
             f"{source}: column {arm_col!r} must hold exactly 2 arms, found {len(arms)}: "
-            f"{format_ids(arms)}; subset the data or pass group_key= naming a 2-level column"
+            f"{format_ids(arms)}; pass treated_arm= and control_arm= or subset the data"
         )
         raise SchemaError(msg)
+    if treated is None and control is not None:
+        treated = next(a for a in arms if a != str(control))
     if treated is None:
         # the simulated trial's convention: the arm whose label names the cell therapy
         msc = [a for a in arms if "MSC" in a.upper()]
         treated = msc[0] if len(msc) == 1 else arms[1]
-    if treated not in arms:
-        msg = (
-            f"{source}: treated arm {treated!r} not found in {arm_col!r}"
-            f"{did_you_mean(treated, arms)}; arms: {format_ids(arms)}"
-        )
-        raise SchemaError(msg)
-    control = next(a for a in arms if a != treated)
-    return treated, control
+    return str(treated), next(a for a in arms if a != str(treated))
 
 
 def visit_order(labels: Sequence[str], visits: Mapping[str, int] | None = None) -> list[str]:
