@@ -139,7 +139,9 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     if cfg.mechanism is not None and cfg.mechanism.enabled:
         from pipelines.mechanism import mechanism_steps
 
-        out["mechanism"] = mechanism_steps(cfg, study, outcome, run)
+        out["mechanism"] = mechanism_steps(
+            cfg, study, outcome, run, ids=None if cfg.export_ids else ids
+        )
     _report(run)
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from biomarkers._logging import logger, timed
+from pipelines._privacy import pseudonyms, scrub
 
 if TYPE_CHECKING:
     from biomarkers.clinical import Outcome
@@ -21,70 +22,90 @@ def run_mechanism(cfg: MechanismConfig, run: RunFolder) -> dict[str, Any]:
 
     study = load_study(cfg)
     outcome = build_outcome(cfg, study) if cfg.outcome else None
-    out = mechanism_steps(cfg, study, outcome, run)
+    ids = None if cfg.export_ids else pseudonyms(study.clinical.index)
+    out = mechanism_steps(cfg, study, outcome, run, ids=ids)
     _report(run)
     return out
 
 
 def mechanism_steps(
-    cfg: DiscoverConfig | MechanismConfig, study: Study, outcome: Outcome | None, run: RunFolder
+    cfg: DiscoverConfig | MechanismConfig,
+    study: Study,
+    outcome: Outcome | None,
+    run: RunFolder,
+    *,
+    ids: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The mechanism analyses, writing into ``run/mechanism/``; shared by both jobs."""
+    """The mechanism analyses, writing into ``run/mechanism/``; shared by both jobs.
+
+    ``ids`` maps subject IDs to pseudonyms for the tables written (``None`` keeps the IDs).
+    """
     import biomarkers as bm
 
     settings = cfg.mechanism
     found: dict[str, Any] = {}
-    tables: dict[str, Any] = {}
-    treated, control = study.treated_arm, study.control_arm
+    per_sample: dict[str, Any] = {}
+    arms = {"treated_arm": study.treated_arm, "control_arm": study.control_arm}
+    design = study.design
 
-    if study.singlecell is not None or study.singlecell_path is not None:
+    def save(relative: str, df: Any) -> None:
+        run.write_table(relative, scrub(df, ids) if ids is not None else df, index=False)
+
+    source = study.singlecell_path or study.singlecell
+    if source is not None:
         with timed("pseudobulk"):
-            source = study.singlecell_path or study.singlecell
-            pdata = bm.features.pseudobulk(source, sample_key="sample_id", groups_key="cell_type")
-            pdata = _annotate(pdata, study)
-        with timed("pseudobulk DE"):
+            pdata = _annotate(bm.features.pseudobulk(source), study)
+        with timed("pseudobulk DE (pydeseq2)"):
             de = bm.mechanism.pseudobulk_de(
-                pdata,
-                contrasts=settings.de_contrasts,
-                cell_type=settings.cell_types,
-                treated_arm=treated,
-                control_arm=control,
-                min_cells=settings.min_cells,
-            )
-        _save(run, "mechanism/de.csv", de.to_frame())
-        found["de_significant"] = int((de.to_frame()["qvalue"] < settings.fdr).sum())
-        if settings.enrichment:
-            with timed("enrichment"):
-                enr = bm.mechanism.enrichment(de, gene_sets=settings.gene_sets or "immune_modules")
-            _save(run, "mechanism/enrichment.csv", enr.to_frame())
-        with timed("composition change"):
-            comp = bm.features.composition(study.singlecell_path or study.singlecell)
-            cc = bm.mechanism.composition_change(
-                comp, design_table=study.design, transform=settings.composition_transform,
-                treated_arm=treated,
+                pdata, contrasts=settings.de_contrasts, cell_type=settings.cell_types,
+                min_cells=settings.min_cells, **arms,
             )  # fmt: skip
-        _save(run, "mechanism/composition_change.csv", cc.to_frame())
-        found["composition_significant"] = int((cc.to_frame()["qvalue"] < settings.fdr).sum())
-        tables["composition"] = comp
+        save("mechanism/de.csv", de.to_frame())
+        found["de_significant"] = _count(de.to_frame(), "qvalue", settings.fdr)
+        if settings.enrichment and len(de.to_frame()):
+            with timed("enrichment"):
+                gene_sets = str(settings.gene_sets) if settings.gene_sets else None
+                save(
+                    "mechanism/enrichment.csv",
+                    bm.mechanism.enrichment(de, gene_sets=gene_sets).to_frame(),
+                )
+        with timed("composition change"):
+            comp = bm.features.composition(source, tidy=True)
+            comp = comp.join(design[["subject_id", "visit", "arm"]], on="sample_id")
+            change = bm.mechanism.composition_change(
+                bm.features.composition(source), design_table=design,
+                transform=settings.composition_transform, **arms,
+            )  # fmt: skip
+        save("mechanism/composition.csv", comp)
+        save("mechanism/composition_change.csv", change.to_frame())
+        found["composition_significant"] = _count(change.to_frame(), "qvalue", settings.fdr)
+        per_sample["composition"] = bm.features.composition(source)
     if settings.trajectories:
         for name, adata in study.assays.items():
             with timed(f"trajectories: {name}"):
+                transform = None if name in ("olink", "flow") else "log2"  # NPX is already log2
                 traj = bm.mechanism.trajectories(
-                    adata, features=list(adata.var_names), treated_arm=treated,
-                )  # fmt: skip
-            _save(run, f"mechanism/trajectories_{name}.csv", traj.to_frame())
-            if hasattr(traj, "means"):
-                _save(run, f"mechanism/trajectory_means_{name}.csv", traj.means)
-            tables[name] = adata
-    if settings.links and tables:
+                    adata, transform=transform, design_table=design, **arms
+                )
+            save(f"mechanism/trajectories_{name}.csv", traj.to_frame())
+            save(f"mechanism/trajectory_means_{name}.csv", traj.means)
+            found[f"trajectories_{name}_significant"] = _count(
+                traj.to_frame(), "qvalue", settings.fdr
+            )
+            per_sample[name] = adata
+    if settings.links and per_sample:
         with timed("cross-modal links"):
             links = bm.mechanism.links(
-                tables, design_table=study.design, outcome=outcome, fdr=settings.fdr
+                per_sample, design_table=design, outcome=outcome, fdr=settings.fdr
             )
-        _save(run, "mechanism/links.csv", links.to_frame())
-        found["links_significant"] = int((links.to_frame()["qvalue"] < settings.fdr).sum())
+        save("mechanism/links.csv", links.to_frame())
+        found["links_significant"] = _count(links.to_frame(), "q", settings.fdr)
     logger.info("mechanism findings: %s", found)
     return found
+
+
+def _count(df: Any, column: str, fdr: float) -> int:
+    return int((df[column] < fdr).sum()) if column in df else 0
 
 
 def _annotate(pdata: Any, study: Study) -> Any:
@@ -93,7 +114,3 @@ def _annotate(pdata: Any, study: Study) -> Any:
         if col not in pdata.obs:
             pdata.obs[col] = pdata.obs["sample_id"].map(design[col]).to_numpy()
     return pdata
-
-
-def _save(run: RunFolder, relative: str, df: Any) -> None:
-    run.write_table(relative, df, index=False)

@@ -83,5 +83,11 @@ def score_files(
             raise SchemaError(msg)
         table = _read_table(Path(inputs[0]))
     scores = panel.score(table, allow_missing=allow_missing)
-    scores = scores.reset_index().rename(columns={"index": "subject_id"})
+    scores.index.name = "subject_id"
+    scores = scores.reset_index()
+    for col in scores.columns:  # flag tuples → "a;b" in the CSV
+        if scores[col].map(lambda v: isinstance(v, tuple | list)).any():
+            scores[col] = scores[col].map(
+                lambda v: ";".join(map(str, v)) if isinstance(v, tuple | list) else v
+            )
     return _atomic.write_table(out, scores)

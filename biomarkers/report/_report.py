@@ -177,10 +177,12 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             s.tables.append(("Samples per visit and assay", _table(cohort, max_rows=60)))
         if km is not None and {"time_days", "event"} <= set(km.columns):
             horizon = (outcome or {}).get("assessed_day")
-            if (
-                uri := figs.add("km_arm", lambda: pl.kaplan_meier(km, horizon=horizon))
-            ) is not None:
-                s.figures.append(("Transplant-free survival by arm", uri))
+            s.figure(
+                figs,
+                "km_arm",
+                "Transplant-free survival by arm",
+                lambda: pl.kaplan_meier(km, horizon=horizon),
+            )
         sections.append(s)
     else:
         missing.append("cohort")
@@ -248,13 +250,12 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             thr = None
             settings = _read_json(run / "settings.json") or {}
             thr = settings.get("stability_threshold")
-            if (
-                uri := figs.add(
-                    "stability",
-                    lambda: pl.stability(ranking, frequency=freq, importance=imp, threshold=thr),
-                )
-            ) is not None:
-                s.figures.append(("Selection frequency vs importance", uri))
+            s.figure(
+                figs,
+                "stability",
+                "Selection frequency vs importance",
+                lambda: pl.stability(ranking, frequency=freq, importance=imp, threshold=thr),
+            )
         sections.append(s)
     else:
         missing.append("markers")
@@ -273,19 +274,21 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
                 if any(pred.columns.str.startswith("p_inter"))
                 else pred
             )
-            if (
-                uri := figs.add(
-                    "interactions", lambda: pl.forest(top, estimate="interaction", top=20)
-                )
-            ) is not None:
-                s.figures.append(("Treatment × marker interactions", uri))
+            s.figure(
+                figs,
+                "interactions",
+                "Treatment × marker interactions",
+                lambda: pl.forest(top, estimate="interaction", top=20),
+            )
         subgroups = _read_csv(run / "subgroups.csv")
         if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
             label = [c for c in ("marker", "subgroup") if c in subgroups]
-            if (
-                uri := figs.add("subgroups", lambda: pl.forest(subgroups, label=label, top=30))
-            ) is not None:
-                s.figures.append(("Treatment effect in marker subgroups", uri))
+            s.figure(
+                figs,
+                "subgroups",
+                "Treatment effect in marker subgroups",
+                lambda: pl.forest(subgroups, label=label, top=30),
+            )
         uplift = _read_json(run / "uplift.json")
         if isinstance(uplift, dict) and isinstance(uplift.get("curve"), dict | list):
             curve = pd.DataFrame(uplift["curve"])
@@ -342,16 +345,17 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             )
         for path in sorted(mech.glob("trajectory_means_*.csv")):
             means = _read_csv(path)
-            if means is not None and {"feature", "mean", "ci_low", "ci_high"} <= set(means.columns):
-                name = path.stem.replace("trajectory_means_", "")
-                feats = list(dict.fromkeys(means["feature"]))[:8]
-                if (
-                    uri := figs.add(
-                        f"trajectories_{name}",
-                        lambda m=means, f=feats: pl.trajectories(m, features=f),
-                    )
-                ) is not None:
-                    s.figures.append((f"Trajectories ({name}): mean ± 95% CI by arm", uri))
+            if means is None or not {"feature", "mean", "ci_low", "ci_high"} <= set(means.columns):
+                continue
+            if "comparison" in means:  # by arm, not the responder comparison
+                means = means[means["comparison"] == "arm"]
+            group = "arm" if "arm" in means else "group"
+            name = path.stem.replace("trajectory_means_", "")
+            feats = list(dict.fromkeys(means["feature"]))[:8]
+            s.figure(
+                figs, f"trajectories_{name}", f"Trajectories ({name}): mean ± 95% CI by arm",
+                lambda m=means, f=feats, g=group: pl.trajectories(m, features=f, group=g),
+            )  # fmt: skip
         sections.append(s)
 
     s = _Section("methods", "Methods")
