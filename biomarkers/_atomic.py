@@ -37,6 +37,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; results are ordinary files
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
@@ -45,6 +46,12 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -32,7 +32,17 @@ CELL_TYPES = (
 
 # genes of the MHC-II antigen-presentation programme that are low on HLA-DR-low (M-MDSC-like)
 # monocytes in ACLF (Bernsmeier, Gut 2018); all present in the 765 genes of pbmc68k_reduced
-_MHC2 = ("HLA-DRA", "HLA-DRB1", "HLA-DPA1", "HLA-DPB1", "HLA-DQA1", "HLA-DQB1", "HLA-DMA", "HLA-DMB", "CD74")
+_MHC2 = (
+    "HLA-DRA",
+    "HLA-DRB1",
+    "HLA-DPA1",
+    "HLA-DPB1",
+    "HLA-DQA1",
+    "HLA-DQB1",
+    "HLA-DMA",
+    "HLA-DMB",
+    "CD74",
+)
 # FOXP3 / IL2RA / CTLA4 are not among the 765 genes: a Treg state is made from CD4 T cells by
 # raising co-inhibitory / activation genes that are present and lowering IL7R (CD127-low)
 _TREG_UP = {"TIGIT": 6.0, "TNFRSF4": 6.0, "LAG3": 4.0, "IL32": 2.5, "GATA3": 2.0, "IL2RB": 2.0}
@@ -89,7 +99,7 @@ def derive_profiles() -> pd.DataFrame:
     df = pd.DataFrame({ct: prof[ct] for ct in CELL_TYPES}, index=genes)
     df.index.name = "gene"
     # a small floor keeps every gene observable in every type (no structural zeros)
-    df = df.clip(lower=1e-7)
+    df = (df / df.sum(axis=0)).clip(lower=1e-7)
     return (df / df.sum(axis=0)).round(9)
 
 

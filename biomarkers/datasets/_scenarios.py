@@ -1,0 +1,104 @@
+"""Effect sizes of the simulator's scenarios (private; documented in docs/simulator.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SCENARIOS", "VISIT_DAYS", "Scenario", "mechanism_weight"]
+
+VISIT_DAYS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
+
+
+def mechanism_weight(day: float) -> float:
+    """Time course of on-treatment changes: 0 at baseline, full during dosing, fading by D90."""
+    if day <= 0:
+        return 0.0
+    if day < 14:
+        return 0.7 * day / 7 if day < 7 else 0.7 + 0.3 * (day - 7) / 7
+    if day <= 35:
+        return 1.0
+    return max(0.3, 1.0 - 0.7 * (day - 35) / 55)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Effect sizes; every effect is on a natural-log scale unless said otherwise."""
+
+    name: str
+    # log-hazard per SD of the latent inflammation (read out by IL-6, IL-8) and immune paralysis
+    # (IL-10, HLA-DR-low monocytes); both raise the hazard of death (prognostic)
+    prog_inflammation: float
+    prog_paralysis: float
+    # do analytes / cell states also track clinical severity (which is prognostic through the
+    # AARC score)? False in the null scenario: biomarkers then carry no outcome information
+    severity_loading: bool
+    # treatment: log-HR = log_hr + pred_treg * z_treg + pred_inflammation * z_inflammation
+    log_hr: float
+    pred_treg: float
+    pred_inflammation: float
+    # mechanism (treated arm, weighted by mechanism_weight(day)); cytokines on the log scale,
+    # flow frequencies on the logit scale, composition on the log-abundance scale, genes as log2 FC
+    mech_cytokine: float
+    mech_flow: float
+    mech_composition: float
+    mech_gene_log2fc: float
+    # measurement noise multiplier (smaller = cleaner signal)
+    noise: float = 1.0
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "default": Scenario(
+        name="default",
+        prog_inflammation=0.5,
+        prog_paralysis=0.4,
+        severity_loading=True,
+        # intercept = log(0.6) - Var(log HR) / 2, so that the mean HR over subjects is ~0.6
+        log_hr=-0.62,
+        pred_treg=0.35,
+        pred_inflammation=-0.30,
+        mech_cytokine=0.35,
+        mech_flow=0.4,
+        mech_composition=0.4,
+        mech_gene_log2fc=1.0,
+    ),
+    "strong": Scenario(
+        name="strong",
+        prog_inflammation=1.6,
+        prog_paralysis=1.3,
+        severity_loading=True,
+        log_hr=-1.6,  # mean HR over subjects ~0.45, from ~0.05 (low Treg) to > 1 (high Treg)
+        pred_treg=1.2,
+        pred_inflammation=-0.5,
+        mech_cytokine=1.0,
+        mech_flow=1.0,
+        mech_composition=1.0,
+        mech_gene_log2fc=2.0,
+        noise=0.6,
+    ),
+    "null": Scenario(
+        name="null",
+        prog_inflammation=0.0,
+        prog_paralysis=0.0,
+        severity_loading=False,
+        log_hr=0.0,
+        pred_treg=0.0,
+        pred_inflammation=0.0,
+        mech_cytokine=0.0,
+        mech_flow=0.0,
+        mech_composition=0.0,
+        mech_gene_log2fc=0.0,
+    ),
+    "no_benefit": Scenario(
+        name="no_benefit",
+        prog_inflammation=0.5,
+        prog_paralysis=0.4,
+        severity_loading=True,
+        log_hr=0.0,
+        pred_treg=0.0,
+        pred_inflammation=0.0,
+        mech_cytokine=0.0,
+        mech_flow=0.0,
+        mech_composition=0.0,
+        mech_gene_log2fc=0.0,
+    ),
+}
