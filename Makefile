@@ -33,10 +33,10 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 test: setup lint
-	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
+	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q tests biomarkers --doctest-modules
 
 test-all: setup setup-browser lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q tests biomarkers --doctest-modules
 
 bench: setup
 	$(BIN)/python benchmarks/bench_pseudobulk.py --cells 100000

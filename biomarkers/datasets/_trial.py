@@ -37,6 +37,37 @@ class SimulatedTrial:
             f"n_subjects={self.truth.n_subjects}, files={len(self.paths)})"
         )
 
+    def study(
+        self, *, cytokines: tuple[str, ...] = ("luminex_xponent", "olink_npx"), backed: bool = False
+    ):
+        """Read the simulated files into a :class:`biomarkers.study.Study` with the real readers.
+
+        Parameters
+        ----------
+        cytokines
+            Which cytokine files become assays (``luminex_xponent`` → ``cytokines``,
+            ``olink_npx`` → ``olink``; also ``cytokines_long``, ``bioplex_export``, ``msd_export``).
+        backed
+            Open the single-cell ``.h5ad`` backed (on disk).
+
+        Examples
+        --------
+        >>> import tempfile, biomarkers as bm
+        >>> trial = bm.datasets.simulate_trial(tempfile.mkdtemp(), n_subjects=8, cells_per_sample=5)
+        >>> trial.study().summary().arms["n_subjects"].tolist()
+        [4, 4]
+        """
+        from biomarkers.study import Study
+
+        names = {"luminex_xponent": "cytokines", "olink_npx": "olink", "cytokines_long": "cytokines_long",
+                 "bioplex_export": "bioplex", "msd_export": "msd"}  # fmt: skip
+        p = self.paths
+        return Study.from_files(
+            clinical=p["clinical"], labs=p["labs"], samples=p["samples"], dosing=p["dosing"],
+            flow=p["flow"], singlecell=p.get("singlecell"), backed=backed,
+            cytokines={names.get(c, c): p[c] for c in cytokines},
+        )  # fmt: skip
+
     def to_frame(self) -> pd.DataFrame:
         """One row per file: ``name``, ``path`` (relative to ``out_dir``) and ``bytes``."""
         return pd.DataFrame(
