@@ -38,10 +38,10 @@ def make_atlas(
     ctype = rng.integers(0, n_types, n_cells)
     obs = pd.DataFrame(
         {
-            "sample_id": pd.Categorical.from_codes(
-                sample, [f"S{i:04d}" for i in range(n_samples)]
+            "sample_id": pd.Categorical.from_codes(sample, [f"S{i:04d}" for i in range(n_samples)]),
+            "cell_type": pd.Categorical.from_codes(
+                ctype, [f"type_{i:02d}" for i in range(n_types)]
             ),
-            "cell_type": pd.Categorical.from_codes(ctype, [f"type_{i:02d}" for i in range(n_types)]),
         },
         index=pd.Index([f"c{i}" for i in range(n_cells)]),
     )
@@ -59,7 +59,9 @@ def make_atlas(
         g.attrs["encoding-version"] = "0.1.0"
         g.attrs["shape"] = np.array([n_cells, n_genes], dtype=np.int64)
         data = g.create_dataset("data", shape=(0,), maxshape=(None,), dtype="f4", chunks=(1 << 20,))
-        ind = g.create_dataset("indices", shape=(0,), maxshape=(None,), dtype="i4", chunks=(1 << 20,))
+        ind = g.create_dataset(
+            "indices", shape=(0,), maxshape=(None,), dtype="i4", chunks=(1 << 20,)
+        )
         indptr = np.zeros(n_cells + 1, dtype=np.int64)
         total = 0
         for start in range(0, n_cells, chunk):

@@ -49,8 +49,9 @@ class CensoredValueImputer(TransformerMixin, BaseEstimator):
             the smallest finite value of the training fold (``limits`` ignored).
 
         The *limit* is ``limits[j]`` when given (and not NaN), else the smallest finite value
-        of column ``j`` in the training fold. Transforms such as ``log2`` should come *after* the
-        imputer, or the limits must be on the same scale as ``X``.
+        of column ``j`` in the training fold. ``limits`` must be on the scale of ``X``; for
+        log-transformed columns pass ``log2_offset`` so the division happens on the
+        concentration scale.
     limits
         Per-column lower limit (LOD/LLOQ) on the scale of ``X``, e.g.
         ``feature_table.var["lod"].to_numpy()``; ``None`` or NaN entries are learned as the
@@ -61,6 +62,11 @@ class CensoredValueImputer(TransformerMixin, BaseEstimator):
     add_indicator
         Append one 0/1 column ``<name>_below_limit`` for every column that had ``-inf`` values in
         the training fold.
+    log2_offset
+        When ``X`` (and ``limits``) are ``log2(x + c)`` values, the offset ``c`` (scalar or
+        per column, e.g. ``feature_table.var["log2_offset"]``; NaN = that column is not logged).
+        ``lod_sqrt2``/``lod_half`` then divide the limit on the concentration scale
+        (``log2(LOD / √2 + c)``), not the log value. ``None``: ``X`` is on the linear scale.
 
     Attributes
     ----------
@@ -91,11 +97,13 @@ class CensoredValueImputer(TransformerMixin, BaseEstimator):
         limits=None,
         upper="max",
         add_indicator: bool = False,
+        log2_offset=None,
     ) -> None:
         self.rule = rule
         self.limits = limits
         self.upper = upper
         self.add_indicator = add_indicator
+        self.log2_offset = log2_offset
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -134,10 +142,24 @@ class CensoredValueImputer(TransformerMixin, BaseEstimator):
             limit = np.where(np.isnan(limit), col_min, limit)
         if self.rule in ("keep", "min"):
             lower = col_min
-        elif self.rule == "lod_sqrt2":
-            lower = limit / np.sqrt(2.0)
-        elif self.rule == "lod_half":
-            lower = limit / 2.0
+        elif self.rule in ("lod_sqrt2", "lod_half"):
+            divisor = np.sqrt(2.0) if self.rule == "lod_sqrt2" else 2.0
+            if self.log2_offset is None:
+                lower = limit / divisor
+            else:
+                # X = log2(x + c): divide the limit on the concentration scale, then map back
+                c = np.asarray(self.log2_offset, dtype=float)
+                c = _per_column(
+                    np.full(n, float(c)) if c.ndim == 0 else c,
+                    n,
+                    name="log2_offset",
+                    column="log2_offset",
+                )
+                linear = np.isnan(c)
+                conc = np.exp2(limit) - np.where(linear, 0.0, c)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    logged = np.log2(conc / divisor + np.where(linear, 0.0, c))
+                lower = np.where(linear, limit / divisor, logged)
         else:
             lower = limit
 

@@ -112,12 +112,22 @@ def test_all_censored_column_gives_nan():
 
 
 def test_bad_limits_length(X):
-    with pytest.raises(
-        SchemaError, match=r"limits has 2 entries but X has 3 col.*var\['lod'\]"
-    ):
+    with pytest.raises(SchemaError, match=r"limits has 2 entries but X has 3 col.*var\['lod'\]"):
         CensoredValueImputer(limits=[1.0, 2.0]).fit(X)
 
 
 def test_bad_rule(X):
     with pytest.raises(ValueError, match="rule='lod' is not one of keep, lod_sqrt2"):
         CensoredValueImputer("lod").fit(X)
+
+
+def test_log2_scale_divides_on_concentration_scale():
+    lod = np.array([8.0, 8.0])
+    X = np.log2(np.array([[1.0, 20.0], [16.0, 1.0], [32.0, 64.0]]) + 1)
+    X[0, 0] = X[1, 1] = NINF
+    imp = CensoredValueImputer("lod_half", limits=np.log2(lod + 1), log2_offset=[1.0, NAN])
+    out = imp.fit_transform(X)
+    assert out[0, 0] == pytest.approx(np.log2(8.0 / 2 + 1))  # LOD/2 in pg/mL, then log2(x + 1)
+    assert out[1, 1] == pytest.approx(np.log2(9.0) / 2)  # NaN offset: column treated as linear
+    with pytest.raises(SchemaError, match="log2_offset has 3 entries but X has 2"):
+        CensoredValueImputer("lod_half", log2_offset=[1.0, 1.0, 1.0]).fit(X)

@@ -1,0 +1,316 @@
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._logging import logger, timed
+from biomarkers._progress import progress
+from biomarkers.exceptions import SchemaError
+from biomarkers.qc._source import (
+    codes_of,
+    matrix_handle,
+    obs_columns,
+    sample_annotations,
+    source_name,
+)
+
+if TYPE_CHECKING:
+    import anndata as ad
+
+__all__ = ["pseudobulk"]
+
+_FUNCS = ("sum", "mean", "count_nonzero")
+_F32_EXACT = 2**24  # every integer below this is exactly representable in float32
+
+
+def _trim_heap() -> None:
+    """Hand freed heap pages back to the OS before the big output is allocated.
+
+    Reading a million-cell ``obs`` leaves ~100 MB of freed-but-retained glibc heap; trimming it
+    keeps the peak at output + one chunk. glibc only; a no-op elsewhere.
+    """
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+class _NotCounts(Exception):
+    """Raised inside the accumulation when float32 would not be exact (restart in float64)."""
+
+
+def _var_names_h5(path: Path) -> pd.Index:
+    import h5py
+    from anndata.io import read_elem
+
+    with h5py.File(path, "r") as f:
+        g = f["var"]
+        key = g.attrs.get("_index", "_index")
+        return pd.Index(np.asarray(read_elem(g[key])).astype(str))
+
+
+def _accumulate_h5(path, element, row_group, out, *, nonzero, check, chunk_size):
+    import h5py
+
+    from biomarkers.features._kernels import is_counts, scatter_csr, scatter_dense
+
+    name = f"{path}:{element}"
+    with h5py.File(path, "r") as f:
+        if element not in f:
+            msg = f"{path}: no {element!r} in the file; pass layer= naming the counts layer"
+            raise SchemaError(msg)
+        node = f[element]
+        n_rows = row_group.shape[0]
+        if isinstance(node, h5py.Dataset):  # dense matrix
+            if node.shape[0] != n_rows or node.shape[1] != out.shape[1]:
+                msg = (
+                    f"{name}: shape {node.shape} does not match obs/var ({n_rows}, {out.shape[1]})"
+                )
+                raise SchemaError(msg)
+            buf = np.empty((min(chunk_size, n_rows), node.shape[1]), dtype=node.dtype)
+            for start in progress(range(0, n_rows, chunk_size), description="pseudobulk"):
+                stop = min(start + chunk_size, n_rows)
+                view = buf[: stop - start]
+                node.read_direct(view, np.s_[start:stop], np.s_[0 : stop - start])
+                if check and not is_counts(view):
+                    raise _NotCounts
+                scatter_dense(view, row_group[start:stop], out, nonzero)
+            return
+        enc = node.attrs.get("encoding-type", "")
+        if isinstance(enc, bytes):
+            enc = enc.decode()
+        if enc != "csr_matrix":
+            msg = (
+                f"{name}: stored as {enc or 'an unknown group'}, rows cannot be streamed; "
+                "rewrite it as CSR (adata.X = adata.X.tocsr(); adata.write_h5ad(...))"
+            )
+            raise SchemaError(msg)
+        shape = tuple(node.attrs["shape"])
+        if shape[0] != n_rows or shape[1] != out.shape[1]:
+            msg = f"{name}: shape {shape} does not match obs/var ({n_rows}, {out.shape[1]})"
+            raise SchemaError(msg)
+        indptr = node["indptr"][...].astype(np.int64, copy=False)
+        data_ds, ind_ds = node["data"], node["indices"]
+        starts = np.arange(0, n_rows, chunk_size)
+        stops = np.minimum(starts + chunk_size, n_rows)
+        max_nnz = max(int((indptr[stops] - indptr[starts]).max()) if n_rows else 0, 1)
+        # two buffer pairs allocated once and refilled in place (memory O(chunk), never
+        # O(matrix)): HDF5 reads the next chunk while the compiled kernel (nogil) adds this one
+        bufs = [
+            (np.empty(max_nnz, dtype=data_ds.dtype), np.empty(max_nnz, dtype=ind_ds.dtype))
+            for _ in range(2)
+        ]
+
+        def add(i, start, stop, lo):
+            data_buf, ind_buf = bufs[i]
+            groups = row_group[start:stop]
+            return scatter_csr(
+                data_buf, ind_buf, indptr[start : stop + 1], lo, groups, out, nonzero, check
+            )
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending, k = None, 0
+            for start, stop in progress(
+                zip(starts, stops, strict=True), total=len(starts), description="pseudobulk"
+            ):
+                if not (row_group[start:stop] >= 0).any():
+                    continue
+                lo, hi = int(indptr[start]), int(indptr[stop])
+                i, k = k % 2, k + 1
+                data_buf, ind_buf = bufs[i]
+                if hi > lo:
+                    data_ds.read_direct(data_buf, np.s_[lo:hi], np.s_[0 : hi - lo])
+                    ind_ds.read_direct(ind_buf, np.s_[lo:hi], np.s_[0 : hi - lo])
+                if pending is not None and not pending.result():
+                    raise _NotCounts
+                pending = pool.submit(add, i, start, stop, lo)
+            if pending is not None and not pending.result():
+                raise _NotCounts
+
+
+def _accumulate_memory(mat, row_group, out, *, nonzero, check):
+    import scipy.sparse as sp
+
+    from biomarkers.features._kernels import is_counts, scatter_csr, scatter_dense
+
+    if mat.shape != (row_group.shape[0], out.shape[1]):
+        msg = f"matrix shape {mat.shape} does not match obs/var ({row_group.shape[0]}, {out.shape[1]})"
+        raise SchemaError(msg)
+    if sp.issparse(mat):
+        csr = mat.tocsr() if mat.format != "csr" else mat
+        indptr = csr.indptr.astype(np.int64, copy=False)
+        if not scatter_csr(csr.data, csr.indices, indptr, 0, row_group, out, nonzero, check):
+            raise _NotCounts
+        return
+    if not isinstance(mat, np.ndarray):
+        mat = np.asarray(mat)
+    if mat.dtype == object or not np.issubdtype(mat.dtype, np.number):
+        msg = f"matrix dtype {mat.dtype} is not numeric; pass layer= naming the counts"
+        raise SchemaError(msg)
+    mat = np.ascontiguousarray(mat)
+    if check and not is_counts(mat):
+        raise _NotCounts
+    scatter_dense(mat, row_group, out, nonzero)
+
+
+def pseudobulk(
+    adata_or_path: ad.AnnData | str | Path,
+    *,
+    sample_key: str = "sample_id",
+    groups_key: str = "cell_type",
+    layer: str | None = None,
+    func: Literal["sum", "mean", "count_nonzero"] = "sum",
+    chunk_size: int = 1_000,
+    min_cells: int = 0,
+) -> ad.AnnData:
+    """Aggregate cells into pseudobulk profiles, one per sample × cell type.
+
+    Works on an in-memory AnnData (dense or sparse ``X``), a backed AnnData or the path of an
+    ``.h5ad`` file. Backed and path inputs are streamed in row chunks straight from HDF5 into
+    reused buffers and scatter-added by a compiled kernel, so the full matrix is never in memory
+    (peak memory ≈ the output plus one chunk). Results equal :func:`scanpy.get.aggregate` with
+    ``by=[sample_key, groups_key]``.
+
+    Parameters
+    ----------
+    adata_or_path
+        Cells × genes AnnData (raw integer counts in ``X`` or ``layers[layer]``), backed or not,
+        or the path of an ``.h5ad`` file (only ``obs`` columns and the matrix are read).
+    sample_key
+        ``obs`` column of sample identifiers.
+    groups_key
+        ``obs`` column of cell types (see :func:`biomarkers.qc.assign_cell_types` when absent).
+    layer
+        Layer holding the counts; ``None`` uses ``X``.
+    func
+        ``"sum"`` (counts), ``"mean"`` (sum / cells) or ``"count_nonzero"`` (cells expressing).
+    chunk_size
+        Cells read per chunk from disk (memory per chunk ≈ chunk_size × non-zeros per cell × 8 B).
+    min_cells
+        Drop sample × cell type combinations with fewer cells (they are never accumulated).
+
+    Returns
+    -------
+    anndata.AnnData
+        (sample × cell type) × genes, observed combinations only, ordered by sample then cell
+        type (categorical order when the columns are categorical). ``obs``: ``sample_key``,
+        ``groups_key``, ``n_cells`` and the sample-level columns of the input that are constant
+        within a sample (``subject_id``, ``visit``, ``arm``, ``batch``). ``X``: float32 when that
+        is exact (integer data with every sum < 2**24, checked), else float64 (int64 for
+        integer sums beyond float32); ``func="mean"`` gives float64. ``uns["pseudobulk"]["params"]``.
+        Cells with a missing sample or cell type are left out.
+
+    Examples
+    --------
+    >>> import anndata as ad, numpy as np, pandas as pd
+    >>> obs = pd.DataFrame(
+    ...     {"sample_id": ["a", "a", "b"], "cell_type": ["T", "T", "B"]}, index=["c1", "c2", "c3"]
+    ... )
+    >>> pb = pseudobulk(ad.AnnData(np.array([[1.0, 0.0], [2.0, 3.0], [4.0, 5.0]]), obs=obs))
+    >>> pb.obs["n_cells"].tolist(), pb.X.tolist()
+    ([2, 1], [[3.0, 3.0], [4.0, 5.0]])
+    """
+    import anndata as ad
+
+    if func not in _FUNCS:
+        msg = f"pseudobulk: func={func!r} is not one of {', '.join(_FUNCS)}"
+        raise ValueError(msg)
+    if int(chunk_size) < 1:
+        msg = f"pseudobulk: chunk_size={chunk_size} must be a positive number of cells"
+        raise ValueError(msg)
+    name = source_name(adata_or_path)
+    obs = obs_columns(adata_or_path, [sample_key, groups_key], index=False)
+    s_codes, samples = codes_of(obs[sample_key])
+    g_codes, groups = codes_of(obs[groups_key])
+    n_g = max(len(groups), 1)
+    ok = (s_codes >= 0) & (g_codes >= 0)
+    pair = np.where(ok, s_codes * n_g + g_codes, 0)
+    counts = np.bincount(pair[ok], minlength=len(samples) * n_g)
+    present = np.flatnonzero(counts >= max(int(min_cells), 1))
+    lookup = np.full(counts.shape[0], -1, dtype=np.int32)
+    lookup[present] = np.arange(present.size, dtype=np.int32)
+    row_group = np.where(ok, lookup[pair], -1).astype(np.int32)
+    n_cells = counts[present]
+    # sample-level annotations now, then drop the per-cell temporaries before the big output
+    annot = sample_annotations(obs, s_codes, samples, exclude=[sample_key, groups_key])
+    del obs, s_codes, g_codes, ok, pair, lookup
+    _trim_heap()
+
+    kind, handle = matrix_handle(adata_or_path, layer=layer)
+    if kind == "h5":
+        var_names = (
+            adata_or_path.var_names.astype(str)
+            if isinstance(adata_or_path, ad.AnnData)
+            else _var_names_h5(handle[0])
+        )
+    else:
+        var_names = adata_or_path.var_names.astype(str)
+
+    nonzero = func == "count_nonzero"
+
+    def run(dtype, *, check):
+        out = np.zeros((present.size, len(var_names)), dtype=dtype)
+        if kind == "h5":
+            _accumulate_h5(
+                handle[0],
+                handle[1],
+                row_group,
+                out,
+                nonzero=nonzero,
+                check=check,
+                chunk_size=int(chunk_size),
+            )
+        else:
+            _accumulate_memory(handle, row_group, out, nonzero=nonzero, check=check)
+        return out
+
+    with timed(f"pseudobulk of {name}: {present.size} sample × cell type profiles"):
+        if nonzero:
+            small = n_cells.size == 0 or n_cells.max() < _F32_EXACT
+            X = run(np.float32 if small else np.int64, check=False)
+        else:
+            try:
+                X = run(np.float32, check=True)
+                if X.size and X.max() >= _F32_EXACT:
+                    logger.info("pseudobulk: sums reach 2**24, recomputing in int64 for exactness")
+                    X = run(np.float64, check=False).astype(np.int64)
+            except _NotCounts:
+                logger.info("pseudobulk: data are not integer counts, accumulating in float64")
+                X = run(np.float64, check=False)
+        if func == "mean":
+            X = X / np.maximum(n_cells, 1)[:, None].astype(np.float64)
+
+    s_idx, g_idx = np.divmod(present, n_g)
+    out_obs = pd.DataFrame(
+        {
+            sample_key: pd.Categorical.from_codes(s_idx, categories=samples),
+            groups_key: pd.Categorical.from_codes(g_idx, categories=groups),
+            "n_cells": n_cells.astype(np.int64),
+        }
+    )
+    for col in annot.columns:
+        out_obs[col] = annot[col].to_numpy()[s_idx]
+    out_obs.index = pd.Index(
+        [f"{s}_{g}" for s, g in zip(samples[s_idx], groups[g_idx], strict=True)]
+    )
+    result = ad.AnnData(X=X, obs=out_obs, var=pd.DataFrame(index=pd.Index(var_names)))
+    result.uns["pseudobulk"] = {
+        "params": {
+            "sample_key": sample_key,
+            "groups_key": groups_key,
+            "layer": layer,
+            "func": func,
+            "min_cells": int(min_cells),
+            "source": name,
+        }
+    }
+    return result
