@@ -12,7 +12,7 @@ __all__ = ["Outcome"]
 _KINDS = ("binary", "survival", "continuous")
 
 
-@dataclass(frozen=True, eq=False)  # a DataFrame field has no truthy ==
+@dataclass(frozen=True, eq=False, kw_only=True)  # a DataFrame field has no truthy ==
 class Outcome:
     """An outcome (label) per subject and how it was defined.
 

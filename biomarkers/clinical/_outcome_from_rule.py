@@ -201,5 +201,11 @@ def outcome_from_rule(
     if name and name != out.name:
         table = out.table.rename(columns={out.name: name})
         definition = out.definition.replace(out.name, name, 1)
-        out = Outcome(name, out.kind, table, out.assessed_day, definition)
+        out = Outcome(
+            name=name,
+            kind=out.kind,
+            table=table,
+            assessed_day=out.assessed_day,
+            definition=definition,
+        )
     return out

@@ -14,7 +14,7 @@ TRUTH_FORMAT = "biomarkers.truth"
 TRUTH_FORMAT_VERSION = 1
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Truth:
     """Effects planted in a simulated trial, written beside it as ``truth.json``.
 

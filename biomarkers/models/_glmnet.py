@@ -18,112 +18,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = ["ElasticNetLogistic", "logistic_enet_path"]
 
 
-def _numba():
-    import numba
-
-    return numba
-
-
-_KERNEL = None
-
-
 def _kernel():
-    global _KERNEL  # noqa: PLW0603 - compiled once per process, lazily (numba import is slow)
-    if _KERNEL is not None:
-        return _KERNEL
-    nb = _numba()
+    from biomarkers.models._glmnet_kernel import enet_logistic_path
 
-    @nb.njit(cache=True, fastmath=False)
-    def _path(X, y, lambdas, alpha, tol, max_iter):  # pragma: no cover - numba
-        n, p = X.shape
-        n_lam = lambdas.shape[0]
-        coefs = np.zeros((n_lam, p))
-        intercepts = np.zeros(n_lam)
-        beta = np.zeros(p)
-        ybar = y.mean()
-        b0 = np.log(ybar / (1.0 - ybar))
-        eta = np.full(n, b0)
-        w = np.empty(n)
-        z = np.empty(n)
-        r = np.empty(n)
-        active = np.zeros(p, dtype=np.bool_)
-        for k in range(n_lam):
-            lam = lambdas[k]
-            l1 = lam * alpha
-            l2 = lam * (1.0 - alpha)
-            for _outer in range(max_iter):
-                # quadratic approximation at the current fit
-                for i in range(n):
-                    pr = 1.0 / (1.0 + np.exp(-eta[i]))
-                    wi = pr * (1.0 - pr)
-                    if wi < 1e-5:
-                        wi = 1e-5
-                    w[i] = wi
-                    z[i] = eta[i] + (y[i] - pr) / wi
-                    r[i] = z[i] - eta[i]
-                xv = np.zeros(p)
-                for j in range(p):
-                    s = 0.0
-                    for i in range(n):
-                        s += w[i] * X[i, j] * X[i, j]
-                    xv[j] = s / n
-                sw = w.sum()
-                max_outer_change = 0.0
-                full_pass = True
-                for _inner in range(10000):
-                    max_change = 0.0
-                    # intercept
-                    s = 0.0
-                    for i in range(n):
-                        s += w[i] * r[i]
-                    d0 = s / sw
-                    if d0 != 0.0:
-                        b0 += d0
-                        for i in range(n):
-                            r[i] -= d0
-                        ch = d0 * d0 * sw / n
-                        if ch > max_change:
-                            max_change = ch
-                    for j in range(p):
-                        if not full_pass and not active[j]:
-                            continue
-                        g = 0.0
-                        for i in range(n):
-                            g += w[i] * X[i, j] * r[i]
-                        g = g / n + xv[j] * beta[j]
-                        if g > l1:
-                            bn = (g - l1) / (xv[j] + l2)
-                        elif g < -l1:
-                            bn = (g + l1) / (xv[j] + l2)
-                        else:
-                            bn = 0.0
-                        d = bn - beta[j]
-                        if d != 0.0:
-                            beta[j] = bn
-                            active[j] = True
-                            for i in range(n):
-                                r[i] -= d * X[i, j]
-                            ch = xv[j] * d * d
-                            if ch > max_change:
-                                max_change = ch
-                    if max_change > max_outer_change:
-                        max_outer_change = max_change
-                    if max_change < tol:
-                        if full_pass:
-                            break
-                        full_pass = True  # confirm convergence over every coordinate
-                    else:
-                        full_pass = False
-                for i in range(n):
-                    eta[i] = z[i] - r[i]
-                if max_outer_change < tol:
-                    break
-            coefs[k] = beta
-            intercepts[k] = b0
-        return coefs, intercepts
-
-    _KERNEL = _path
-    return _KERNEL
+    return enet_logistic_path
 
 
 def logistic_enet_path(
@@ -157,12 +55,13 @@ def logistic_enet_path(
     coefs, intercepts
         Arrays of shape (len(Cs), n_features) and (len(Cs),), in the order of ``Cs``.
     """
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    # one compiled signature: C-contiguous, writeable float64 (read-only memmaps are copied)
+    X = np.require(X, dtype=np.float64, requirements=["C", "W"])
+    y = np.require(y, dtype=np.float64, requirements=["C", "W"])
     Cs = np.asarray(Cs, dtype=np.float64)
     order = np.argsort(Cs)
     lambdas = 1.0 / (Cs[order] * X.shape[0])
-    coefs, intercepts = _kernel()(X, y, lambdas, float(l1_ratio), float(tol), int(max_iter))
+    coefs, intercepts, _ = _kernel()(X, y, lambdas, float(l1_ratio), float(tol), int(max_iter))
     out_c = np.empty_like(coefs)
     out_i = np.empty_like(intercepts)
     out_c[order] = coefs
@@ -204,7 +103,7 @@ class ElasticNetLogistic(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, C: float = 1.0, *, l1_ratio: float = 0.5, tol: float = 1e-7, max_iter: int = 100
+        self, C: float = 1.0, *, l1_ratio: float = 0.5, tol: float = 1e-9, max_iter: int = 100
     ) -> None:
         self.C = C
         self.l1_ratio = l1_ratio
@@ -234,9 +133,10 @@ class ElasticNetLogistic(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, yi = np.unique(y, return_inverse=True)
         if self.classes_.shape[0] != 2:
+            k = self.classes_.shape[0]
             msg = (
-                f"ElasticNetLogistic needs exactly 2 classes in y, got {self.classes_.shape[0]}; "
-                "use it for binary outcomes only"
+                "Only binary classification is supported by ElasticNetLogistic; y has "
+                f"{k} class{'' if k == 1 else 'es'}: use it for binary outcomes only"
             )
             raise ValueError(msg)
         if not self.C > 0:
@@ -250,6 +150,7 @@ class ElasticNetLogistic(ClassifierMixin, BaseEstimator):
         )
         self.coef_ = coefs[:1]
         self.intercept_ = intercepts[:1]
+        self.n_iter_ = np.array([1], dtype=np.int32)  # IRLS steps are not exposed per C
         return self
 
     def decision_function(self, X):
@@ -296,4 +197,5 @@ class ElasticNetLogistic(ClassifierMixin, BaseEstimator):
         -------
         numpy.ndarray
         """
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        d = self.decision_function(X)
+        return self.classes_[(d > 0).astype(int)]

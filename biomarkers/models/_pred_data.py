@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._validation import check_columns, did_you_mean, format_ids
-from biomarkers.exceptions import DataQualityWarning, SchemaError, SmallSampleWarning
+from biomarkers.exceptions import (
+    DataQualityWarning,
+    LeakageError,
+    SchemaError,
+    SmallSampleWarning,
+)
 
 __all__: list[str] = []
 
@@ -63,6 +68,9 @@ def _frame_parts(table, markers):
         if hasattr(X, "toarray"):
             X = X.toarray()
         Xdf = pd.DataFrame(np.asarray(X, dtype=float), index=obs.index, columns=chosen)
+        if "day" in table.var.columns:
+            day = pd.to_numeric(table.var["day"], errors="coerce")
+            Xdf.attrs["day"] = dict(zip(names, day.to_numpy(dtype=float), strict=True))
         return obs, Xdf, "FeatureTable", table.uns.get("outcomes", {})
     if isinstance(table, pd.DataFrame):
         df = table.copy()
@@ -142,12 +150,27 @@ def prepare(
     if isinstance(covariates, str):
         covariates = (covariates,)
     covariates = list(covariates)
-    kind = _outcome_kind(obs, outcome, outcomes_meta, source) if not isinstance(
-        outcome, tuple | list
-    ) else "survival"
-    outcome_cols = list(outcome) if kind == "survival" else [outcome]
+    meta = outcomes_meta.get(outcome) if isinstance(outcome, str) else None
+    assessed = meta.get("assessed_day") if isinstance(meta, dict) else None
+    if assessed is not None and Xdf is not None and "day" in Xdf.attrs:
+        late = [m for m in Xdf.columns if Xdf.attrs["day"].get(m, -np.inf) >= float(assessed)]
+        if late:
+            msg = (
+                f"{source}: features {format_ids(late)} are measured on or after day "
+                f"{assessed:g}, when outcome {outcome!r} is assessed; leave them out with markers="
+            )
+            raise LeakageError(msg)
+    if isinstance(meta, dict) and outcome not in obs.columns:
+        # a FeatureTable outcome named in uns["outcomes"]: use its declared columns
+        cols = list(meta.get("columns", []))
+        if meta.get("kind") == "survival" and len(cols) == 2:
+            outcome = (cols[0], cols[1])
+        elif len(cols) == 1:
+            outcome = cols[0]
+    outcome_cols = list(outcome) if isinstance(outcome, tuple | list) else [outcome]
     hint = "pass the column name that holds it"
     check_columns(obs, [arm, *outcome_cols, *covariates], source=source, hint=hint)
+    kind = _outcome_kind(obs, outcome, outcomes_meta, source)
     if obs.index.has_duplicates:
         dup = obs.index[obs.index.duplicated()].unique().tolist()
         msg = (
@@ -269,23 +292,14 @@ def prepare(
 def fill_censored(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     """Replace ``-inf``/``+inf`` by the training column's finite minimum/maximum.
 
-    The rule is learned on ``train`` only and applied to ``train`` and every array of
-    ``others`` (the held-out rows); a column without any finite training value gets 0.
+    The rule (:class:`~biomarkers.features.CensoredValueImputer` with ``rule="keep"``) is
+    learned on ``train`` only and applied to ``train`` and to every array of ``others`` (the
+    held-out rows); a column without any finite training value becomes NaN.
     """
-    finite = np.where(np.isfinite(train), train, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        lo = np.nanmin(finite, axis=0) if finite.shape[0] else np.zeros(train.shape[1])
-        hi = np.nanmax(finite, axis=0) if finite.shape[0] else np.zeros(train.shape[1])
-    lo = np.where(np.isnan(lo), 0.0, lo)
-    hi = np.where(np.isnan(hi), 0.0, hi)
-    out = []
-    for arr in (train, *others):
-        a = np.array(arr, dtype=float, copy=True)
-        a = np.where(a == -np.inf, lo, a)
-        a = np.where(a == np.inf, hi, a)
-        out.append(a)
-    return out
+    from biomarkers.features import CensoredValueImputer
+
+    imputer = CensoredValueImputer("keep").fit(train)
+    return [imputer.transform(a) for a in (train, *others)]
 
 
 def check_choice(value, allowed, name: str) -> None:

@@ -11,7 +11,7 @@ def test_outcome_reprs_and_dict():
     t = pd.DataFrame(
         {"tfs90": [1.0, 0.0, None]}, index=pd.Index(["a", "b", "c"], name="subject_id")
     )
-    o = Outcome("tfs90", "binary", t, 90, "alive at 90")
+    o = Outcome(name="tfs90", kind="binary", table=t, assessed_day=90, definition="alive at 90")
     assert o.columns == ["tfs90"]
     assert o.to_dict() == {
         "kind": "binary",
@@ -27,11 +27,17 @@ def test_outcome_reprs_and_dict():
     frame.iloc[0, 0] = 5
     assert o.table.iloc[0, 0] == 1.0  # a copy
     assert "assessed_day=90" in repr(o)
-    s = Outcome("x", "survival", pd.DataFrame({"event": [1, 0], "time_days": [3.0, 90.0]}), 90, "d")
+    s = Outcome(
+        name="x",
+        kind="survival",
+        table=pd.DataFrame({"event": [1, 0], "time_days": [3.0, 90.0]}),
+        assessed_day=90,
+        definition="d",
+    )
     assert s.columns == ["event", "time_days"]
     assert "events</th><td>1" in s._repr_html_()
 
 
 def test_bad_kind():
     with pytest.raises(SchemaError, match="Outcome kind 'ordinal'"):
-        Outcome("x", "ordinal", pd.DataFrame(), 0, "")
+        Outcome(name="x", kind="ordinal", table=pd.DataFrame(), assessed_day=0, definition="")

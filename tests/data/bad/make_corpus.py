@@ -703,6 +703,11 @@ def cases() -> dict[str, dict]:
         "match": r"no subject has a label",
         "about": "every subject censored before the horizon: no binary label at all",
     }
+    c["run_too_few_subjects"] = {
+        "command": "run",
+        "match": r"(too few|not enough|fewer).*(subjects|class|events)",
+        "about": "8 subjects cannot fill 2 outer x 2 inner folds with both classes",
+    }
     c["run_reader_error"] = {
         **clinical(_replace_col(clin, "age", 2, "sixty-two")),
         "command": "run",

@@ -1,0 +1,599 @@
+"""discover(): nested, subject-grouped, repeated cross-validation of a closed set of models."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._logging import logger, timed
+from biomarkers._progress import progress
+from biomarkers._settings import settings
+from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
+from biomarkers.models._engine import FitConfig, outer_fit, outer_splits, seed_for, strata
+from biomarkers.models._inputs import Data, prepare
+from biomarkers.models._metrics import (
+    PRIMARY,
+    binary_metrics,
+    bootstrap_counts,
+    bootstrap_performance,
+    continuous_metrics,
+    survival_metrics,
+)
+from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec
+from biomarkers.models._univariate import univariate_tests
+
+if TYPE_CHECKING:
+    from biomarkers.models._result import DiscoveryResult
+
+__all__ = ["discover"]
+
+
+def _parallel(fn, tasks, *, n_jobs, description):
+    from joblib import Parallel, delayed
+
+    if not tasks:
+        return []
+    if n_jobs in (None, 1):
+        return [fn(*t) for t in progress(tasks, description=description)]
+    gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*t) for t in tasks)
+    return list(progress(gen, total=len(tasks), description=description))
+
+
+def _fold_plan(data: Data, *, n_splits, n_repeats, random_state):
+    st = strata(data.y, data.task)
+    _, counts = np.unique(st, return_counts=True)
+    smallest = int(counts.min())
+    if data.task != "continuous" and smallest < n_splits:
+        if smallest < 2:
+            msg = (
+                f"outcome {data.outcome_name!r} has {smallest} subject in its smallest class; "
+                "cross-validation needs at least 2 per class"
+            )
+            raise SchemaError(msg)
+        warnings.warn(
+            f"only {smallest} subjects in the smallest class of {data.outcome_name!r}: using "
+            f"{smallest} outer folds instead of {n_splits}",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
+        n_splits = smallest
+    if data.task != "continuous" and smallest / n_splits < 2:
+        warnings.warn(
+            f"about {smallest / n_splits:.1f} subjects of the smallest class per test fold of "
+            f"{data.outcome_name!r}: fold metrics are noisy; the CIs say how much",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
+    if data.task != "continuous" and smallest < 10:
+        warnings.warn(
+            f"only {smallest} subjects in the smallest class (events) of {data.outcome_name!r}; "
+            "discovery with fewer than 10 is unreliable",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
+    return [
+        outer_splits(st, data.groups, n_splits=n_splits, seed=seed_for(random_state, "outer", r))
+        for r in range(n_repeats)
+    ], n_splits
+
+
+def _metric_point(task, y, pred, horizon) -> float:
+    if task == "binary":
+        return float(binary_metrics(y, pred)["auroc"][0])
+    if task == "continuous":
+        return float(continuous_metrics(y, pred)["r2"][0])
+    return float(survival_metrics(y, pred, horizon=horizon)["harrell_c"][0])
+
+
+def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
+    rng = np.random.default_rng(seed_for(random_state, "perm", b))
+    perm = rng.permutation(len(data.y))
+    yp = data.y[perm]
+    splits = outer_splits(
+        strata(yp, data.task),
+        data.groups,
+        n_splits=n_splits,
+        seed=seed_for(random_state, "perm_split", b),
+    )
+    tr, te = splits[fold]
+    res = outer_fit(
+        data.X,
+        yp,
+        data.groups,
+        tr,
+        te,
+        spec,
+        cfg,
+        seed_for(random_state, "perm_fit", b, fold),
+        want_importance=False,
+    )
+    return b, res["test"], res["pred"]
+
+
+def _ranking(data, outer, models, n_decoys_src, *, fdr_target) -> tuple[pd.DataFrame, dict]:
+    p = len(data.features)
+    eff, pval, kind = univariate_tests(data.X, data.y, task=data.task)
+    from statsmodels.stats.multitest import multipletests
+
+    q = np.full(p, np.nan)
+    okp = np.isfinite(pval)
+    if okp.any():
+        q[okp] = multipletests(pval[okp], method="fdr_bh")[1]
+    frames, thresholds = [], {}
+    D = n_decoys_src.size
+    for m in models:
+        fits = [o for o in outer if o["model"] == m]
+        width = p + D
+        sel = np.zeros(width)
+        mag = np.zeros(width)
+        signed = np.zeros(width)
+        for o in fits:
+            sel[o["cols"]] += o["selected"]
+            mag[o["cols"]] += o["mag"]
+            signed[o["cols"]] += np.nan_to_num(o["signed"])
+        nf = max(len(fits), 1)
+        stab, mag, signed = sel / nf, mag / nf, signed / nf
+        real, decoy = stab[:p], stab[p:]
+        thr = _decoy_threshold(real, decoy, p=p, target=fdr_target)
+        thresholds[m] = thr
+        has_sign = get_spec(m, data.task).kind in ("linear", "svm")
+        df = pd.DataFrame(
+            {
+                "model": m,
+                "feature": data.features,
+                "stability": real,
+                "importance": mag[:p],
+                "coefficient": signed[:p] if has_sign else np.nan,
+                "effect": eff,
+                "effect_kind": kind,
+                "p_value": pval,
+                "q_value": q,
+            }
+        )
+        df["stable"] = df["stability"] >= thr["threshold"]
+        # mean |importance| counts unselected fits as 0, so it already folds in stability and
+        # (unlike "used in a split", which saturates for trees) separates strong from weak
+        df = df.sort_values(
+            ["importance", "stability", "p_value"], ascending=[False, False, True], kind="stable"
+        )
+        df["rank"] = np.arange(1, len(df) + 1)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True), thresholds
+
+
+def _decoy_threshold(real, decoy, *, p, target) -> dict:
+    """Smallest selection frequency whose decoy-estimated false-discovery proportion <= target.
+
+    FDP(t) ≈ (#decoys with frequency ≥ t) · p / n_decoys / max(1, #features with frequency ≥ t).
+    """
+    D = decoy.size
+    if D == 0:
+        return {"threshold": 1.0, "estimated_fdp": float("nan"), "target": target, "n_decoys": 0}
+    cands = np.unique(np.concatenate([real[real > 0], [1.0]]))
+    best_t, best_fdp = 1.0, float("nan")
+    for t in cands[::-1]:
+        n_real = int((real >= t).sum())
+        fdp = (decoy >= t).sum() * p / D / max(n_real, 1)
+        if fdp <= target:
+            best_t, best_fdp = float(t), float(fdp)
+        else:
+            break
+    return {"threshold": best_t, "estimated_fdp": best_fdp, "target": target, "n_decoys": int(D)}
+
+
+def _comparison(data, oof, primary, splits, baseline, *, n_bootstraps, random_state, thresholds):
+    """Baseline-only logistic model on the same folds vs the primary model (baseline forced in)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    Xb = np.where(np.isfinite(data.X[:, baseline]), data.X[:, baseline], np.nan)
+    n = len(data.y)
+    base = np.zeros((len(splits), n))
+    for r, folds in enumerate(splits):
+        for tr, te in folds:
+            mdl = make_pipeline(
+                SimpleImputer(strategy="median", keep_empty_features=True),
+                StandardScaler(),
+                LogisticRegression(C=1.0),
+            ).fit(Xb[tr], data.y[tr])
+            base[r, te] = mdl.predict_proba(Xb[te])[:, 1]
+    comb = oof[primary]
+    W = bootstrap_counts(
+        n, n_bootstraps, np.random.default_rng(seed_for(random_state, "bootstrap"))
+    )
+    rows = []
+    est = {}
+    dist = {}
+    for label, P in (("baseline", base), ("baseline+markers", comb)):
+        est[label] = np.mean([binary_metrics(data.y, pr)["auroc"][0] for pr in P])
+        dist[label] = np.mean([binary_metrics(data.y, pr, W)["auroc"] for pr in P], axis=0)
+    delta = dist["baseline+markers"] - dist["baseline"]
+    for label in ("baseline", "baseline+markers"):
+        lo, hi = np.nanpercentile(dist[label], [2.5, 97.5]) if n_bootstraps else (np.nan,) * 2
+        rows.append(
+            {
+                "comparison": label,
+                "metric": "auroc",
+                "estimate": est[label],
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": n,
+            }
+        )
+    lo, hi = np.nanpercentile(delta, [2.5, 97.5]) if n_bootstraps else (np.nan, np.nan)
+    rows.append(
+        {
+            "comparison": "delta",
+            "metric": "auroc",
+            "estimate": est["baseline+markers"] - est["baseline"],
+            "ci_low": lo,
+            "ci_high": hi,
+            "n": n,
+        }
+    )
+    comparison = pd.DataFrame(rows)
+    comparison["model"] = primary
+    dc = []
+    y = data.y
+    prev = y.mean()
+    for t in thresholds:
+        w = t / (1 - t)
+        row = {"threshold": t, "treat_all": prev - (1 - prev) * w, "treat_none": 0.0}
+        for label, P in (("baseline", base), ("baseline+markers", comb)):
+            nb = [((pr >= t) & (y == 1)).mean() - ((pr >= t) & (y == 0)).mean() * w for pr in P]
+            row[label] = float(np.mean(nb))
+        dc.append(row)
+    return comparison, pd.DataFrame(dc), base
+
+
+def discover(
+    table,
+    *,
+    outcome,
+    models: Sequence[str] = ("enet", "xgboost"),
+    cv: int | tuple[int, int] | None = None,
+    covariates: Sequence[str] = (),
+    clinical_baseline: Sequence[str] | None = None,
+    n_permutations: int = 200,
+    n_bootstraps: int = 1000,
+    random_state: int | None = 0,
+    n_jobs: int | None = None,
+    assessed_day: float | None = None,
+    inner_cv: int = 3,
+    screen_k: int | None = DEFAULT_SCREEN_K,
+    censor_rule: str = "lod_sqrt2",
+    n_decoys: int | None = None,
+    fdr_target: float = 0.1,
+    horizon: float | None = None,
+    permutation_model: str | None = None,
+    decision_thresholds: Sequence[float] = tuple(np.round(np.arange(0.05, 0.65, 0.05), 2)),
+) -> DiscoveryResult:
+    """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
+
+    Parameters
+    ----------
+    table
+        FeatureTable AnnData (subjects × features; ``obs`` holds the outcome columns, ``var`` the
+        feature metadata incl. ``day`` and ``lod``, ``uns["outcomes"]`` the outcome definitions)
+        or a DataFrame (subjects × features, index = subject IDs). Censored values are ``±inf``.
+    outcome
+        Name in ``uns["outcomes"]``, a column name, an ``(event, time)`` pair of column names, a
+        Series indexed by subject, or a structured (event, time) array. Binary labels are 0/1 (or
+        two values; the later in sorted order is class 1); subjects with a missing label are left
+        out with a :class:`~biomarkers.exceptions.DataQualityWarning`.
+    models
+        Registry names (see :func:`available_models`); ``enet`` and ``xgboost`` resolve by task.
+    cv
+        Outer CV: ``n_splits`` or ``(n_splits, n_repeats)``; default ``(5, 10)``. Fewer folds are
+        used, with a :class:`~biomarkers.exceptions.SmallSampleWarning`, for tiny classes.
+    covariates
+        Features (or numeric ``obs`` columns) always passed to the models (exempt from the screen).
+    clinical_baseline
+        Clinical comparator, e.g. ``["clinical:meld@D0"]`` (binary outcomes): the same folds fit
+        "baseline only" (logistic regression) and "baseline + markers" (the first model, with the
+        baseline features forced in); reports ΔAUROC with a paired bootstrap CI and a decision
+        curve.
+    n_permutations
+        Label permutations of the whole pipeline (tuning included) for the p-value.
+    n_bootstraps
+        Subject bootstrap replicates for every CI.
+    random_state
+        Seed; results are identical for the same seed whatever ``n_jobs`` is.
+    n_jobs
+        Number of parallel workers (joblib); ``None`` uses ``biomarkers.settings.n_jobs``.
+    assessed_day
+        Study day at which the outcome is assessed; features with ``var["day"] >=`` it are refused
+        with :class:`~biomarkers.exceptions.LeakageError`. Defaults to
+        ``uns["outcomes"][outcome]["assessed_day"]``; for DataFrames the day is read from the
+        ``@D<day>`` suffix of the feature names.
+    inner_cv
+        Inner folds for hyperparameter tuning.
+    screen_k
+        Features kept by the in-fold univariate screen (``None`` keeps all).
+    censor_rule
+        Rule of :class:`biomarkers.features.CensoredValueImputer` for ``-inf`` values.
+    n_decoys
+        Permuted decoy copies of real features added inside every outer training fold to
+        calibrate the stability threshold; default ``min(p, 5000)``; 0 disables. Their subject
+        order is permuted once per run, so each decoy is the same null feature in every fold.
+    fdr_target
+        Target false-discovery proportion of the stability threshold.
+    horizon
+        Survival horizon (time-dependent AUC, Uno's C); default the median follow-up time.
+    permutation_model
+        Model whose whole pipeline is permuted; default the first of ``models``.
+    decision_thresholds
+        Risk thresholds of the decision curve.
+
+    Returns
+    -------
+    DiscoveryResult
+        ``performance``, ``ranking``, ``oof_predictions``, ``permutation``, ``comparison``,
+        ``final_model``; see :class:`DiscoveryResult`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from biomarkers.models import discover
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(60, 20)), columns=[f"f{i}" for i in range(20)])
+    >>> X["response"] = (X["f0"] + rng.normal(size=60) > 0).astype(int)
+    >>> res = discover(X, outcome="response", models=["enet"], cv=(3, 1),
+    ...                n_permutations=0, n_bootstraps=20)
+    >>> res.ranking["feature"].iloc[0]
+    'f0'
+    """
+    from biomarkers.models._result import DiscoveryResult
+
+    n_jobs = settings.n_jobs if n_jobs is None else n_jobs
+    random_state = settings.random_state if random_state is None else int(random_state)
+    if cv is None:
+        n_splits, n_repeats = 5, 10
+    elif isinstance(cv, int):
+        n_splits, n_repeats = cv, 1
+    else:
+        n_splits, n_repeats = (int(v) for v in cv)
+    if n_splits < 2 or n_repeats < 1:
+        msg = f"cv={cv!r}: need at least 2 folds and 1 repeat, e.g. cv=(5, 10)"
+        raise ConfigError(msg)
+    if isinstance(models, str):
+        models = [models]
+    models = list(dict.fromkeys(models))
+    if not models:
+        msg = "models=[]: name at least one model (see biomarkers.models.available_models())"
+        raise ConfigError(msg)
+    for name, val in (("n_permutations", n_permutations), ("n_bootstraps", n_bootstraps)):
+        if int(val) < 0:
+            msg = f"{name}={val!r} must be >= 0"
+            raise ConfigError(msg)
+
+    data = prepare(
+        table,
+        outcome=outcome,
+        covariates=covariates,
+        clinical_baseline=clinical_baseline,
+        assessed_day=assessed_day,
+    )
+    specs = {m: get_spec(m, data.task) for m in models}
+    perm_model = permutation_model or models[0]
+    if perm_model not in specs:
+        msg = f"permutation_model={perm_model!r} is not one of models={models}"
+        raise ConfigError(msg)
+    if clinical_baseline and data.task != "binary":
+        msg = f"clinical_baseline= is supported for binary outcomes; {data.outcome_name!r} is {data.task}"
+        raise ConfigError(msg)
+    if clinical_baseline and len(data.baseline) * 10 > min(np.bincount(data.y.astype(int))):
+        warnings.warn(
+            f"{len(data.baseline)} clinical baseline variable(s) for "
+            f"{int(min(np.bincount(data.y.astype(int))))} subjects in the smaller class: fewer "
+            "than 10 events per variable for the baseline logistic model",
+            SmallSampleWarning,
+            stacklevel=2,
+        )
+    if data.task == "survival" and horizon is None:
+        horizon = float(np.median(data.y["time"]))
+
+    p = len(data.features)
+    if n_decoys is None:
+        n_decoys = min(p, 5000)
+    n_decoys = int(min(max(n_decoys, 0), p))
+    decoy_src = np.sort(
+        np.random.default_rng(seed_for(random_state, "decoys")).choice(p, n_decoys, replace=False)
+    )
+    decoy_rows = np.random.default_rng(seed_for(random_state, "decoy_rows")).permutation(
+        len(data.y)
+    )
+    decoys = data.X[decoy_rows][:, decoy_src] if n_decoys else None
+    keep = tuple(sorted(set(data.forced) | set(data.baseline)))
+    cfg = FitConfig(
+        task=data.task,
+        screen_k=screen_k,
+        keep=keep,
+        limits=data.limits,
+        censor_rule=censor_rule,
+        n_inner=inner_cv,
+        decoy_src=decoy_src,
+        decoys=decoys,
+    )
+    splits, n_splits = _fold_plan(
+        data, n_splits=n_splits, n_repeats=n_repeats, random_state=random_state
+    )
+
+    tasks = []
+    for m in models:
+        for r, folds in enumerate(splits):
+            for f, (tr, te) in enumerate(folds):
+                seed = seed_for(random_state, "fit", r, f)
+                tasks.append((data.X, data.y, data.groups, tr, te, specs[m], cfg, seed))
+    with timed(f"discover: {len(tasks)} outer fits"):
+        fits = _parallel(outer_fit, tasks, n_jobs=n_jobs, description="outer CV")
+    outer = []
+    oof = {m: np.full((n_repeats, len(data.y)), np.nan) for m in models}
+    rows = []
+    i = 0
+    for m in models:
+        for r, folds in enumerate(splits):
+            for f, _ in enumerate(folds):
+                res = fits[i]
+                i += 1
+                res["model"] = m
+                outer.append(res)
+                oof[m][r, res["test"]] = res["pred"]
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "subject_id": data.subjects[res["test"]],
+                            "repeat": r,
+                            "fold": f,
+                            "model": m,
+                            "y_pred": res["pred"],
+                            "_row": res["test"],
+                        }
+                    )
+                )
+    oof_df = pd.concat(rows, ignore_index=True)
+    if data.task == "survival":
+        oof_df["event"] = data.y["event"][oof_df["_row"]].astype(int)
+        oof_df["time"] = data.y["time"][oof_df["_row"]]
+        oof_df["y_true"] = oof_df["event"]
+    else:
+        oof_df["y_true"] = data.y[oof_df["_row"]]
+    oof_df = oof_df.drop(columns="_row")
+    front = ["subject_id", "repeat", "fold", "model", "y_true", "y_pred"]
+    oof_df = oof_df[front + [c for c in oof_df.columns if c not in front]]
+
+    perf = []
+    for m in models:
+        rng = np.random.default_rng(seed_for(random_state, "bootstrap"))
+        df = bootstrap_performance(
+            data.y, oof[m], task=data.task, n_bootstraps=n_bootstraps, rng=rng, horizon=horizon
+        )
+        df.insert(0, "model", m)
+        perf.append(df)
+    performance = pd.concat(perf, ignore_index=True)
+
+    with timed("discover: ranking"):
+        ranking, thresholds = _ranking(data, outer, models, decoy_src, fdr_target=fdr_target)
+
+    # permutation null of the whole pipeline (tuning, screening, decoys included); statistic =
+    # the primary metric of one repeat of the outer CV, observed value = repeat 0 of the real run
+    metric = PRIMARY[data.task]
+    observed = _metric_point(data.task, data.y, oof[perm_model][0], horizon)
+    null = np.full(n_permutations, np.nan)
+    if n_permutations:
+        ptasks = [
+            (data, specs[perm_model], cfg, random_state, b, n_splits, f)
+            for b in range(n_permutations)
+            for f in range(n_splits)
+        ]
+        with timed(f"discover: {n_permutations} permutations"):
+            pres = _parallel(_permutation_task, ptasks, n_jobs=n_jobs, description="permutations")
+        pred = np.full((n_permutations, len(data.y)), np.nan)
+        for b, te, pr in pres:
+            pred[b, te] = pr
+        for b in range(n_permutations):
+            rng = np.random.default_rng(seed_for(random_state, "perm", b))
+            yp = data.y[rng.permutation(len(data.y))]
+            null[b] = _metric_point(data.task, yp, pred[b], horizon)
+    p_value = (1 + int(np.sum(null >= observed))) / (1 + n_permutations)
+    permutation = {
+        "model": perm_model,
+        "metric": metric,
+        "statistic": f"{metric} of one repeat of {n_splits}-fold outer CV",
+        "observed": observed,
+        "null": null.tolist(),
+        "p_value": float(p_value),
+        "n_permutations": int(n_permutations),
+    }
+
+    comparison = pd.DataFrame(
+        columns=["model", "comparison", "metric", "estimate", "ci_low", "ci_high", "n"]
+    )
+    decision_curve = pd.DataFrame()
+    if clinical_baseline:
+        comparison, decision_curve, base = _comparison(
+            data,
+            oof,
+            models[0],
+            splits,
+            data.baseline,
+            n_bootstraps=n_bootstraps,
+            random_state=random_state,
+            thresholds=list(decision_thresholds),
+        )
+        comparison = comparison[
+            ["model", "comparison", "metric", "estimate", "ci_low", "ci_high", "n"]
+        ]
+        extra = oof_df[oof_df["model"] == models[0]].copy()
+        extra["model"] = "clinical_baseline"
+        extra["y_pred"] = base[extra["repeat"].to_numpy(), _rows_of(data, extra)]
+        oof_df = pd.concat([oof_df, extra], ignore_index=True)
+
+    settings_dict = {
+        "outcome": data.outcome_name,
+        "task": data.task,
+        "models": models,
+        "n_splits": n_splits,
+        "n_repeats": n_repeats,
+        "inner_cv": inner_cv,
+        "screen_k": screen_k,
+        "censor_rule": censor_rule,
+        "n_decoys": n_decoys,
+        "fdr_target": fdr_target,
+        "n_permutations": int(n_permutations),
+        "n_bootstraps": int(n_bootstraps),
+        "random_state": random_state,
+        "covariates": list(covariates),
+        "clinical_baseline": list(clinical_baseline or []),
+        "assessed_day": data.assessed_day,
+        "horizon": horizon,
+        "n_subjects": len(data.y),
+        "n_features": p,
+        "stability_thresholds": thresholds,
+        "best_params": {m: [o["params"] for o in outer if o["model"] == m] for m in models},
+    }
+
+    final = {}
+    ftasks = [
+        (data.X, data.y, data.groups, specs[m], cfg, seed_for(random_state, "final", k))
+        for k, m in enumerate(models)
+    ]
+    with timed("discover: final refit"):
+        fres = _parallel(_final_fit, ftasks, n_jobs=n_jobs, description="final models")
+    for m, (pipe, params) in zip(models, fres, strict=True):
+        final[m] = pipe
+        settings_dict.setdefault("final_params", {})[m] = params
+    logger.info("discover: done (%d subjects, %d features)", len(data.y), p)
+    return DiscoveryResult(
+        performance=performance,
+        ranking=ranking,
+        oof_predictions=oof_df,
+        permutation=permutation,
+        comparison=comparison,
+        decision_curve=decision_curve,
+        final_model=final,
+        settings=settings_dict,
+        data=data,
+    )
+
+
+def _rows_of(data: Data, frame: pd.DataFrame) -> np.ndarray:
+    pos = pd.Series(np.arange(len(data.subjects)), index=data.subjects)
+    return pos.loc[frame["subject_id"].to_numpy()].to_numpy()
+
+
+def _final_fit(X, y, groups, spec, cfg, seed):
+    """Refit on every subject with the same inner search (no decoys)."""
+    from dataclasses import replace
+
+    from biomarkers.models._engine import nested_fit
+
+    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None)
+    pipe, params, _ = nested_fit(X, y, groups, spec, cfg, seed, limits=cfg.limits)
+    return pipe, params

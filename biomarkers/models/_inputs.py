@@ -1,0 +1,310 @@
+"""Turn a FeatureTable AnnData or a DataFrame plus an outcome spec into arrays (internal)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._validation import did_you_mean, format_ids
+from biomarkers.exceptions import DataQualityWarning, LeakageError, SchemaError
+
+_VISIT_DAY = re.compile(r"@D(\d+)$")
+
+
+@dataclass
+class Data:
+    """Arrays that the engine works on (internal)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    task: str
+    features: list[str]
+    subjects: np.ndarray
+    groups: np.ndarray
+    limits: np.ndarray | None
+    days: np.ndarray
+    outcome_name: str
+    assessed_day: float | None
+    forced: list[int]
+    baseline: list[int]
+
+
+def _is_anndata(obj) -> bool:
+    return all(hasattr(obj, a) for a in ("obs", "var", "X", "uns"))
+
+
+def surv_array(event, time) -> np.ndarray:
+    """Structured ``(event, time)`` array as scikit-survival wants it."""
+    out = np.empty(len(time), dtype=[("event", bool), ("time", float)])
+    out["event"] = np.asarray(event).astype(bool)
+    out["time"] = np.asarray(time, dtype=float)
+    return out
+
+
+def _infer_kind(values: pd.Series, name: str) -> str:
+    v = values.dropna()
+    if v.empty:
+        msg = f"outcome {name!r}: every label is missing; give an outcome with observed values"
+        raise SchemaError(msg)
+    uniq = pd.unique(v)
+    if len(uniq) <= 2 and set(pd.to_numeric(pd.Series(uniq), errors="coerce")) <= {0, 1}:
+        return "binary"
+    if pd.api.types.is_bool_dtype(v) or len(uniq) <= 2:
+        return "binary"
+    if not pd.api.types.is_numeric_dtype(v):
+        msg = (
+            f"outcome {name!r} has {len(uniq)} non-numeric values ({format_ids(uniq)}); "
+            "give a 0/1 binary, a numeric continuous or an (event, time) survival outcome"
+        )
+        raise SchemaError(msg)
+    return "continuous"
+
+
+def _binary_codes(values: pd.Series, name: str) -> pd.Series:
+    v = values.dropna()
+    uniq = sorted(pd.unique(v), key=str)
+    num = pd.to_numeric(values, errors="coerce")
+    if set(pd.unique(num.dropna())) <= {0, 1} and num.notna().sum() == values.notna().sum():
+        return num.astype(float)
+    if len(uniq) == 2:
+        return values.map({uniq[0]: 0.0, uniq[1]: 1.0}).astype(float)
+    msg = f"outcome {name!r}: expected two classes, found {len(uniq)} ({format_ids(uniq)})"
+    raise SchemaError(msg)
+
+
+def _frame_of(table) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict]:
+    """Features frame, obs-like frame, var frame (or None), outcomes dict."""
+    if _is_anndata(table):
+        X = table.X
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        feats = pd.DataFrame(
+            np.asarray(X, dtype=float),
+            index=table.obs_names.astype(str),
+            columns=table.var_names.astype(str),
+        )
+        return feats, table.obs.copy(), table.var.copy(), dict(table.uns.get("outcomes", {}))
+    if isinstance(table, pd.DataFrame):
+        table = table.set_axis(table.index.astype(str), axis=0)
+        return table, table, None, {}
+    msg = (
+        f"discover: table must be a FeatureTable AnnData or a pandas DataFrame, got "
+        f"{type(table).__name__}; build one with biomarkers.features.build_feature_table"
+    )
+    raise SchemaError(msg)
+
+
+def _lookup(obs: pd.DataFrame, col: str, what: str) -> pd.Series:
+    if col not in obs.columns:
+        msg = (
+            f"{what} column {col!r} not found{did_you_mean(col, obs.columns)}; "
+            f"available: {', '.join(map(str, list(obs.columns)[:12]))}"
+        )
+        raise SchemaError(msg)
+    return obs[col]
+
+
+def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> Data:
+    """Validate the inputs and return the engine's arrays (one line errors on bad input)."""
+    feats, obs, var, outcomes = _frame_of(table)
+    is_frame = var is None
+    out_cols: list[str] = []
+    spec = None
+    if isinstance(outcome, str) and outcome in outcomes:
+        spec = outcomes[outcome]
+        cols = list(spec.get("columns", [outcome]))
+        kind = spec.get("kind")
+        outcome_value = tuple(cols) if kind == "survival" else cols[0]
+        if assessed_day is None:
+            assessed_day = spec.get("assessed_day")
+        name = outcome
+    else:
+        outcome_value = outcome
+        name = outcome if isinstance(outcome, str) else getattr(outcome, "name", None) or "outcome"
+        kind = None
+
+    # ---- labels
+    if isinstance(outcome_value, pd.Series):
+        lab = outcome_value.copy()
+        lab.index = lab.index.astype(str)
+        missing = feats.index.difference(lab.index)
+        if len(missing):
+            msg = (
+                f"outcome Series has no value for {len(missing)} subject(s) of the table: "
+                f"{format_ids(list(missing))}; index it by the table's subject IDs"
+            )
+            raise SchemaError(msg)
+        lab = lab.reindex(feats.index)
+        kind = kind or _infer_kind(lab, name)
+        ytab = pd.DataFrame({"y": lab})
+    elif isinstance(outcome_value, np.ndarray) and outcome_value.dtype.names:
+        if len(outcome_value) != len(feats):
+            msg = f"outcome array has {len(outcome_value)} rows but the table has {len(feats)}"
+            raise SchemaError(msg)
+        ev, tm = outcome_value.dtype.names[:2]
+        ytab = pd.DataFrame(
+            {"event": outcome_value[ev], "time": outcome_value[tm]}, index=feats.index
+        )
+        kind, name = "survival", f"{ev}/{tm}"
+    elif isinstance(outcome_value, tuple | list) and len(outcome_value) == 2:
+        ev = _lookup(obs, outcome_value[0], "event")
+        tm = _lookup(obs, outcome_value[1], "time")
+        ytab = pd.DataFrame({"event": ev.to_numpy(), "time": tm.to_numpy()}, index=feats.index)
+        kind = "survival"
+        out_cols = list(outcome_value)
+        if not isinstance(outcome, str):
+            name = f"{outcome_value[0]}/{outcome_value[1]}"
+    elif isinstance(outcome_value, str):
+        lab = _lookup(obs, outcome_value, "outcome")
+        ytab = pd.DataFrame({"y": lab.to_numpy()}, index=feats.index)
+        kind = kind or _infer_kind(lab, outcome_value)
+        out_cols = [outcome_value]
+    else:
+        msg = (
+            f"outcome={outcome!r}: give a column name, an (event, time) pair of column names, a "
+            "pandas Series indexed by subject, or a structured (event, time) array"
+        )
+        raise SchemaError(msg)
+
+    # ---- drop missing labels
+    if kind == "survival":
+        ok = ytab["event"].notna() & ytab["time"].notna()
+    else:
+        ok = ytab["y"].notna()
+    if not ok.any():
+        msg = f"outcome {name!r}: every label is missing; nothing to learn from"
+        raise SchemaError(msg)
+    if not ok.all():
+        warnings.warn(
+            f"outcome {name!r}: {(~ok).sum()} subject(s) without a label were left out "
+            f"({format_ids(list(feats.index[~ok.to_numpy()]))})",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    if kind == "binary":
+        codes = _binary_codes(ytab["y"], name)
+        y = codes[ok].to_numpy(dtype=float)
+        cls = np.unique(y)
+        if cls.size < 2:
+            msg = (
+                f"outcome {name!r} has one class only ({int(cls[0]) if cls.size else 'none'}, "
+                f"{len(y)} subjects); a binary outcome needs subjects in both classes"
+            )
+            raise SchemaError(msg)
+    elif kind == "survival":
+        ev = pd.to_numeric(ytab["event"], errors="coerce")[ok]
+        tm = pd.to_numeric(ytab["time"], errors="coerce")[ok]
+        if ev.isna().any() or tm.isna().any() or (tm < 0).any():
+            msg = f"outcome {name!r}: event must be 0/1 and time a non-negative number"
+            raise SchemaError(msg)
+        if ev.sum() == 0:
+            msg = f"outcome {name!r} has no events among {len(ev)} subjects; nothing to model"
+            raise SchemaError(msg)
+        y = surv_array(ev.to_numpy(), tm.to_numpy())
+    else:
+        y = pd.to_numeric(ytab["y"], errors="coerce")[ok].to_numpy(dtype=float)
+        if np.nanstd(y) == 0:
+            msg = f"outcome {name!r} is constant ({y[0]}); a continuous outcome must vary"
+            raise SchemaError(msg)
+
+    # ---- features
+    if is_frame:
+        drop = [c for c in out_cols if c in feats.columns]
+        feats = feats.drop(columns=drop)
+    keep_rows = ok.to_numpy()
+    extra_names: list[str] = []
+    extra_cols: list[np.ndarray] = []
+    feature_names = [str(c) for c in feats.columns]
+
+    def resolve(names, what) -> list[int]:
+        idx = []
+        for c in names:
+            c = str(c)
+            if c in feature_names:
+                idx.append(feature_names.index(c))
+            elif c in extra_names:
+                idx.append(len(feature_names) + extra_names.index(c))
+            elif not is_frame and c in obs.columns:
+                vals = pd.to_numeric(obs[c], errors="coerce")
+                if vals.isna().all() and obs[c].notna().any():
+                    msg = (
+                        f"{what} {c!r} is not numeric (e.g. {obs[c].dropna().iloc[0]!r}); encode "
+                        "it as numbers in obs first"
+                    )
+                    raise SchemaError(msg)
+                extra_names.append(c)
+                extra_cols.append(vals.to_numpy(dtype=float))
+                idx.append(len(feature_names) + len(extra_names) - 1)
+            else:
+                pool = feature_names + ([] if is_frame else list(obs.columns))
+                msg = (
+                    f"{what} {c!r} is neither a feature nor an obs column"
+                    f"{did_you_mean(c, pool)}; give feature names (e.g. 'clinical:meld@D0')"
+                )
+                raise SchemaError(msg)
+        return idx
+
+    forced = resolve(covariates, "covariate")
+    baseline = resolve(clinical_baseline or (), "clinical_baseline")
+    non_num = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])]
+    if non_num:
+        c = non_num[0]
+        msg = (
+            f"feature column {c!r} is not numeric (e.g. {feats[c].dropna().iloc[0]!r}); "
+            f"{len(non_num)} such column(s); drop or encode them before discover()"
+        )
+        raise SchemaError(msg)
+    X = feats.to_numpy(dtype=float)
+    if extra_cols:
+        X = np.hstack([X, np.column_stack(extra_cols)])
+    X = X[keep_rows]
+    names = feature_names + extra_names
+    if X.shape[1] == 0:
+        msg = "the table has no feature columns left after removing the outcome"
+        raise SchemaError(msg)
+
+    # ---- visit days + leakage
+    if var is not None and "day" in var.columns:
+        days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float)
+    else:
+        days = np.array(
+            [float(m.group(1)) if (m := _VISIT_DAY.search(n)) else np.nan for n in feature_names]
+        )
+    days = np.concatenate([days, np.full(len(extra_names), np.nan)])
+    if assessed_day is not None:
+        bad = np.flatnonzero(days >= float(assessed_day))
+        if bad.size:
+            msg = (
+                f"{bad.size} feature(s) are measured at or after day {assessed_day}, when outcome "
+                f"{name!r} is assessed: {format_ids([names[i] for i in bad])}; drop them (e.g. "
+                "keep var['day'] < assessed_day) or choose a later outcome"
+            )
+            raise LeakageError(msg)
+
+    limits = None
+    if var is not None and "lod" in var.columns:
+        limits = np.concatenate(
+            [
+                pd.to_numeric(var["lod"], errors="coerce").to_numpy(dtype=float),
+                np.full(len(extra_names), np.nan),
+            ]
+        )
+    subjects = feats.index.astype(str).to_numpy()[keep_rows]
+    return Data(
+        X=X,
+        y=y,
+        task=kind,
+        features=names,
+        subjects=subjects,
+        groups=pd.factorize(subjects)[0],
+        limits=limits,
+        days=days,
+        outcome_name=str(name),
+        assessed_day=None if assessed_day is None else float(assessed_day),
+        forced=forced,
+        baseline=baseline,
+    )

@@ -1,0 +1,156 @@
+"""Result object of :func:`biomarkers.models.predictive`."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._atomic import write_json, write_table
+
+__all__ = ["PredictiveResult"]
+
+UPLIFT_FORMAT = "biomarkers.predictive.uplift"
+UPLIFT_FORMAT_VERSION = 1
+
+
+@dataclass(kw_only=True)
+class PredictiveResult:
+    """Predictive-versus-prognostic analysis of a two-arm trial.
+
+    Attributes
+    ----------
+    markers
+        One row per marker: ``marker, n, beta_control, beta_treated, interaction, ci_low,
+        ci_high, p_interaction, q_interaction, p_prognostic, q_prognostic, label`` then
+        ``n_events, se_*, ci_control_*, ci_treated_*, p_treated, scale, status``. Coefficients
+        are per standard deviation of the marker (log odds ratio, mean difference or log hazard
+        ratio, see ``scale``); ``status`` is ``ok`` or why the model gave no estimate
+        (``separation``, ``not_converged``, ``constant``, ``too_few``, ``failed``).
+    cate
+        One row per subject: ``subject_id, cate_t, cate_dr, fold, arm``; out-of-fold conditional
+        average treatment effects (treated minus control) on the scale in ``params["cate_scale"]``.
+    uplift
+        ``{"learner", "curve" (DataFrame), "qini", "ci" (low, high), "p_value",
+        "n_bootstraps", "n_permutations", "null" (array)}``; empty when no learner ran.
+    subgroups
+        Forest-plot-ready table: ``marker, subgroup, n, effect, ci_low, ci_high, measure,
+        n_treated, n_control, cut, p_difference``.
+    heterogeneity
+        One row per learner: the best linear projection of the doubly-robust scores on the
+        out-of-fold CATE (``ate``, ``slope`` with CIs and p-values).
+    params
+        How the analysis was run (outcome, arms, propensity, FDR, folds, seeds ...).
+    """
+
+    markers: pd.DataFrame
+    cate: pd.DataFrame
+    uplift: dict[str, Any]
+    subgroups: pd.DataFrame
+    heterogeneity: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the per-marker table (a copy), the result's main table."""
+        return self.markers.copy()
+
+    def _label_counts(self) -> dict[str, int]:
+        if self.markers.empty:
+            return {}
+        counts = self.markers["label"].value_counts()
+        return {k: int(counts.get(k, 0)) for k in ("predictive", "prognostic", "both", "neither")}
+
+    def __repr__(self) -> str:
+        p = self.params
+        counts = ", ".join(f"{k}: {v}" for k, v in self._label_counts().items())
+        qini = self.uplift.get("qini", float("nan"))
+        return (
+            f"PredictiveResult({p.get('kind')} outcome {p.get('outcome')!r}, "
+            f"{p.get('n_treated')} treated / {p.get('n_control')} control, "
+            f"{len(self.markers)} markers [{counts}], Qini={qini:.4g}, "
+            f"p={self.uplift.get('p_value', float('nan')):.3g})"
+        )
+
+    def _repr_html_(self) -> str:
+        p = self.params
+        esc = html.escape
+        parts = [
+            "<div><strong>PredictiveResult</strong>",
+            f"<p>{esc(str(p.get('kind')))} outcome <code>{esc(str(p.get('outcome')))}</code>; "
+            f"{p.get('n_treated')} <em>{esc(str(p.get('treated')))}</em> vs "
+            f"{p.get('n_control')} <em>{esc(str(p.get('control')))}</em>; "
+            f"FDR {p.get('fdr')}; propensity {p.get('propensity')}</p>",
+        ]
+        if self._label_counts():
+            counts = ", ".join(f"{k}: {v}" for k, v in self._label_counts().items())
+            parts.append(f"<p>Markers: {esc(counts)}</p>")
+            cols = ["marker", "interaction", "ci_low", "ci_high", "q_interaction"]
+            cols += ["q_prognostic", "label"]
+            top = self.markers.sort_values("p_interaction", na_position="last").head(10)
+            parts.append(top[cols].to_html(index=False, float_format=lambda v: f"{v:.3g}"))
+        if self.uplift:
+            lo, hi = self.uplift["ci"]
+            parts.append(
+                f"<p>Qini ({esc(self.uplift['learner'])}, out-of-fold): "
+                f"{self.uplift['qini']:.4g} (95% CI {lo:.3g} to {hi:.3g}); permutation "
+                f"p = {self.uplift['p_value']:.3g} ({self.uplift['n_permutations']} shuffles)</p>"
+            )
+        if not self.heterogeneity.empty:
+            parts.append(self.heterogeneity.to_html(index=False, float_format=lambda v: f"{v:.3g}"))
+        parts.append("</div>")
+        return "\n".join(parts)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the result's tables into ``directory`` (created if needed), atomically.
+
+        Parameters
+        ----------
+        directory
+            Destination folder.
+
+        Returns
+        -------
+        The folder, holding ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
+        ``heterogeneity.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
+        version 1: the Qini curve, coefficient, CI, permutation p-value and parameters).
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        write_table(out / "predictive_markers.csv", self.markers)
+        write_table(out / "cate.csv", self.cate)
+        write_table(out / "subgroups.csv", self.subgroups)
+        write_table(out / "heterogeneity.csv", self.heterogeneity)
+        write_json(out / "uplift.json", self._uplift_json())
+        return out
+
+    def _uplift_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"format": UPLIFT_FORMAT, "format_version": UPLIFT_FORMAT_VERSION}
+        u = self.uplift
+        if u:
+            doc.update(
+                learner=u["learner"],
+                qini=float(u["qini"]),
+                ci=[float(u["ci"][0]), float(u["ci"][1])],
+                p_value=float(u["p_value"]),
+                n_bootstraps=int(u["n_bootstraps"]),
+                n_permutations=int(u["n_permutations"]),
+                curve={c: u["curve"][c].astype(float).tolist() for c in u["curve"].columns},
+            )
+        doc["params"] = json.loads(json.dumps(self.params, default=_jsonable))
+        return doc
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray | tuple | set):
+        return list(obj)
+    return str(obj)

@@ -1,0 +1,372 @@
+"""Predictive versus prognostic markers in a randomised two-arm trial."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._docs import doc_n_jobs, doc_random_state
+from biomarkers._logging import logger, timed
+from biomarkers._progress import progress
+from biomarkers._settings import settings
+from biomarkers._validation import check_random_state
+from biomarkers.exceptions import ConfigError, DataQualityWarning
+from biomarkers.models._pred_cate import (
+    calibration_test,
+    cross_fit,
+    make_folds,
+    outcome_strata,
+    survival_outcome,
+)
+from biomarkers.models._pred_data import check_choice, prepare
+from biomarkers.models._pred_interaction import EXTRA_COLUMNS, MARKER_COLUMNS, interaction_table
+from biomarkers.models._pred_result import PredictiveResult
+from biomarkers.models._pred_subgroups import subgroup_table
+from biomarkers.models._uplift import bootstrap_qini, qini_coefficient, qini_curve
+
+if TYPE_CHECKING:
+    import anndata as ad
+
+__all__ = ["PredictiveResult", "predictive"]
+
+METHODS = ("interaction", "t_learner", "dr_learner")
+LEARNERS = ("linear", "xgboost")
+
+
+def _check_params(method, propensity, fdr, n_folds, n_bootstraps, n_permutations, learner):
+    if isinstance(method, str):
+        method = (method,)
+    method = tuple(method)
+    if not method:
+        msg = f"method=() is empty; choose one or more of {', '.join(map(repr, METHODS))}"
+        raise ConfigError(msg)
+    for m in method:
+        check_choice(m, METHODS, "method")
+    check_choice(learner, LEARNERS, "learner")
+    if not isinstance(propensity, Real) or not 0 < float(propensity) < 1:
+        msg = (
+            f"propensity={propensity!r} must be the randomisation probability of the treated "
+            "arm, strictly between 0 and 1 (0.5 for 1:1 randomisation)"
+        )
+        raise ConfigError(msg)
+    if not isinstance(fdr, Real) or not 0 < float(fdr) <= 1:
+        msg = f"fdr={fdr!r} must be in (0, 1], e.g. 0.1"
+        raise ConfigError(msg)
+    for name, value, low in (
+        ("n_folds", n_folds, 2),
+        ("n_bootstraps", n_bootstraps, 0),
+        ("n_permutations", n_permutations, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+            msg = f"{name}={value!r} must be an integer >= {low}"
+            raise ConfigError(msg)
+    return method
+
+
+def _perm_qini(Xc, y, arm, strata, *, n_folds, binary, learner, propensity, learner_key, seed):
+    """Qini of the cross-fitted learner re-run after shuffling the arm labels."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _perm_qini_body(
+            Xc,
+            y,
+            arm,
+            strata,
+            n_folds=n_folds,
+            binary=binary,
+            learner=learner,
+            propensity=propensity,
+            learner_key=learner_key,
+            seed=seed,
+        )
+
+
+def _perm_qini_body(Xc, y, arm, strata, *, n_folds, binary, learner, propensity, learner_key, seed):
+    rng = np.random.default_rng(seed)
+    arm_p = rng.permutation(arm)
+    folds = make_folds(arm_p, strata, n_folds, int(rng.integers(2**31)))
+    cf = cross_fit(
+        Xc,
+        y,
+        arm_p,
+        folds,
+        binary=binary,
+        learner=learner,
+        propensity=propensity,
+        methods=(learner_key,),
+        seed=int(rng.integers(2**31)),
+        need_nuisance=False,
+    )
+    key = "cate_dr" if learner_key == "dr_learner" else "cate_t"
+    return qini_coefficient(cf[key], y, arm_p)
+
+
+def predictive(
+    table: ad.AnnData | pd.DataFrame,
+    *,
+    outcome: str | tuple[str, str],
+    arm: str,
+    treated: str,
+    covariates: Sequence[str] = (),
+    markers: Sequence[str] | None = None,
+    method: Sequence[str] = METHODS,
+    propensity: float = 0.5,
+    fdr: float = 0.1,
+    n_folds: int = 5,
+    n_bootstraps: int = 500,
+    n_permutations: int = 200,
+    random_state: int | np.random.Generator | None = 0,
+    n_jobs: int | None = None,
+    learner: str = "linear",
+) -> PredictiveResult:
+    """Tell predictive markers (modify the treatment effect) from prognostic ones.
+
+    Three complementary analyses of a randomised two-arm trial, one row per subject:
+
+    1. **Interaction models** (``"interaction"``), one per marker: ``outcome ~ arm + marker +
+       arm × marker (+ covariates)``, logistic (binary), linear (continuous) or Cox (survival,
+       Efron ties), the marker standardised. The interaction gives the *predictive* test; the
+       marker's effect in the control arm the *prognostic* test; each has its own BH-FDR across
+       markers and each marker is labelled ``predictive``, ``prognostic``, ``both`` or
+       ``neither`` at ``fdr``. Separation or non-convergence gives NaN and a ``status`` flag.
+    2. **CATE learners** (``"t_learner"``, ``"dr_learner"``) on all markers and covariates
+       together, cross-fitted over ``n_folds`` folds stratified by arm and outcome; the
+       DR-learner uses the *known* randomisation probability ``propensity``. Out-of-fold CATE
+       per subject; a calibration test (best linear projection of the doubly-robust scores on
+       the CATE); the Qini curve and area of the out-of-fold CATE with a bootstrap CI and a
+       permutation null (arm labels shuffled, learner re-run).
+    3. **Subgroups**: treatment effect below and above each marker's median, the median taken
+       in the training folds and subjects assigned out of fold.
+
+    Parameters
+    ----------
+    table
+        FeatureTable (AnnData, subjects × features; ``arm``, outcome and covariates in ``obs``)
+        or a DataFrame with one row per subject (index or ``subject_id`` column = subject ID).
+        Censored values ``-inf``/``+inf`` are replaced by the observed minimum/maximum
+        (in the training folds for the learners); ``NaN`` markers are left out per marker
+        (interaction, subgroups) or imputed by the training median (learners).
+    outcome
+        Binary (0/1, 1 = the event or response) or continuous column, or an ``(event, time)``
+        pair of columns for time-to-event outcomes. Subjects without an outcome are dropped.
+    arm
+        Column holding the randomised arm (exactly two labels).
+    treated
+        Label of the treated arm in ``arm``.
+    covariates
+        Adjustment columns (numeric, or categorical → one-hot) added to every model.
+    markers
+        Features to analyse; default all features (AnnData) or all other numeric columns.
+    method
+        Any of ``"interaction"``, ``"t_learner"``, ``"dr_learner"``.
+    propensity
+        Known probability of randomisation to the treated arm.
+    fdr
+        False discovery rate at which markers are labelled.
+    n_folds
+        Cross-fitting folds (learners and subgroup cut points).
+    n_bootstraps
+        Bootstrap resamples (within arm) for the Qini CI.
+    n_permutations
+        Arm-label shuffles for the Qini null; each re-runs the cross-fitted learner.
+    {random_state}
+    {n_jobs}
+    learner
+        Base learner of the CATE learners: ``"linear"`` (ridge / ridge-logistic, tuned in each
+        training fold) or ``"xgboost"`` (shallow trees, fixed settings).
+
+    Returns
+    -------
+    :class:`PredictiveResult` with ``markers``, ``cate``, ``uplift``, ``subgroups``,
+    ``heterogeneity`` and ``params``; ``save(dir)`` writes them.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> n = 200
+    >>> df = pd.DataFrame({{"arm": np.where(rng.random(n) < 0.5, "MSC", "SMT"),
+    ...                    "il6": rng.normal(size=n), "crp": rng.normal(size=n)}})
+    >>> lin = -0.5 + 1.5 * (df["arm"] == "MSC") * df["il6"]
+    >>> df["response"] = (rng.random(n) < 1 / (1 + np.exp(-lin))).astype(int)
+    >>> res = predictive(df, outcome="response", arm="arm", treated="MSC",
+    ...                  n_bootstraps=20, n_permutations=0)
+    >>> res.markers.set_index("marker").loc["il6", "label"]
+    'predictive'
+    """
+    method = _check_params(method, propensity, fdr, n_folds, n_bootstraps, n_permutations, learner)
+    propensity, fdr = float(propensity), float(fdr)
+    n_jobs = settings.n_jobs if n_jobs is None else n_jobs
+    rng = check_random_state(random_state)
+    seed_folds, seed_learn, seed_boot, seed_perm = (int(s) for s in rng.integers(2**31, size=4))
+
+    data = prepare(
+        table, outcome=outcome, arm=arm, treated=treated, covariates=covariates, markers=markers
+    )
+    n = data.arm.size
+    n_t = int(data.arm.sum())
+    share, sd = n_t / n, np.sqrt(propensity * (1 - propensity) / n)
+    if abs(share - propensity) > 4 * sd:
+        warnings.warn(
+            f"{share:.2f} of subjects are in the treated arm {data.treated_label!r} but "
+            f"propensity={propensity}; pass the trial's randomisation probability",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    logger.info(
+        "predictive: %s outcome %r, %d treated / %d control, %d markers",
+        data.kind,
+        data.outcome_name,
+        n_t,
+        n - n_t,
+        len(data.marker_names),
+    )
+
+    if "interaction" in method:
+        with timed("predictive: interaction models"):
+            markers_df = interaction_table(data, fdr=fdr)
+    else:
+        markers_df = pd.DataFrame(columns=MARKER_COLUMNS + EXTRA_COLUMNS)
+
+    tau = None
+    if data.kind == "survival":
+        y_learn, tau = survival_outcome(data.y, data.event, data.arm)
+        cate_scale = f"RMST difference (days) up to {tau:g}"
+    else:
+        y_learn = data.y.astype(float)
+        cate_scale = "risk difference" if data.kind == "binary" else "mean difference"
+    strata = outcome_strata(data.kind, data.y, data.event)
+    folds = make_folds(data.arm, strata, n_folds, seed_folds)
+
+    learners = tuple(m for m in method if m != "interaction")
+    cate = pd.DataFrame(
+        {
+            "subject_id": data.subject_id,
+            "cate_t": np.nan,
+            "cate_dr": np.nan,
+            "fold": folds,
+            "arm": np.where(data.arm == 1, data.treated_label, data.control_label),
+        }
+    )
+    uplift: dict = {}
+    het_rows = []
+    binary = data.kind == "binary"
+    Xc = np.hstack([data.X, data.C])
+    if learners:
+        with timed("predictive: cross-fitted CATE learners"):
+            cf = cross_fit(
+                Xc,
+                y_learn,
+                data.arm,
+                folds,
+                binary=binary,
+                learner=learner,
+                propensity=propensity,
+                methods=learners,
+                seed=seed_learn,
+            )
+        for key in learners:
+            col = "cate_t" if key == "t_learner" else "cate_dr"
+            cate[col] = cf[col]
+            het_rows.append({"learner": key, **calibration_test(cf["phi"], cf[col])})
+        primary = "dr_learner" if "dr_learner" in learners else "t_learner"
+        score = cf["cate_dr" if primary == "dr_learner" else "cate_t"]
+        curve = qini_curve(score, y_learn, data.arm)
+        ci_low, ci_high, _ = bootstrap_qini(
+            score,
+            y_learn,
+            data.arm,
+            n_bootstraps=n_bootstraps,
+            rng=np.random.default_rng(seed_boot),
+        )
+        null = _permutation_null(
+            Xc,
+            y_learn,
+            data.arm,
+            strata,
+            n_folds=n_folds,
+            binary=binary,
+            learner=learner,
+            propensity=propensity,
+            learner_key=primary,
+            n_permutations=n_permutations,
+            seed=seed_perm,
+            n_jobs=n_jobs,
+        )
+        qini = curve.attrs["qini"]
+        p_value = (1 + np.sum(null >= qini)) / (1 + null.size) if null.size else float("nan")
+        uplift = {
+            "learner": primary,
+            "curve": curve,
+            "qini": float(qini),
+            "ci": (ci_low, ci_high),
+            "p_value": float(p_value),
+            "n_bootstraps": int(n_bootstraps),
+            "n_permutations": int(n_permutations),
+            "null": null,
+        }
+    het_columns = ["learner", "n", "ate", "ate_se", "ate_ci_low", "ate_ci_high", "p_ate"]
+    het_columns += ["slope", "slope_se", "slope_ci_low", "slope_ci_high", "p_slope"]
+    heterogeneity = pd.DataFrame(het_rows, columns=het_columns)
+
+    with timed("predictive: subgroups"):
+        subgroups = subgroup_table(data, folds)
+
+    params = {
+        "outcome": data.outcome_name,
+        "kind": data.kind,
+        "arm": arm,
+        "treated": data.treated_label,
+        "control": data.control_label,
+        "n_treated": n_t,
+        "n_control": n - n_t,
+        "n_dropped": data.dropped.get("missing_outcome_arm_or_covariate", 0),
+        "covariates": data.covariate_names,
+        "method": list(method),
+        "learner": learner,
+        "propensity": propensity,
+        "fdr": fdr,
+        "n_folds": n_folds,
+        "cate_scale": cate_scale,
+        "tau": tau,
+        "subgroup_cut": "median of the training folds",
+        "random_state": random_state if isinstance(random_state, int | None) else "Generator",
+    }
+    return PredictiveResult(
+        markers=markers_df.reset_index(drop=True),
+        cate=cate,
+        uplift=uplift,
+        subgroups=subgroups,
+        heterogeneity=heterogeneity,
+        params=params,
+    )
+
+
+def _permutation_null(Xc, y, arm, strata, *, n_permutations, seed, n_jobs, **kwargs) -> np.ndarray:
+    if n_permutations == 0:
+        return np.empty(0)
+    seeds = np.random.default_rng(seed).integers(2**31, size=n_permutations)
+    items = progress(list(seeds), description="Qini permutation null")
+    with timed(f"predictive: {n_permutations} arm-label permutations"):
+        if n_jobs is not None and n_jobs != 1:
+            from joblib import Parallel, delayed
+
+            values = Parallel(n_jobs=n_jobs)(
+                delayed(_perm_qini)(Xc, y, arm, strata, seed=int(s), **kwargs) for s in items
+            )
+        else:
+            values = [_perm_qini(Xc, y, arm, strata, seed=int(s), **kwargs) for s in items]
+    return np.asarray(values, dtype=float)
+
+
+if predictive.__doc__:
+    predictive.__doc__ = predictive.__doc__.format(
+        random_state=doc_random_state.replace("\n", "\n    "),
+        n_jobs=doc_n_jobs.replace("\n", "\n    "),
+    )

@@ -1,0 +1,461 @@
+"""DiscoveryResult: the tables of a discover() run, its final models, save/load without pickle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from biomarkers._atomic import write_bytes, write_json, write_table
+from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
+
+__all__ = ["DiscoveryResult"]
+
+FORMAT = "biomarkers.discovery"
+FORMAT_VERSION = 1
+_TABLES = ("performance", "ranking", "oof_predictions", "comparison", "decision_curve")
+
+
+def pipeline_to_dict(pipe, features: list[str]) -> dict:
+    """The fitted preprocessing and model of a discovery pipeline as plain JSON-able data."""
+    from biomarkers.models._registry import kept_columns
+
+    pre = pipe[: len(pipe.steps) - 1]
+    est = pipe.steps[-1][1]
+    cols = kept_columns(pre)
+    var_mask = pre.named_steps["variance"].get_support()
+    censor = pre.named_steps["censor"]
+    out: dict[str, Any] = {
+        "features": [features[i] for i in cols],
+        "preprocessing": {
+            "censor_rule": censor.rule,
+            "below_limit_fill": censor.lower_fill_[cols].tolist(),
+            "above_limit_fill": censor.upper_fill_[cols].tolist(),
+            "missing_fill": pre.named_steps["impute"].statistics_[var_mask].tolist(),
+            "center": pre.named_steps["scale"].mean_.tolist(),
+            "scale": pre.named_steps["scale"].scale_.tolist(),
+        },
+        "estimator": type(est).__name__,
+        "params": {k: v for k, v in est.get_params().items() if _jsonable(v)},
+    }
+    if hasattr(est, "get_booster"):
+        out["model_kind"] = "xgboost"
+        out["xgboost_json"] = json.loads(bytes(est.get_booster().save_raw("json")).decode())
+    elif hasattr(est, "coef_"):
+        out["model_kind"] = "linear"
+        out["coefficients"] = np.ravel(est.coef_).astype(float).tolist()
+        icpt = getattr(est, "intercept_", 0.0)
+        out["intercept"] = float(np.ravel(icpt)[0]) if np.size(icpt) else 0.0
+    else:
+        out["model_kind"] = "not_exported"
+        out["note"] = f"{type(est).__name__} has no plain-data export; only its settings are kept"
+    return out
+
+
+def _jsonable(v) -> bool:
+    return v is None or isinstance(v, bool | int | float | str)
+
+
+class DiscoveryResult:
+    """Result of :func:`biomarkers.models.discover`.
+
+    Attributes
+    ----------
+    performance
+        Tidy table ``model, metric, estimate, ci_low, ci_high, n``: out-of-fold metrics averaged
+        over CV repeats, with 95% subject-bootstrap CIs.
+    ranking
+        One row per (model, feature): ``stability`` (selection frequency over all outer fits),
+        ``importance`` (mean |standardised coefficient| or mean |TreeSHAP|, 0 when not
+        selected), ``coefficient`` (mean signed coefficient, linear models), univariate
+        ``effect`` / ``effect_kind`` / ``p_value`` / ``q_value`` (BH-FDR), ``stable`` (stability
+        at or above the decoy-calibrated threshold) and ``rank`` within the model.
+    oof_predictions
+        ``subject_id, repeat, fold, model, y_true, y_pred`` (+ ``event, time`` for survival).
+    permutation
+        Dict ``model, metric, statistic, observed, null, p_value, n_permutations``.
+    comparison
+        Clinical comparator (``model, comparison, metric, estimate, ci_low, ci_high, n``); empty
+        without ``clinical_baseline``.
+    decision_curve
+        Net benefit per threshold of baseline, baseline + markers, treat all / none.
+    final_model
+        Dict model name → fitted sklearn Pipeline refitted on all subjects. Empty for a result
+        read back by :meth:`load` (tables only; no pickle is ever written).
+    settings
+        Everything needed to rerun: seeds, folds, grids, stability thresholds, chosen
+        hyperparameters per outer fit.
+    """
+
+    def __init__(
+        self,
+        *,
+        performance: pd.DataFrame,
+        ranking: pd.DataFrame,
+        oof_predictions: pd.DataFrame,
+        permutation: dict,
+        comparison: pd.DataFrame,
+        decision_curve: pd.DataFrame,
+        final_model: dict,
+        settings: dict,
+        data=None,
+        final_model_data: dict | None = None,
+    ) -> None:
+        self.performance = performance
+        self.ranking = ranking
+        self.oof_predictions = oof_predictions
+        self.permutation = permutation
+        self.comparison = comparison
+        self.decision_curve = decision_curve
+        self.final_model = final_model
+        self.settings = settings
+        self._data = data
+        self.final_model_data = final_model_data
+
+    # ------------------------------------------------------------------ summaries
+    @property
+    def models(self) -> list[str]:
+        """Names of the models that were cross-validated."""
+        return list(self.settings["models"])
+
+    @property
+    def best_model(self) -> str:
+        """The model with the highest primary metric (AUROC, Harrell's C or R²)."""
+        from biomarkers.models._metrics import PRIMARY
+
+        metric = PRIMARY[self.settings["task"]]
+        perf = self.performance[self.performance["metric"] == metric]
+        return str(perf.sort_values("estimate", ascending=False, kind="stable")["model"].iloc[0])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Performance table with the permutation p-value on the permuted model's primary metric.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``model, metric, estimate, ci_low, ci_high, n, p_value``.
+        """
+        df = self.performance.copy()
+        df["p_value"] = np.nan
+        perm = self.permutation or {}
+        if perm.get("n_permutations"):
+            hit = (df["model"] == perm["model"]) & (df["metric"] == perm["metric"])
+            df.loc[hit, "p_value"] = perm["p_value"]
+        return df
+
+    def _repr_html_(self) -> str:
+        s = self.settings
+        from biomarkers.models._metrics import PRIMARY
+
+        metric = PRIMARY[s["task"]]
+        perf = self.to_frame()
+        perf = perf[perf["metric"] == metric]
+        rows = "".join(
+            f"<tr><td>{r.model}</td><td>{r.estimate:.3f}</td>"
+            f"<td>{r.ci_low:.3f}–{r.ci_high:.3f}</td>"
+            f"<td>{'' if np.isnan(r.p_value) else f'{r.p_value:.3g}'}</td></tr>"
+            for r in perf.itertuples()
+        )
+        top = self.ranking[self.ranking["model"] == self.best_model].head(10)
+        markers = "".join(
+            f"<tr><td>{r.feature}</td><td>{r.stability:.2f}</td><td>{r.importance:.3g}</td>"
+            f"<td>{r.q_value:.2g}</td></tr>"
+            for r in top.itertuples()
+        )
+        return (
+            f"<div><b>DiscoveryResult</b>: outcome <code>{s['outcome']}</code> ({s['task']}), "
+            f"{s['n_subjects']} subjects × {s['n_features']} features, "
+            f"{s['n_splits']}-fold × {s['n_repeats']} outer CV, {s['inner_cv']}-fold inner CV"
+            f"<table><tr><th>model</th><th>{metric}</th><th>95% CI</th><th>perm. p</th></tr>"
+            f"{rows}</table><b>Top markers ({self.best_model})</b><table><tr><th>feature</th>"
+            f"<th>stability</th><th>importance</th><th>q</th></tr>{markers}</table></div>"
+        )
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"DiscoveryResult(outcome={s['outcome']!r}, task={s['task']!r}, models={self.models}, "
+            f"n_subjects={s['n_subjects']}, n_features={s['n_features']})"
+        )
+
+    # ------------------------------------------------------------------ markers and panel
+    def select_markers(
+        self, k: int | None = None, min_stability: float | None = None, *, model: str | None = None
+    ) -> list[str]:
+        """Markers in rank order (mean |importance|) whose stability reaches a threshold.
+
+        Parameters
+        ----------
+        k
+            Keep at most ``k`` markers (all above the threshold when ``None``).
+        min_stability
+            Minimum selection frequency; default the model's decoy-calibrated threshold
+            (``settings["stability_thresholds"][model]["threshold"]``).
+        model
+            Which model's ranking; default :attr:`best_model`.
+
+        Returns
+        -------
+        list of str
+            Feature names in rank order (importance > 0 required).
+        """
+        model = self._check_model(model)
+        if min_stability is None:
+            min_stability = self.settings["stability_thresholds"][model]["threshold"]
+        rk = self.ranking[self.ranking["model"] == model]
+        rk = rk[(rk["stability"] >= min_stability) & (rk["importance"] > 0)]
+        feats = rk.sort_values("rank")["feature"].tolist()
+        return feats if k is None else feats[: int(k)]
+
+    def _check_model(self, model: str | None) -> str:
+        model = self.best_model if model is None else model
+        if model not in self.models:
+            msg = f"model={model!r} was not run; this result has {', '.join(self.models)}"
+            raise ConfigError(msg)
+        return model
+
+    def refit(self, features, model: str | None = None, *, n_jobs: int | None = None):
+        """Re-run the nested CV and the final refit on ``features`` only.
+
+        Parameters
+        ----------
+        features
+            Feature names (a subset of the discovery table's).
+        model
+            Registry name; default :attr:`best_model`.
+        n_jobs
+            Parallel workers.
+
+        Returns
+        -------
+        pipeline, performance
+            The pipeline fitted on all subjects (same inner search) and its own nested-CV
+            performance table (same folds, repeats and bootstrap settings as the discovery run).
+        """
+        pipe, perf, _ = self._refit(features, model, n_jobs=n_jobs)
+        return pipe, perf
+
+    def _refit(self, features, model: str | None = None, *, n_jobs: int | None = None):
+        """Refit and also return the out-of-fold predictions (repeats × subjects)."""
+        from dataclasses import replace
+
+        from biomarkers.models._discover import _final_fit, _parallel
+        from biomarkers.models._engine import FitConfig, outer_fit, outer_splits, seed_for, strata
+        from biomarkers.models._metrics import bootstrap_performance
+        from biomarkers.models._registry import get_spec
+
+        if self._data is None:
+            msg = (
+                "this DiscoveryResult was loaded from disk and holds no data; rerun discover() "
+                "to refit models"
+            )
+            raise ConfigError(msg)
+        model = self._check_model(model)
+        d = self._data
+        features = [str(f) for f in features]
+        unknown = [f for f in features if f not in d.features]
+        if unknown or not features:
+            msg = f"refit: unknown feature(s) {unknown[:5]}; choose among the discovery features"
+            raise SchemaError(msg)
+        idx = [d.features.index(f) for f in features]
+        s = self.settings
+        X = d.X[:, idx]
+        limits = None if d.limits is None else d.limits[idx]
+        cfg = FitConfig(
+            task=d.task,
+            screen_k=None,
+            keep=(),
+            limits=limits,
+            censor_rule=s["censor_rule"],
+            n_inner=s["inner_cv"],
+        )
+        spec = get_spec(model, d.task)
+        rs = s["random_state"]
+        st = strata(d.y, d.task)
+        tasks = []
+        for r in range(s["n_repeats"]):
+            folds = outer_splits(
+                st, d.groups, n_splits=s["n_splits"], seed=seed_for(rs, "outer", r)
+            )
+            for f, (tr, te) in enumerate(folds):
+                tasks.append((X, d.y, d.groups, tr, te, spec, cfg, seed_for(rs, "fit", r, f)))
+        n_jobs = 1 if n_jobs is None else n_jobs
+        fits = _parallel(outer_fit, tasks, n_jobs=n_jobs, description="refit CV")
+        preds = np.full((s["n_repeats"], len(d.y)), np.nan)
+        per = len(fits) // s["n_repeats"]
+        for i, res in enumerate(fits):
+            preds[i // per, res["test"]] = res["pred"]
+        perf = bootstrap_performance(
+            d.y,
+            preds,
+            task=d.task,
+            n_bootstraps=s["n_bootstraps"],
+            rng=np.random.default_rng(seed_for(rs, "bootstrap")),
+            horizon=s["horizon"],
+        )
+        perf.insert(0, "model", model)
+        pipe, _ = _final_fit(X, d.y, d.groups, spec, replace(cfg), seed_for(rs, "final", 99))
+        return pipe, perf, preds
+
+    def panel(
+        self,
+        k: int | None = None,
+        min_stability: float | None = None,
+        *,
+        model: str | None = None,
+        **kwargs,
+    ):
+        """Lock a biomarker panel: select markers, refit with the nested procedure, export.
+
+        Parameters
+        ----------
+        k, min_stability
+            Passed to :meth:`select_markers`.
+        model
+            Registry name; default :attr:`best_model`.
+        **kwargs
+            Passed to :meth:`biomarkers.panel.BiomarkerPanel.from_estimator` (e.g. ``name``).
+
+        Returns
+        -------
+        biomarkers.panel.BiomarkerPanel
+        """
+        model = self._check_model(model)
+        features = self.select_markers(k, min_stability, model=model)
+        if not features:
+            msg = (
+                f"no marker of {model!r} reaches stability {min_stability or 'threshold'}; "
+                "lower min_stability= or pass k= with min_stability=0"
+            )
+            raise ConfigError(msg)
+        pipe, perf, preds = self._refit(features, model)
+        from biomarkers.panel import BiomarkerPanel
+
+        d, s = self._data, self.settings
+        idx = [d.features.index(f) for f in features]
+        X = pd.DataFrame(d.X[:, idx], columns=features, index=d.subjects)
+        validation = (
+            f"{s['n_splits']}-fold x {s['n_repeats']} repeated, subject-grouped, stratified outer "
+            f"CV with {s['inner_cv']}-fold inner tuning; 95% subject-bootstrap CIs "
+            f"({s['n_bootstraps']} replicates); markers chosen by biomarkers.models.discover on "
+            "the same subjects (selection not repeated inside the folds)"
+        )
+        metrics = {r.metric: (r.estimate, r.ci_low, r.ci_high) for r in perf.itertuples()}
+        kw = {
+            "features": features,
+            "X": X,
+            "outcome": {
+                "name": s["outcome"],
+                "kind": s["task"],
+                "assessed_day": s.get("assessed_day"),
+                "definition": s.get("outcome_definition") or s["outcome"],
+            },
+            "performance": {"validation": validation, "metrics": metrics},
+            "population": {"n_subjects": s["n_subjects"]},
+            "provenance": {"seed": s["random_state"], "model": model},
+        }
+        if s["task"] == "binary":
+            kw.update(y_true=d.y, y_score=np.nanmean(preds, axis=0))
+        else:
+            kw["threshold"] = None
+        kw.update(kwargs)
+        return BiomarkerPanel.from_estimator(pipe, **kw)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path) -> Path:
+        """Write the result into folder ``path`` (atomic files, no pickle).
+
+        Writes ``performance.csv``, ``ranking.csv``, ``oof_predictions.csv``,
+        ``comparison.csv``, ``decision_curve.csv``, ``permutation.json``, ``settings.json`` and
+        ``models/<name>.json`` (preprocessing + coefficients, or XGBoost's own JSON model).
+
+        Parameters
+        ----------
+        path
+            Output folder (created).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name in _TABLES:
+            write_table(path / f"{name}.csv", getattr(self, name))
+        write_json(path / "permutation.json", self.permutation)
+        write_json(
+            path / "settings.json",
+            {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+        )
+        feats = self._data.features if self._data is not None else None
+        for m, pipe in self.final_model.items():
+            data = pipeline_to_dict(pipe, feats)
+            write_bytes(
+                path / "models" / f"{m}.json",
+                (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+            )
+        return path
+
+    @classmethod
+    def load(cls, path) -> DiscoveryResult:
+        """Read a folder written by :meth:`save`.
+
+        The loaded result has every table and the final models as plain data
+        (:attr:`final_model_data`), but no fitted pipelines (:attr:`final_model` is empty) and
+        no data, so :meth:`refit` and :meth:`panel` need a fresh :func:`discover` run.
+
+        Parameters
+        ----------
+        path
+            Folder written by :meth:`save`.
+
+        Returns
+        -------
+        DiscoveryResult
+        """
+        path = Path(path)
+        if not (path / "settings.json").is_file():
+            msg = f"{path}: no settings.json; not a folder written by DiscoveryResult.save()"
+            raise InputFileError(msg)
+        settings = json.loads((path / "settings.json").read_text())
+        if settings.get("format") != FORMAT or settings.get("format_version") != FORMAT_VERSION:
+            msg = (
+                f"{path / 'settings.json'}: format {settings.get('format')!r} version "
+                f"{settings.get('format_version')!r}; expected {FORMAT!r} {FORMAT_VERSION}"
+            )
+            raise InputFileError(msg)
+        tables = {}
+        for name in _TABLES:
+            f = path / f"{name}.csv"
+            try:
+                tables[name] = pd.read_csv(f, dtype={"subject_id": str})
+            except pd.errors.EmptyDataError:
+                tables[name] = pd.DataFrame()
+        models = {}
+        for f in sorted((path / "models").glob("*.json")):
+            models[f.stem] = json.loads(f.read_text())
+        return cls(
+            **tables,
+            permutation=json.loads((path / "permutation.json").read_text()),
+            final_model={},
+            settings=settings,
+            final_model_data=models,
+        )
+
+
+def _plain(obj):
+    """Numpy scalars/arrays → Python types; NaN/inf → None (strict JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,146 @@
+"""Helpers of the hardening tests: the bad-input corpus, hashing, CLI invocation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "tests" / "data" / "bad"
+BASE = CORPUS / "_base"
+PANEL = CORPUS / "_panel"
+
+
+def case_names() -> list[str]:
+    """Every case folder of the corpus (those with a ``case.json``), sorted."""
+    return sorted(p.parent.name for p in CORPUS.glob("*/case.json"))
+
+
+def load_case(name: str) -> dict:
+    """The case's ``case.json`` plus its folder."""
+    meta = json.loads((CORPUS / name / "case.json").read_text(encoding="utf-8"))
+    meta["folder"] = CORPUS / name
+    return meta
+
+
+def tree_hashes(*folders: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folders`` (relative path → digest)."""
+    out = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def cli_args(meta: dict, out: Path) -> list[str]:
+    """The CLI arguments of a case, with absolute paths and outputs under ``out``."""
+    args = [str(meta["folder"] / a) for a in meta["args"]]
+    if meta["command"] == "run":
+        return ["run", *args, "--out", str(out / "runs"), "--quiet"]
+    if meta["command"] == "score":
+        return ["score", *args, "--out", str(out / "scores.csv"), "--quiet"]
+    return ["validate", *args]
+
+
+def invoke(args: list[str]):
+    """Run the CLI in this process (Typer's CliRunner), warnings silenced as in a user's shell.
+
+    Returns the click ``Result`` (``exit_code``, ``stdout``, ``stderr``).
+    """
+    import dataclasses
+    import logging
+
+    from typer.testing import CliRunner
+
+    from biomarkers import settings
+    from pipelines.cli import app
+
+    with warnings.catch_warnings():
+        # a CLI user's process has no `filterwarnings = error`; data-quality warnings are expected
+        # on bad data and are not what these tests are about
+        warnings.simplefilter("ignore")
+        saved = dataclasses.asdict(settings)
+        try:
+            return CliRunner().invoke(app, args, catch_exceptions=True)
+        finally:
+            # the CLI configures process-wide state for its own run; undo it for the next test
+            _drop_console_handlers()
+            logging.captureWarnings(False)
+            for key, value in saved.items():
+                setattr(settings, key, value)
+
+
+def _drop_console_handlers() -> None:
+    """The CLI binds a console handler to the stderr of its first call; CliRunner swaps stderr."""
+    import logging
+
+    pkg = logging.getLogger("biomarkers")
+    for handler in list(pkg.handlers):
+        if getattr(handler, "_biomarkers_console", False):
+            pkg.removeHandler(handler)
+
+
+def run_cli(args: list[str], *, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run ``python -m pipelines.cli ARGS`` in a real subprocess."""
+    import os
+
+    # the editable install may predate `pipelines` in setup.cfg: make the repo importable anyway
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False, env=env,
+    )  # fmt: skip
+
+
+def complete_manifests(folder: Path) -> list[Path]:
+    """Manifests under ``folder`` that claim ``status: complete``."""
+    found = []
+    for path in folder.rglob("manifest.json"):
+        try:
+            status = json.loads(path.read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError):
+            continue
+        if status == "complete":
+            found.append(path)
+    return found
+
+
+#: keys whose values are wall-clock times or machine facts, not results
+VOLATILE = {"created", "started", "finished", "timestamp", "command", "platform", "python"}
+
+
+def _strip(obj):
+    if isinstance(obj, dict):
+        return {k: _strip(v) for k, v in obj.items() if k not in VOLATILE}
+    if isinstance(obj, list):
+        return [_strip(v) for v in obj]
+    return obj
+
+
+def result_files(run_dir: Path) -> dict[str, object]:
+    """Every result of a run: bytes of tables, JSON minus timestamps (log, manifest, config out)."""
+    out: dict[str, object] = {}
+    for path in sorted(run_dir.rglob("*")):
+        rel = str(path.relative_to(run_dir))
+        if (
+            not path.is_file()
+            or rel in {"log.txt", "manifest.json", "config.yaml"}
+            or path.suffix == ".html"
+        ):
+            continue
+        if path.suffix == ".json":
+            out[rel] = _strip(json.loads(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".md":
+            # the panel card prints its creation time
+            out[rel] = [ln for ln in path.read_text().splitlines() if "created" not in ln.lower()]
+        else:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
