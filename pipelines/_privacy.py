@@ -23,9 +23,17 @@ ID_COLUMNS = ("subject_id", "sample_id")
 
 
 def pseudonyms(ids: Iterable[str], *, prefix: str = "P") -> dict[str, str]:
-    """Map each distinct ID (in order of first appearance) to ``P0001``, ``P0002``, …."""
+    """Map each distinct ID (in order of first appearance) to ``P0001``, ``P0002``, ….
+
+    The prefix is lengthened (``P`` → ``PP`` → …) until no pseudonym can equal a real ID, so a
+    pseudonym never names another patient.
+    """
+    import re
+
     unique = list(dict.fromkeys(map(str, ids)))
     width = max(4, len(str(len(unique))))
+    while any(re.fullmatch(rf"{re.escape(prefix)}\d+", i) for i in unique):
+        prefix += prefix[-1]
     return {orig: f"{prefix}{i + 1:0{width}d}" for i, orig in enumerate(unique)}
 
 

@@ -120,9 +120,11 @@ def validate(
 
         cfg = load_config(config, overrides=list(set_ or []))
         if cfg.pipeline in ("discover", "mechanism"):
-            from pipelines.discover import load_study
+            from pipelines.discover import build_outcome, load_study
 
-            load_study(cfg)
+            study = load_study(cfg)
+            if getattr(cfg, "outcome", None):
+                build_outcome(cfg, study)
         n_inputs = len(input_paths(cfg))
     typer.echo(f"{config}: valid {cfg.pipeline} config ({n_inputs} input files checked)")
 

@@ -368,6 +368,9 @@ def parse_config(
     if pipeline is None:
         msg = f"{source}: missing key 'pipeline' (one of: {', '.join(_JOBS)})"
         raise ConfigError(msg)
+    if not isinstance(pipeline, str):
+        msg = f"{source}: pipeline must be a name (one of: {', '.join(_JOBS)}), got {pipeline!r}"
+        raise ConfigError(msg)
     if pipeline not in _JOBS:
         msg = f"{source}: unknown pipeline {pipeline!r}{did_you_mean(pipeline, _JOBS)} (one of: {', '.join(_JOBS)})"
         raise ConfigError(msg)
@@ -384,7 +387,34 @@ def parse_config(
         raise ConfigError(msg) from None
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     _resolve_paths(cfg, base.resolve())
+    _check_consistency(cfg, source)
     return cfg
+
+
+def _check_consistency(cfg: _Job, source: str) -> None:
+    """Cross-field checks: feature visits exist in the study, models exist in the registry."""
+    study = getattr(cfg, "study", None)
+    features = getattr(cfg, "features", None)
+    if study is not None and features is not None:
+        for visit in features.visits:
+            if visit not in study.visits:
+                msg = (
+                    f"{source}: features.visits: {visit!r} is not a visit of the study"
+                    f"{did_you_mean(visit, study.visits)} (study.visits: {', '.join(study.visits)})"
+                )
+                raise ConfigError(msg)
+    models = getattr(cfg, "models", None)
+    if models is not None:
+        from biomarkers.models import available_models
+
+        known = set(available_models()["name"])
+        for name in models.names:
+            if name not in known:
+                msg = (
+                    f"{source}: models.names: unknown model {name!r}{did_you_mean(name, known)} "
+                    f"(available: {', '.join(sorted(known))}; see `biomarkers models`)"
+                )
+                raise ConfigError(msg)
 
 
 def _resolve_paths(model: BaseModel, base: Path) -> None:

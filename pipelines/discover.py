@@ -229,7 +229,7 @@ def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, An
         before = run.files()
         panel.write(run.resolve("panel"))
         run.register_new(before)
-    return {"markers": list(panel.feature_names)}
+    return {"markers": list(panel.features)}
 
 
 def _report(run: RunFolder) -> None:

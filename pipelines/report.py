@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from biomarkers.exceptions import ConfigError
+
 __all__ = ["build_report"]
 
 
@@ -13,5 +15,11 @@ def build_report(run_dir: str | os.PathLike) -> Path:
     from biomarkers.report import write_report
     from pipelines.run import read_manifest
 
-    read_manifest(run_dir)  # refuses folders that are not runs, with a clear message
+    manifest = read_manifest(run_dir)  # refuses folders that are not runs
+    if manifest.get("status") == "running":
+        msg = (
+            f"{run_dir}: status is 'running' (the run was killed or is still running); "
+            "rerun the job to get a complete run folder"
+        )
+        raise ConfigError(msg)
     return write_report(Path(run_dir))

@@ -142,10 +142,11 @@ class RunFolder:
         return target
 
     def _record(self, relative: str | os.PathLike) -> Path:
+        target = self.resolve(relative)  # refuse before recording
         rel = str(Path(relative))
         if rel not in self.outputs:
             self.outputs.append(rel)
-        return self.resolve(relative)
+        return target
 
     def write_table(self, relative: str, df: pd.DataFrame, *, index: bool = False) -> Path:
         """Write a DataFrame (CSV/TSV/Parquet by suffix) atomically into the run folder."""
@@ -186,16 +187,25 @@ class RunFolder:
         return RunResult(self.path, "complete", list(self.outputs), summary or {})
 
     def fail(self, error: BaseException) -> None:
-        """Mark the run failed; the traceback goes to ``log.txt``."""
-        logger.error("run failed: %s", error)
+        """Mark the run failed; the error (and a bug's traceback) goes to ``log.txt`` only.
+
+        The console already gets the CLI's one-line message; printing it twice would be noise.
+        """
+        self._log_to_file(logging.ERROR, f"run failed: {type(error).__name__}: {error}")
         if not isinstance(error, BiomarkersError):
-            logger.error("".join(traceback.format_exception(error)))
+            self._log_to_file(logging.ERROR, "".join(traceback.format_exception(error)))
         self.manifest.update(
             status="failed", finished=_utc_now(), outputs=list(self.outputs),
             error=f"{type(error).__name__}: {error}",
         )  # fmt: skip
         self._write_manifest()
         self._detach_log()
+
+    def _log_to_file(self, level: int, message: str) -> None:
+        if self._handler is not None:
+            self._handler.handle(
+                logging.LogRecord("biomarkers", level, __file__, 0, message, None, None)
+            )
 
     def _write_manifest(self) -> None:
         _atomic.write_json(self.path / "manifest.json", self.manifest)

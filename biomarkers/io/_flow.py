@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger
+from biomarkers._validation import check_columns
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.io._table import check_file, read_raw_table, rename_columns
 from biomarkers.io._vendors import container_format, parse_long, parse_wide
@@ -64,6 +65,11 @@ def read_flow(
         head, _ = read_raw_table(path, format=fmt, sheet=sheet, sep=sep)
         head = rename_columns(head, columns, source=str(path))
         layout = "long" if "population" in head.columns else "wide"
+        if layout == "wide" and "frequency" in head.columns:  # a long table missing a column
+            check_columns(
+                head, ["population"], source=str(path),
+                hint="a long flow table needs sample_id, population, frequency; map yours with columns=",
+            )  # fmt: skip
     if layout not in {"long", "wide"}:
         msg = f"read_flow: format={format!r} is not supported; use 'auto', 'long' or 'wide'"
         raise SchemaError(msg)

@@ -206,6 +206,7 @@ def read_raw_table(
         explicit = sep is not None
         if sep is None:
             sep = "\t" if fmt == "tsv" else sniff_delimiter(head[skiprows:])
+        _check_field_counts(path, sep, head, skiprows)
         try:
             df = pd.read_csv(
                 path,
@@ -215,12 +216,14 @@ def read_raw_table(
                 skiprows=skiprows,
                 skip_blank_lines=False,
                 encoding="utf-8-sig",
+                index_col=False,  # never turn a surplus field into an index (columns would shift)
             )
         except pd.errors.EmptyDataError as err:
             msg = f"{path}: file has no header row; re-export it with column names"
             raise InputFileError(msg) from err
         except (pd.errors.ParserError, UnicodeDecodeError) as err:
-            msg = f"{path}: cannot parse as delimited text ({type(err).__name__}: {err}); check sep= and the encoding"
+            reason = " ".join(str(err).split())  # pandas' text spans lines
+            msg = f"{path}: cannot parse as delimited text ({type(err).__name__}: {reason}); check sep= and the encoding"
             raise InputFileError(msg) from err
         if explicit:
             check_delimiter(path, list(df.columns), sep)
@@ -238,6 +241,60 @@ def read_raw_table(
         msg = f"{path}: file has no columns; re-export it"
         raise InputFileError(msg)
     return df, rows
+
+
+def _fields(line: str, sep: str) -> int:
+    return len(next(csv.reader([line], delimiter=sep), []))
+
+
+def _last_line(path: Path) -> tuple[str, int]:
+    """The last non-blank line of a text file and its 1-based line number."""
+    last, last_no = "", 0
+    try:
+        with _open_text(path) as fh:
+            for line_no, line in enumerate(fh, start=1):  # streamed, never loaded whole
+                if line.strip():
+                    last, last_no = line, line_no
+    except (OSError, UnicodeDecodeError):
+        return "", 0  # the parser itself reports unreadable files
+    return last.rstrip("\r\n"), last_no
+
+
+def _check_field_counts(path: Path, sep: str, head: list[str], skiprows: int) -> None:
+    """Refuse rows with more or fewer fields than the header at the start and end of a file.
+
+    A surplus field in the first data row makes a parser shift every column; a short last row is
+    the signature of a truncated file (a cut-off age 46 would silently read as 4).
+    """
+    lines = [(i + 1, ln) for i, ln in enumerate(head) if i >= skiprows and ln.strip()]
+    if len(lines) < 2 or any("\x00" in ln or "\ufffd" in ln for _, ln in lines):
+        return  # not clean UTF-8 text: the parser reports the encoding, which is the real problem
+    n_header = _fields(lines[0][1], sep)
+    for line_no, line in lines[1:]:
+        n = _fields(line, sep)
+        if n > n_header:
+            msg = (
+                f"{path}, line {line_no}: {n} fields but the header has {n_header}; "
+                "an unquoted delimiter inside a value? quote it or remove the extra field"
+            )
+            raise InputFileError(msg)
+        if n < n_header and line_no != lines[-1][0]:
+            other = next((d for d in _DELIMS if d != sep and _fields(line, d) == n_header), None)
+            hint = (
+                f"it is {other!r}-delimited while the file uses {sep!r}: mixed delimiters"
+                if other
+                else "a line break inside a value? quote it"
+            )
+            msg = f"{path}, line {line_no}: {n} fields but the header has {n_header}; {hint}"
+            raise InputFileError(msg)
+    last, last_no = _last_line(path)
+    n_last = _fields(last, sep)
+    if last_no > lines[0][0] and n_last < n_header:
+        msg = (
+            f"{path}, line {last_no}: {n_last} fields but the header has {n_header}; "
+            "the file looks truncated (cut inside its last row): export it again"
+        )
+        raise InputFileError(msg)
 
 
 def clean_strings(s: pd.Series, *, empty_to_none: bool = True) -> pd.Series:

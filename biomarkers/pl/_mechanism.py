@@ -16,11 +16,11 @@ __all__ = ["composition", "trajectories", "volcano"]
 
 
 def _grid(n: int, *, ncols: int = 4, size: float = 3.0):
-    from matplotlib.figure import Figure
+    from biomarkers.pl._style import new_figure
 
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(size * ncols, size * nrows), layout="constrained")
+    fig = new_figure(figsize=(size * ncols, size * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -147,7 +147,7 @@ def trajectories(
     features: list[str] | None = None,
     estimate: str = "mean",
     ci: tuple[str, str] = ("ci_low", "ci_high"),
-    group: str = "arm",
+    group: str | None = None,
     visit: str = "visit",
     visits: list[str] | None = None,
     ncols: int = 4,
@@ -160,13 +160,20 @@ def trajectories(
         Tidy table: ``feature``, group, visit, ``mean``, ``ci_low``, ``ci_high``.
     features
         Panels to draw; default all.
-    estimate, ci, group, visit
+    estimate, ci, visit
         Column names.
+    group
+        Column of the arms (default ``arm``, or ``group`` as in ``TrajectoryResult.means``, of
+        which the by-arm rows are drawn).
     visits
         Visit order; default the order of appearance.
     ncols
         Panels per row.
     """
+    if group is None:  # TrajectoryResult.means names it "group"; hand-made tables "arm"
+        group = "arm" if "arm" in means else "group"
+    if "comparison" in means and group == "group":
+        means = means[means["comparison"] == "arm"]
     features = features or list(means["feature"].unique())
     visits = visits or list(dict.fromkeys(means[visit]))
     fig, axes = _grid(len(features), ncols=ncols)

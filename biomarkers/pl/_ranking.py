@@ -19,7 +19,7 @@ __all__ = ["coefficients", "shap_summary", "stability"]
 def stability(
     ranking: pd.DataFrame,
     *,
-    frequency: str = "selection_frequency",
+    frequency: str = "stability",
     importance: str = "importance",
     threshold: float | None = None,
     n_labels: int = 10,

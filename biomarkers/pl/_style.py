@@ -8,7 +8,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["ARM_COLORS", "OKABE_ITO", "VISIT_COLORS", "arm_color", "new_axes", "visit_color"]
+__all__ = [
+    "ARM_COLORS", "OKABE_ITO", "VISIT_COLORS", "arm_color", "new_axes", "new_figure", "visit_color",
+]  # fmt: skip
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -45,10 +47,35 @@ def new_axes(
     ax: Axes | None = None, *, figsize: tuple[float, float] = (4.5, 4.0)
 ) -> tuple[Figure, Axes]:
     """Return ``(figure, axes)``: the given axes and their figure, or a new pair."""
-    from matplotlib.figure import Figure
-
     if ax is not None:
         return ax.figure, ax
-    # A bare Figure (not pyplot): no global state, nothing to close in batch jobs.
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = new_figure(figsize=figsize)
     return fig, fig.add_subplot()
+
+
+def new_figure(*, figsize: tuple[float, float]) -> Figure:
+    """A bare Figure (not pyplot: no global state, nothing to close in batch jobs).
+
+    In Jupyter, bare Figures only display once the inline backend's formatters are registered;
+    this registers them on first use, so ``bm.pl.roc_curve(...)`` shows the plot in a cell.
+    """
+    from matplotlib.figure import Figure
+
+    _enable_jupyter_display()
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _enable_jupyter_display() -> None:
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or getattr(shell, "_biomarkers_figures", False):
+        return
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except ImportError:
+        return
+    shell._biomarkers_figures = True

@@ -37,9 +37,8 @@ def umap(
         Seed of the subsample and of UMAP.
     """
     import scanpy as sc
-    from matplotlib.figure import Figure
 
-    from biomarkers.pl._style import ARM_COLORS, VISIT_COLORS
+    from biomarkers.pl._style import ARM_COLORS, VISIT_COLORS, new_figure
 
     rng = np.random.default_rng(random_state)
     idx = np.sort(rng.choice(adata.n_obs, size=min(max_cells, adata.n_obs), replace=False))
@@ -51,7 +50,7 @@ def umap(
         sc.pp.neighbors(sub, random_state=random_state)
         sc.tl.umap(sub, random_state=random_state)
     keys = [c for c in color if c in sub.obs]
-    fig = Figure(figsize=(4.2 * max(len(keys), 1), 3.8), layout="constrained")
+    fig = new_figure(figsize=(4.2 * max(len(keys), 1), 3.8))
     axes = fig.subplots(1, max(len(keys), 1), squeeze=False).ravel()
     for ax, key in zip(axes, keys, strict=False):
         values = sub.obs[key].astype(str)

@@ -70,6 +70,7 @@ def cell_qc(
     if layer is not None and layer not in adata.layers:
         msg = f"layer {layer!r} not found{did_you_mean(layer, adata.layers.keys())}"
         raise SchemaError(msg)
+    adata = _same_index_dtypes(adata, layer)
     obs_metrics, _ = sc.pp.calculate_qc_metrics(
         adata, layer=layer, percent_top=None, inplace=False, log1p=False
     )
@@ -115,3 +116,25 @@ def cell_qc(
         }
     }
     return table
+
+
+def _same_index_dtypes(adata, layer: str | None):
+    """An AnnData whose sparse matrix has a single index dtype; the input is unchanged.
+
+    Large files store int64 ``indptr`` with int32 ``indices``, which some scipy kernels used by
+    scanpy refuse.
+    """
+    import anndata as ad
+    import scipy.sparse as sp
+
+    mat = adata.layers[layer] if layer is not None else adata.X
+    if not sp.issparse(mat) or mat.indptr.dtype == mat.indices.dtype:
+        return adata
+    fixed = mat.copy()
+    dtype = np.int32 if fixed.nnz < np.iinfo(np.int32).max else np.int64
+    fixed.indptr = fixed.indptr.astype(dtype)
+    fixed.indices = fixed.indices.astype(dtype)
+    out = adata.copy() if layer is not None else ad.AnnData(fixed, obs=adata.obs, var=adata.var)
+    if layer is not None:
+        out.layers[layer] = fixed
+    return out

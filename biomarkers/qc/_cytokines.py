@@ -45,6 +45,8 @@ def cytokine_qc(
         source="cytokine table",
         hint="pass the tidy table from biomarkers.io.read_cytokines",
     )
+    tidy = pd.DataFrame(tidy, copy=False)
+    tidy.attrs = {}  # reader attrs hold the controls table; pandas would compare it on every op
     censor = tidy["censor"].astype(str)
     df = pd.DataFrame(
         {

@@ -24,58 +24,10 @@ from .helpers import (
 )
 
 #: Cases where the toolkit misbehaves today: the exact bug, for the lead to fix (then drop the entry)
-_TWICE = (
-    "pipelines/run.py RunFolder.fail logs 'run failed: <message>' at ERROR on the 'biomarkers' "
-    "logger, whose console handler prints it even with --quiet: every user error inside `run` "
-    "reaches stderr twice"
-)
 BUGS: dict[str, str] = {
-    "cfg_feature_visit_not_in_study": (
-        "validate accepts features.visits ['D3'] that study.visits does not define; "
-        "pipelines/config.py DiscoverConfig needs a model validator raising ConfigError"
-    ),
-    "cfg_unknown_model": (
-        "validate accepts models.names entries missing from biomarkers.models.available_models(); "
-        "the error only comes mid-run"
-    ),
-    "cfg_unknown_outcome_kind": (
-        "validate never checks the outcome rule: pipelines/cli.py validate does not call "
-        "pipelines.discover.build_outcome"
-    ),
-    "clinical_extra_field": (
-        "biomarkers/io/_table.py read_raw_table embeds pandas' ParserError text, which ends in a "
-        "newline: the CLI error is two lines"
-    ),
-    "clinical_extra_field_first_row": (
-        "a first data row with one field too many makes pandas use column 1 as the index; every "
-        "column shifts and the error blames age='F' instead of the extra field"
-    ),
-    "clinical_truncated_row": (
-        "a file cut inside its last row is accepted: biomarkers/io/_table.py pads the short row "
-        "with NaN, so age 46 silently becomes 4"
-    ),
-    "cytokines_truncated": (
-        "a long cytokine CSV cut mid-row is accepted (short last row padded with NaN) by "
-        "biomarkers/io/_table.py"
-    ),
-    "flow_missing_population": (
-        "read_flow without a 'population' column reports value 'CD45+' in a nonexistent column "
-        "'value' instead of the missing required column"
-    ),
-    "olink_mixed_delimiters": (
-        "comma-delimited rows in a ';' Olink file are read as one-field sample IDs; the error "
-        "blames the samples table and prints whole raw lines"
-    ),
-    "run_labels_all_missing": _TWICE,
-    "run_outcome_one_class": _TWICE,
-    "run_reader_error": _TWICE,
     "run_too_few_subjects": (
         "biomarkers/models/_glmnet.py logistic_enet_path raises ZeroDivisionError (exit 1) when an "
         "inner training fold has one class; discover should raise SchemaError up front"
-    ),
-    "score_duplicate_subject": (
-        "pipelines/score.py: duplicate subject IDs are reported as 'scoring input' without the "
-        "file path"
     ),
     "score_empty_table": (
         "pipelines/score.py _read_table: an empty CSV raises pandas EmptyDataError (exit 1) "

@@ -123,13 +123,6 @@ def test_sigkill_at_several_points_then_rerun_matches_uninterrupted(tmp_path):
     assert killed >= 2, "the run finished before most kill points; make the job bigger"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pipelines/report.py build_report renders report.html for a run whose manifest says "
-        "running (killed); it should read_manifest and raise ConfigError unless complete/failed"
-    ),
-)
 def test_report_refuses_an_incomplete_run_folder(tmp_path):
     from pipelines.run import RunFolder
 

@@ -146,14 +146,6 @@ def test_scrub_replaces_subject_and_sample_ids():
     assert df["subject_id"].tolist() == ids  # the input is not mutated
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pipelines/_privacy.py pseudonyms() maps to P0001, P0002, ... in input order even when "
-        "the real IDs have that form: real 'P0002' becomes 'P0001', another real subject's ID, "
-        "so outputs joined back to inputs by ID silently swap patients"
-    ),
-)
 def test_pseudonyms_never_collide_with_real_ids():
     from pipelines._privacy import pseudonyms
 
@@ -272,13 +264,6 @@ def test_results_cannot_escape_the_run_folder(run_folder, relative, tmp_path):
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pipelines/run.py RunFolder._record appends the name to outputs before resolve() refuses "
-        "it, so the manifest of the (failed) run lists a file that was never written"
-    ),
-)
 def test_refused_output_is_not_recorded(run_folder):
     with pytest.raises(ConfigError, match="would escape the run folder"):
         run_folder.write_text("../escape.txt", "data")

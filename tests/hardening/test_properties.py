@@ -321,13 +321,6 @@ def test_scoring_arbitrary_values_raises_only_biomarkers_errors(values):
     _only_biomarkers_errors(panel.score, table)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "pipelines/config.py parse_config: `pipeline: []` (any unhashable value) raises TypeError "
-        "at `pipeline not in _JOBS`; check isinstance(pipeline, str) first and raise ConfigError"
-    ),
-)
 @pytest.mark.parametrize("value", [[], {"a": 1}])
 def test_pipeline_of_wrong_type_is_a_config_error(value):
     from pipelines.config import parse_config

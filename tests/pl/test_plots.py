@@ -56,7 +56,7 @@ def test_stability_marks_features_above_threshold():
     ranking = pd.DataFrame(
         {
             "feature": [f"f{i}" for i in range(10)],
-            "selection_frequency": np.linspace(0, 1, 10),
+            "stability": np.linspace(0, 1, 10),
             "importance": np.arange(10.0),
         }
     )
