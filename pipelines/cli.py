@@ -158,12 +158,12 @@ def simulate(
 @app.command()
 def score(
     panel: Path = typer.Argument(..., help="panel.json written by a discovery run."),
-    inputs: list[Path] = typer.Argument(
-        ..., help="A feature table (CSV/TSV/Parquet/h5ad) or, with --config, raw assay files."
+    inputs: list[Path] | None = typer.Argument(
+        None, help="A feature table (CSV/TSV/Parquet/h5ad); omit it with --config."
     ),
     out: Path = typer.Option(Path("scores.csv"), "--out", help="Where to write the scores."),
     config: Path | None = typer.Option(
-        None, "--config", help="A job config whose data section reads raw assay files."
+        None, "--config", help="A config (pipeline: score) whose data: section names raw files."
     ),
     allow_missing: str | None = typer.Option(
         None, "--allow-missing", help="Fallback for missing markers: impute_training_median."
@@ -176,7 +176,9 @@ def score(
     with _guard(debug=debug):
         from pipelines.score import score_files
 
-        path = score_files(panel, inputs, out=out, config=config, allow_missing=allow_missing)
+        path = score_files(
+            panel, list(inputs or []), out=out, config=config, allow_missing=allow_missing
+        )
     typer.echo(str(path))
 
 

@@ -212,14 +212,32 @@ class MechanismConfig(_Job):
     mechanism: MechanismSettings = Field(default_factory=MechanismSettings)
 
 
+class ScoreConfig(_Job):
+    """``pipeline: score``: new patients' raw files → the panel's features → scores.
+
+    The same readers and feature builders as in training run on the new files; the panel says
+    which features (and visits) it needs.
+    """
+
+    pipeline: Literal["score"]
+    panel: Path = Field(description="panel.json of an exported panel")
+    data: DataConfig
+    study: StudyConfig = Field(default_factory=StudyConfig)
+    features: FeaturesConfig | None = None
+    allow_missing: Literal["impute_training_median"] | None = Field(
+        None, description="fallback for missing markers (subjects are flagged)"
+    )
+
+
 JobConfig = Annotated[
-    Union[SimulateConfig, DiscoverConfig, MechanismConfig],  # noqa: UP007
+    Union[SimulateConfig, DiscoverConfig, MechanismConfig, ScoreConfig],  # noqa: UP007
     Field(discriminator="pipeline"),
 ]
 _JOBS: dict[str, type[_Job]] = {
     "simulate": SimulateConfig,
     "discover": DiscoverConfig,
     "mechanism": MechanismConfig,
+    "score": ScoreConfig,
 }
 
 
@@ -454,8 +472,11 @@ def input_paths(cfg: _Job) -> dict[str, Path]:
     for name, assay in data.cytokines.items():
         found[f"data.cytokines.{name}.path"] = assay.path
     mech = getattr(cfg, "mechanism", None)
-    if mech is not None and mech.gene_sets is not None:
+    if isinstance(mech, MechanismSettings) and mech.gene_sets is not None:
         found["mechanism.gene_sets"] = mech.gene_sets
+    panel = getattr(cfg, "panel", None)
+    if isinstance(panel, Path):
+        found["panel"] = panel
     return found
 
 

@@ -280,6 +280,7 @@ def run_job(
         "simulate": "pipelines.simulate:run_simulate",
         "discover": "pipelines.discover:run_discover",
         "mechanism": "pipelines.mechanism:run_mechanism",
+        "score": "pipelines.score:run_score",
     }
     module_name, func_name = jobs[cfg.pipeline].split(":")
     job = getattr(importlib.import_module(module_name), func_name)

@@ -1,10 +1,10 @@
-"""The ``score`` command: apply a locked panel to new patients' data."""
+"""Scoring new patients with a locked panel: the ``score`` command and the ``score`` job."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,19 +14,28 @@ from biomarkers.exceptions import InputFileError, SchemaError
 
 if TYPE_CHECKING:
     from biomarkers.panel import BiomarkerPanel
+    from pipelines.run import RunFolder
 
-__all__ = ["score_files", "table_from_config"]
+__all__ = ["run_score", "score_files", "table_from_config"]
 
 
 def _read_table(path: Path):
+    """A feature table file: ``.h5ad`` FeatureTable, or CSV/TSV/Parquet with ``subject_id``."""
     if not path.is_file():
         msg = f"input file not found: {path}"
         raise InputFileError(msg)
     suffix = path.suffix.lower()
-    if suffix == ".h5ad":
-        from biomarkers.io import read_h5ad_safe
+    if suffix == ".h5ad":  # HDF5 via anndata: no pickle involved
+        import anndata as ad
 
-        return read_h5ad_safe(path)
+        try:
+            return ad.read_h5ad(path)
+        except (OSError, KeyError, ValueError) as err:
+            msg = f"{path}: not a readable .h5ad feature table ({' '.join(str(err).split())})"
+            raise InputFileError(msg) from None
+    if path.stat().st_size == 0:
+        msg = f"{path}: the feature table is empty (0 bytes); export it again"
+        raise InputFileError(msg)
     if suffix not in {".csv", ".tsv", ".txt", ".parquet"}:
         msg = f"{path}: unsupported feature-table format {suffix!r}; use CSV, TSV, Parquet or .h5ad"
         raise InputFileError(msg)
@@ -53,23 +62,43 @@ def _read_table(path: Path):
     return df.set_index("subject_id")
 
 
-def table_from_config(panel: BiomarkerPanel, config: Path):
+def _panel_visits(panel: BiomarkerPanel, study_visits: dict[str, int]) -> list[str]:
+    """The visits the panel's features come from (``…@D7`` or ``…@D7-D0``), baseline first."""
+    wanted = {
+        v for name in panel.features if "@" in name for v in name.rsplit("@", 1)[1].split("-")
+    }
+    unknown = sorted(wanted - set(study_visits))
+    if unknown:
+        msg = f"the panel needs visits {unknown} that the scoring config's study.visits lacks"
+        raise SchemaError(msg)
+    return sorted(wanted, key=study_visits.get)
+
+
+def table_from_config(panel: BiomarkerPanel, cfg: Any):
     """Build the panel's features from raw assay files with the same readers and builders."""
     from biomarkers.features import build_feature_table
-    from pipelines.config import load_config
     from pipelines.discover import load_study
 
-    cfg = load_config(config)
     study = load_study(cfg)
-    visits = sorted(
-        {f.get("visit") for f in panel.features if f.get("visit")}, key=study.visits.get
-    )
-    features_cfg = getattr(cfg, "features", None)
+    features = getattr(cfg, "features", None)
     return build_feature_table(
         study,
-        visits=visits,
-        blocks=features_cfg.blocks if features_cfg is not None else None,
+        visits=_panel_visits(panel, study.visits),
+        blocks=features.blocks if features is not None else None,
     )
+
+
+def _flat(scores: pd.DataFrame) -> pd.DataFrame:
+    """Scores with ``subject_id`` as a column and flag tuples joined as ``a;b`` (CSV-friendly)."""
+    scores = scores.copy()
+    scores.index.name = "subject_id"
+    scores = scores.reset_index()
+    for col in scores.columns:
+        if scores[col].map(lambda v: isinstance(v, tuple | list)).any():
+            scores[col] = scores[col].map(
+                lambda v: ";".join(map(str, v)) if isinstance(v, tuple | list) else v
+            )
+    return scores
 
 
 def score_files(
@@ -82,24 +111,35 @@ def score_files(
 ) -> Path:
     """Score the subjects in ``inputs`` with the panel at ``panel_path``; write ``out`` atomically.
 
-    ``scores.csv`` keeps the subject IDs of the input: it goes back to the user who supplied them.
+    With ``config`` (a config with ``data:`` and ``study:``, e.g. ``pipeline: score``) the raw
+    assay files it names are read and turned into the panel's features. ``scores.csv`` keeps the
+    subject IDs of the input: it goes back to the user who supplied them.
     """
     from biomarkers.panel import BiomarkerPanel
+    from pipelines.config import DataConfig, load_config
 
     panel = BiomarkerPanel.read(panel_path)
     if config is not None:
-        table = table_from_config(panel, Path(config))
+        cfg = load_config(config)
+        if not isinstance(getattr(cfg, "data", None), DataConfig):
+            msg = f"{config}: --config needs a config with a data: section (e.g. pipeline: score)"
+            raise SchemaError(msg)
+        table = table_from_config(panel, cfg)
     else:
         if len(inputs) != 1:
             msg = "give one feature table, or raw assay files together with --config CONFIG"
             raise SchemaError(msg)
         table = _read_table(Path(inputs[0]))
-    scores = panel.score(table, allow_missing=allow_missing)
-    scores.index.name = "subject_id"
-    scores = scores.reset_index()
-    for col in scores.columns:  # flag tuples → "a;b" in the CSV
-        if scores[col].map(lambda v: isinstance(v, tuple | list)).any():
-            scores[col] = scores[col].map(
-                lambda v: ";".join(map(str, v)) if isinstance(v, tuple | list) else v
-            )
+    scores = _flat(panel.score(table, allow_missing=allow_missing))
     return _atomic.write_table(out, scores)
+
+
+def run_score(cfg: Any, run: RunFolder) -> dict[str, Any]:
+    """The ``score`` job: score the config's subjects with its panel into ``scores.csv``."""
+    from biomarkers.panel import BiomarkerPanel
+
+    panel = BiomarkerPanel.read(cfg.panel)
+    scores = _flat(panel.score(table_from_config(panel, cfg), allow_missing=cfg.allow_missing))
+    run.write_table("scores.csv", scores)
+    flagged = int(scores["flagged"].sum()) if "flagged" in scores else 0
+    return {"subjects": len(scores), "flagged": flagged}

@@ -29,10 +29,6 @@ BUGS: dict[str, str] = {
         "biomarkers/models/_glmnet.py logistic_enet_path raises ZeroDivisionError (exit 1) when an "
         "inner training fold has one class; discover should raise SchemaError up front"
     ),
-    "score_empty_table": (
-        "pipelines/score.py _read_table: an empty CSV raises pandas EmptyDataError (exit 1) "
-        "instead of InputFileError naming the file"
-    ),
 }
 
 SUBPROCESS_CASES = (
