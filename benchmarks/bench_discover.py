@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 
-def simulate(n: int, p: int, *, k: int = 10, effect: float = 0.5, seed: int = 0):
+def simulate(n: int, p: int, *, k: int = 10, effect: float = 1.0, seed: int = 0):
     """Binary outcome driven by ``k`` of ``p`` correlated-free Gaussian features."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p))
@@ -92,7 +92,9 @@ def cmd_cv(args):
             ("enet", baseline_enet, "enet"),
             ("xgboost", baseline_xgb, "xgboost"),
         ):
-            if name == "enet" and args.skip_enet_baseline:
+            if (name == "enet" and args.skip_enet_baseline) or (
+                name == "xgboost" and args.skip_xgb_baseline
+            ):
                 t_base, auc_base = float("nan"), float("nan")
             else:
                 t0 = time.perf_counter()
@@ -165,9 +167,11 @@ def cmd_null(args):
             pd.DataFrame(X),
             outcome=pd.Series(y),
             models=["enet"],
-            cv=(5, 2),
-            n_permutations=19,
+            cv=(5, 1),  # the settings of tests/models/test_null_calibration.py
+            n_permutations=39,
             n_bootstraps=200,
+            n_decoys=0,
+            screen_k=200,
             random_state=seed,
             n_jobs=args.n_jobs,
         )
@@ -199,6 +203,7 @@ def main():
     a.add_argument("--p", type=int, default=5000)
     a.add_argument("--folds", type=int, default=1)
     a.add_argument("--skip-enet-baseline", action="store_true")
+    a.add_argument("--skip-xgb-baseline", action="store_true")
     b = sub.add_parser("full")
     b.add_argument("--p", type=int, default=20000)
     b.add_argument("--n-jobs", type=int, default=2)

@@ -10,6 +10,10 @@ import scipy.sparse as sp
 from biomarkers.exceptions import InputFileError, SchemaError
 from biomarkers.features import pseudobulk
 
+# anndata 0.12 announces that write_zarr will switch to zarr v3 by default (writing only; the
+# stores it writes are what we read)
+pytestmark = pytest.mark.filterwarnings("ignore:Writing zarr v2 data:UserWarning")
+
 
 def _toy(n_cells=300, n_genes=40, *, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
@@ -45,13 +49,19 @@ def _as(rep, adata, tmp_path):
         return path
     if rep == "backed":
         return ad.read_h5ad(path, backed="r")
+    if rep == "zarr":
+        sparse.write_zarr(tmp_path / "cells.zarr")
+        return tmp_path / "cells.zarr"
+    if rep == "zarr_dense":
+        adata.write_zarr(tmp_path / "dense.zarr")
+        return tmp_path / "dense.zarr"
     if rep == "path_dense":
         adata.write_h5ad(tmp_path / "dense.h5ad")
         return tmp_path / "dense.h5ad"
     raise AssertionError(rep)
 
 
-REPS = ["dense", "csr", "csc", "backed", "path", "path_dense"]
+REPS = ["dense", "csr", "csc", "backed", "path", "path_dense", "zarr"]
 
 
 @pytest.mark.parametrize("func", ["sum", "mean", "count_nonzero"])
@@ -148,3 +158,66 @@ def test_csc_on_disk_is_refused(tmp_path):
     adata.write_h5ad(path)
     with pytest.raises(SchemaError, match="stored as csc_matrix, rows cannot be streamed"):
         pseudobulk(path)
+
+
+def test_zarr_errors(tmp_path):
+    adata = _toy()
+    adata.X = sp.csc_matrix(adata.X)
+    adata.write_zarr(tmp_path / "csc.zarr")
+    with pytest.raises(SchemaError, match=r"csc\.zarr:X: stored as csc_matrix, rows cannot be"):
+        pseudobulk(tmp_path / "csc.zarr")
+    with pytest.raises(
+        SchemaError, match="obs column 'sample' not found; did you mean 'sample_id'"
+    ):
+        pseudobulk(tmp_path / "csc.zarr", sample_key="sample")
+    with pytest.raises(InputFileError, match=r"missing\.zarr: file not found"):
+        pseudobulk(tmp_path / "missing.zarr")
+    (tmp_path / "empty.zarr").mkdir()
+    with pytest.raises(InputFileError, match=r"empty\.zarr: (no 'obs' group|cannot be opened)"):
+        pseudobulk(tmp_path / "empty.zarr")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [None, 0.5, -1.0, np.nan, np.inf, 2.0**24 + 2, -0.0],
+    ids=["counts", "half", "negative", "nan", "inf", "too_big", "neg_zero"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_count_check_kernels_agree(bad, dtype):
+    from biomarkers.features._kernels import all_counts, is_counts
+
+    x = np.arange(1000, dtype=dtype) % 17
+    if bad is not None:
+        x[617] = bad
+    expected = bool(np.all((x >= 0) & (x <= 2**24) & (x == np.floor(x))))
+    assert all_counts(x) == is_counts(x) == expected
+
+
+def test_non_count_file_falls_back_to_float64(tmp_path):
+    adata = _toy(dtype=np.float64)
+    adata.X = sp.csr_matrix(adata.X * 0.37)
+    adata.write_h5ad(tmp_path / "float.h5ad")
+    pb = pseudobulk(tmp_path / "float.h5ad", chunk_size=50)
+    assert pb.X.dtype == np.float64
+    oracle = sc.get.aggregate(adata, by=["sample_id", "cell_type"], func="sum")
+    np.testing.assert_allclose(np.sort(pb.X.sum(axis=1)), np.sort(oracle.layers["sum"].sum(axis=1)))
+
+
+def test_dense_zarr_store(tmp_path):
+    adata = _toy()
+    store = _as("zarr_dense", adata, tmp_path)
+    expected = pseudobulk(adata)
+    got = pseudobulk(store, chunk_size=41)
+    np.testing.assert_array_equal(got.X, expected.X)
+    pd.testing.assert_frame_equal(got.obs, expected.obs)
+
+
+def test_zarr_layer(tmp_path):
+    adata = _toy()
+    adata.layers["counts"] = sp.csr_matrix(adata.X)
+    adata.X = np.zeros_like(adata.X)
+    adata.write_zarr(tmp_path / "layer.zarr")
+    pb = pseudobulk(tmp_path / "layer.zarr", layer="counts")
+    assert pb.X.sum() == adata.layers["counts"].sum()
+    with pytest.raises(SchemaError, match=r"no 'layers/count' in the store; pass layer="):
+        pseudobulk(tmp_path / "layer.zarr", layer="count")
