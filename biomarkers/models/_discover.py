@@ -23,7 +23,7 @@ from biomarkers.models._metrics import (
     continuous_metrics,
     survival_metrics,
 )
-from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec
+from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec, resolve_name
 from biomarkers.models._univariate import univariate_tests
 
 if TYPE_CHECKING:
@@ -288,7 +288,8 @@ def discover(
         two values; the later in sorted order is class 1); subjects with a missing label are left
         out with a :class:`~biomarkers.exceptions.DataQualityWarning`.
     models
-        Registry names (see :func:`available_models`); ``enet`` and ``xgboost`` resolve by task.
+        Registry names (see :func:`available_models`); ``enet`` and ``xgboost`` resolve by task
+        (``coxnet`` and ``xgboost_cox`` for survival outcomes).
     cv
         Outer CV: ``n_splits`` or ``(n_splits, n_repeats)``; default ``(5, 10)``. Fewer folds are
         used, with a :class:`~biomarkers.exceptions.SmallSampleWarning`, for tiny classes.
@@ -380,8 +381,9 @@ def discover(
         clinical_baseline=clinical_baseline,
         assessed_day=assessed_day,
     )
+    models = list(dict.fromkeys(resolve_name(m, data.task) for m in models))
     specs = {m: get_spec(m, data.task) for m in models}
-    perm_model = permutation_model or models[0]
+    perm_model = resolve_name(permutation_model, data.task) if permutation_model else models[0]
     if perm_model not in specs:
         msg = f"permutation_model={perm_model!r} is not one of models={models}"
         raise ConfigError(msg)

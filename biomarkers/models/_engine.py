@@ -182,3 +182,24 @@ def outer_fit(
         signed, mag, sel = importance(spec, pipe.steps[-1][1], A)
         out.update(cols=cols, signed=signed, mag=mag, selected=sel)
     return out
+
+
+def outer_fit_select(
+    X, y, groups, train, test, spec: ModelSpec, cfg_all: FitConfig, seed: int, *, k: int
+) -> dict:
+    """One outer fold of an honest panel estimate: choose ``k`` markers inside the fold.
+
+    The model is fitted on every candidate with the training subjects only, the ``k`` markers of
+    largest importance are kept, and the model is refitted (tuning included) on them before it
+    predicts the held-out subjects, so the estimate covers the selection step too.
+    """
+    full = outer_fit(X, y, groups, train, test, spec, cfg_all, seed)
+    order = np.argsort(-np.asarray(full["mag"], dtype=float), kind="stable")
+    top = np.asarray(full["cols"])[order][:k]
+    limits = None if cfg_all.limits is None else cfg_all.limits[top]
+    cfg_k = FitConfig(
+        task=cfg_all.task, screen_k=None, keep=(), limits=limits,
+        censor_rule=cfg_all.censor_rule, n_inner=cfg_all.n_inner,
+    )  # fmt: skip
+    res = outer_fit(X[:, top], y, groups, train, test, spec, cfg_k, seed, want_importance=False)
+    return {"test": test, "pred": res["pred"]}

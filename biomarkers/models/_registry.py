@@ -230,8 +230,13 @@ def _search_xgb(spec, Xtr, ytr, Xva, yva, seed):
         }
         res: dict = {}
         xgb.train(
-            booster_params, dtr, num_boost_round=_XGB_MAX_TREES, evals=[(dva, "val")],
-            evals_result=res, verbose_eval=False, early_stopping_rounds=_XGB_PATIENCE,
+            booster_params,
+            dtr,
+            num_boost_round=_XGB_MAX_TREES,
+            evals=[(dva, "val")],
+            evals_result=res,
+            verbose_eval=False,
+            early_stopping_rounds=_XGB_PATIENCE,
         )
         curve = np.asarray(res["val"][metric], dtype=float)
         if spec.task == "continuous":
@@ -451,6 +456,15 @@ def _entries() -> dict[tuple[str, str], ModelSpec]:
 
 
 REGISTRY = _entries()
+
+
+#: generic names that resolve by task (the default ``models=("enet", "xgboost")`` works for all)
+ALIASES = {("enet", "survival"): "coxnet", ("xgboost", "survival"): "xgboost_cox"}
+
+
+def resolve_name(name: str, task: str) -> str:
+    """Registry name of ``name`` for an outcome kind (``enet`` → ``coxnet`` for survival)."""
+    return ALIASES.get((name, task), name)
 
 
 def get_spec(name: str, task: str) -> ModelSpec:

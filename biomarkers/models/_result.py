@@ -238,12 +238,30 @@ class DiscoveryResult:
         pipe, perf, _ = self._refit(features, model, n_jobs=n_jobs)
         return pipe, perf
 
-    def _refit(self, features, model: str | None = None, *, n_jobs: int | None = None):
-        """Refit and also return the out-of-fold predictions (repeats × subjects)."""
+    def _refit(
+        self,
+        features,
+        model: str | None = None,
+        *,
+        n_jobs: int | None = None,
+        select_in_folds: bool = False,
+    ):
+        """Refit and also return the out-of-fold predictions (repeats × subjects).
+
+        With ``select_in_folds`` the cross-validated estimate re-selects ``len(features)``
+        markers from all candidates inside every outer training fold
+        (:func:`~biomarkers.models._engine.outer_fit_select`), so it includes the selection.
+        """
         from dataclasses import replace
 
         from biomarkers.models._discover import _final_fit, _parallel
-        from biomarkers.models._engine import FitConfig, outer_fit, outer_splits, seed_for, strata
+        from biomarkers.models._engine import (
+            FitConfig,
+            outer_fit,
+            outer_splits,
+            seed_for,
+            strata,
+        )
         from biomarkers.models._metrics import bootstrap_performance
         from biomarkers.models._registry import get_spec
 
@@ -275,15 +293,28 @@ class DiscoveryResult:
         spec = get_spec(model, d.task)
         rs = s["random_state"]
         st = strata(d.y, d.task)
+        cfg_all = FitConfig(
+            task=d.task, screen_k=s.get("screen_k"), keep=(), limits=d.limits,
+            censor_rule=s["censor_rule"], n_inner=s["inner_cv"],
+        )  # fmt: skip
         tasks = []
         for r in range(s["n_repeats"]):
             folds = outer_splits(
                 st, d.groups, n_splits=s["n_splits"], seed=seed_for(rs, "outer", r)
             )
             for f, (tr, te) in enumerate(folds):
-                tasks.append((X, d.y, d.groups, tr, te, spec, cfg, seed_for(rs, "fit", r, f)))
+                seed = seed_for(rs, "fit", r, f)
+                if select_in_folds:
+                    tasks.append((d.X, d.y, d.groups, tr, te, spec, cfg_all, seed, len(idx)))
+                else:
+                    tasks.append((X, d.y, d.groups, tr, te, spec, cfg, seed))
         n_jobs = 1 if n_jobs is None else n_jobs
-        fits = _parallel(outer_fit, tasks, n_jobs=n_jobs, description="refit CV")
+        if select_in_folds:
+            fits = _parallel(
+                _select_fit, tasks, n_jobs=n_jobs, description="panel CV (selection in folds)"
+            )
+        else:
+            fits = _parallel(outer_fit, tasks, n_jobs=n_jobs, description="refit CV")
         preds = np.full((s["n_repeats"], len(d.y)), np.nan)
         per = len(fits) // s["n_repeats"]
         for i, res in enumerate(fits):
@@ -331,7 +362,7 @@ class DiscoveryResult:
                 "lower min_stability= or pass k= with min_stability=0"
             )
             raise ConfigError(msg)
-        pipe, perf, preds = self._refit(features, model)
+        pipe, perf, preds = self._refit(features, model, select_in_folds=True)
         from biomarkers.panel import BiomarkerPanel
 
         d, s = self._data, self.settings
@@ -340,8 +371,9 @@ class DiscoveryResult:
         validation = (
             f"{s['n_splits']}-fold x {s['n_repeats']} repeated, subject-grouped, stratified outer "
             f"CV with {s['inner_cv']}-fold inner tuning; 95% subject-bootstrap CIs "
-            f"({s['n_bootstraps']} replicates); markers chosen by biomarkers.models.discover on "
-            "the same subjects (selection not repeated inside the folds)"
+            f"({s['n_bootstraps']} replicates); the {len(features)} markers were re-selected inside "
+            "every outer training fold (top by importance of the same model among all "
+            "candidates), so the estimate includes the selection step"
         )
         metrics = {r.metric: (r.estimate, r.ci_low, r.ci_high) for r in perf.itertuples()}
         kw = {
@@ -459,3 +491,9 @@ def _plain(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def _select_fit(X, y, groups, train, test, spec, cfg_all, seed, k):
+    from biomarkers.models._engine import outer_fit_select
+
+    return outer_fit_select(X, y, groups, train, test, spec, cfg_all, seed, k=k)

@@ -117,7 +117,11 @@ class UnivariateScreen(SelectorMixin, BaseEstimator):
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         else:
             X, y = validate_data(
-                self, X, y, dtype=np.float64, y_numeric=self.task != "binary",
+                self,
+                X,
+                y,
+                dtype=np.float64,
+                y_numeric=self.task != "binary",
                 ensure_all_finite="allow-nan",
             )
         p = X.shape[1]

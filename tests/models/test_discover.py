@@ -209,6 +209,7 @@ def test_survival_outcome():
     )
     perf = res.performance.set_index(["model", "metric"])["estimate"]
     assert set(res.performance["metric"]) == {"harrell_c", "uno_c", "td_auc"}
+    assert res.models == ["coxnet", "xgboost_cox"]
     assert perf["coxnet", "harrell_c"] > 0.65
     assert res.permutation["metric"] == "harrell_c"
     assert set(res.ranking.query("model == 'coxnet'").head(2)["feature"]) == {
