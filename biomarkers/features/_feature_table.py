@@ -51,6 +51,11 @@ _MODALITY = {"cytokines": "cytokine", "olink": "olink", "flow": "flow"}
 _UNSAFE = re.compile(r"[\s:@/]+")
 
 
+def _known(unit: object) -> bool:
+    """A unit that was stated (not None, NaN or empty)."""
+    return isinstance(unit, str) and unit.strip() not in ("", "nan", "None")
+
+
 def _clean(name: object) -> str:
     """Entity name safe inside ``modality:entity@visit`` (spaces, ':', '@', '/' → '_')."""
     return _UNSAFE.sub("_", str(name)).strip("_")
@@ -259,7 +264,9 @@ def _assay_block(study, block, opts, days, acc: _Block, *, subjects) -> None:
         X[finite] = np.log2(X[finite] + offset)
         lod = np.log2(lod + offset) if lod is not None else None
         uloq = np.log2(uloq + offset) if uloq is not None else None
-        unit = np.array([f"log2({u}+{offset:g})" if u else "log2" for u in unit])
+        unit = np.array(
+            [f"log2({u}+{offset:g})" if _known(u) else f"log2(x+{offset:g})" for u in unit]
+        )
     elif transform not in (None, "none"):
         msg = f"features.{block}.transform={transform!r}: use 'log2' or 'none'"
         raise ConfigError(msg)

@@ -25,12 +25,13 @@ class Data:
     features: list[str]
     subjects: np.ndarray
     groups: np.ndarray
-    limits: np.ndarray | None
+    limits: np.ndarray | None  # features × 2: LOD and log2 offset (NaN = none)
     days: np.ndarray
     outcome_name: str
     assessed_day: float | None
     forced: list[int]
     baseline: list[int]
+    var: pd.DataFrame | None = None  # FeatureTable metadata of the features (units, limits…)
 
 
 def _is_anndata(obj) -> bool:
@@ -285,14 +286,17 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
             )
             raise LeakageError(msg)
 
+    # per feature: (LOD, log2 offset); the offset lets LOD rules divide the concentration, not
+    # its log (cytokine features are stored as log2(x + offset))
     limits = None
     if var is not None and "lod" in var.columns:
-        limits = np.concatenate(
-            [
-                pd.to_numeric(var["lod"], errors="coerce").to_numpy(dtype=float),
-                np.full(len(extra_names), np.nan),
-            ]
+        lod = pd.to_numeric(var["lod"], errors="coerce").to_numpy(dtype=float)
+        offset = (
+            pd.to_numeric(var["log2_offset"], errors="coerce").to_numpy(dtype=float)
+            if "log2_offset" in var.columns
+            else np.full(len(lod), np.nan)
         )
+        limits = np.vstack([np.column_stack([lod, offset]), np.full((len(extra_names), 2), np.nan)])
     subjects = feats.index.astype(str).to_numpy()[keep_rows]
     return Data(
         X=X,
@@ -307,4 +311,5 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         assessed_day=None if assessed_day is None else float(assessed_day),
         forced=forced,
         baseline=baseline,
+        var=None if var is None else var.copy(),
     )

@@ -46,9 +46,14 @@ def make_preprocessing(
     from biomarkers.features import CensoredValueImputer
     from biomarkers.models._screen import UnivariateScreen
 
+    offset = None
+    if limits is not None and np.ndim(limits) == 2:  # (LOD, log2 offset) per feature
+        limits, offset = limits[:, 0], limits[:, 1]
+        if np.isnan(offset).all():
+            offset = None
     return Pipeline(
         [
-            ("censor", CensoredValueImputer(censor_rule, limits=limits)),
+            ("censor", CensoredValueImputer(censor_rule, limits=limits, log2_offset=offset)),
             # the screen is NaN-aware and indexes the input columns (``keep`` names forced
             # covariates); imputing after it touches only the kept columns
             ("screen", UnivariateScreen(screen_k, task=task, keep=keep)),

@@ -379,6 +379,7 @@ class DiscoveryResult:
         kw = {
             "features": features,
             "X": X,
+            "var": None if d.var is None else d.var.reindex(features),
             "outcome": {
                 "name": s["outcome"],
                 "kind": s["task"],

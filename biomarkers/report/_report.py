@@ -247,15 +247,18 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         )
         imp = next((c for c in ("importance", "mean_abs_importance") if c in ranking), None)
         if freq and imp:
-            thr = None
             settings = _read_json(run / "settings.json") or {}
-            thr = settings.get("stability_threshold")
-            s.figure(
-                figs,
-                "stability",
-                "Selection frequency vs importance",
-                lambda: pl.stability(ranking, frequency=freq, importance=imp, threshold=thr),
-            )
+            thresholds = settings.get("stability_thresholds") or {}
+            models = list(ranking["model"].unique()) if "model" in ranking else [None]
+            for model in models:
+                rows = ranking if model is None else ranking[ranking["model"] == model]
+                thr = (thresholds.get(model) or {}).get("threshold") if model else None
+                s.figure(
+                    figs, f"stability_{model or 'all'}",
+                    f"Selection frequency vs importance ({model or 'all models'}; dashed: "
+                    "decoy-calibrated stability threshold)",
+                    lambda r=rows, t=thr: pl.stability(r, frequency=freq, importance=imp, threshold=t),
+                )  # fmt: skip
         sections.append(s)
     else:
         missing.append("markers")
