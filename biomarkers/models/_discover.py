@@ -61,6 +61,20 @@ def _fold_plan(data: Data, *, n_splits, n_repeats, random_state):
             stacklevel=3,
         )
         n_splits = smallest
+
+    # nested CV: an outer training fold with fewer than 2 subjects of a class leaves an inner
+    # training fold with one class, where nothing can be fitted or tuned
+    def in_training(count: int) -> int:
+        return count - int(np.ceil(count / n_splits))
+
+    if data.task != "continuous" and in_training(smallest) < 2:
+        needed = next(c for c in range(2, 100) if in_training(c) >= 2)
+        msg = (
+            f"too few subjects in the smallest class of {data.outcome_name!r} ({smallest}) for "
+            f"nested cross-validation with {n_splits} outer folds: need at least {needed} per "
+            "class; add subjects or choose an outcome with more events"
+        )
+        raise SchemaError(msg)
     if data.task != "continuous" and smallest / n_splits < 2:
         warnings.warn(
             f"about {smallest / n_splits:.1f} subjects of the smallest class per test fold of "

@@ -24,12 +24,7 @@ from .helpers import (
 )
 
 #: Cases where the toolkit misbehaves today: the exact bug, for the lead to fix (then drop the entry)
-BUGS: dict[str, str] = {
-    "run_too_few_subjects": (
-        "biomarkers/models/_glmnet.py logistic_enet_path raises ZeroDivisionError (exit 1) when an "
-        "inner training fold has one class; discover should raise SchemaError up front"
-    ),
-}
+BUGS: dict[str, str] = {}
 
 SUBPROCESS_CASES = (
     "cfg_python_tag",
