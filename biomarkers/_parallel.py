@@ -93,7 +93,10 @@ def parallel_backend(backend: dict[str, Any] | None) -> Iterator[Any]:
     import joblib
 
     n_jobs = backend.get("n_jobs")
-    with dask_client(
-        scheduler=backend.get("scheduler"), n_workers=n_jobs if n_jobs and n_jobs > 0 else None
-    ) as client, joblib.parallel_backend("dask"):
+    with (
+        dask_client(
+            scheduler=backend.get("scheduler"), n_workers=n_jobs if n_jobs and n_jobs > 0 else None
+        ) as client,
+        joblib.parallel_backend("dask"),
+    ):
         yield client

@@ -22,7 +22,11 @@ def _in_jupyter() -> bool:
 
 
 def progress(
-    iterable: Iterable[T], *, total: int | None = None, description: str = "", show: bool | None = None
+    iterable: Iterable[T],
+    *,
+    total: int | None = None,
+    description: str = "",
+    show: bool | None = None,
 ) -> Iterator[T]:
     """Wrap an iterable in a progress bar suited to where the code runs.
 

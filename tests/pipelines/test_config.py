@@ -133,4 +133,6 @@ def test_config_reference_is_up_to_date(repo_root):
     from pipelines.config import reference_markdown
 
     documented = (repo_root / "docs" / "config.md").read_text()
-    assert documented == reference_markdown(), "regenerate: python -m pipelines.config > docs/config.md"
+    assert documented == reference_markdown(), (
+        "regenerate: python -m pipelines.config > docs/config.md"
+    )
