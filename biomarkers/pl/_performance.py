@@ -36,6 +36,14 @@ def _repeats(df: pd.DataFrame):
         yield rep
 
 
+def _mean_band(ax, curves: np.ndarray, *, color: str, label: str) -> None:
+    """Mean curve over repeats, with the band holding 95% of the repeats' curves."""
+    ax.plot(_GRID, curves.mean(0), color=color, label=label)
+    if len(curves) > 1:
+        low, high = np.quantile(curves, [0.025, 0.975], axis=0)
+        ax.fill_between(_GRID, low, high, color=color, alpha=0.2, lw=0)
+
+
 def roc_curve(
     oof: pd.DataFrame, *, model: str | list[str] | None = None, ax: Axes | None = None
 ) -> Figure:
@@ -64,18 +72,12 @@ def roc_curve(
             aucs.append(roc_auc_score(rep["y_true"], rep["y_pred"]))
         if not curves:
             continue
-        curves = np.vstack(curves)
-        color = OKABE_ITO[i % len(OKABE_ITO)]
-        ax.plot(_GRID, curves.mean(0), color=color, label=f"{name} (AUROC {np.mean(aucs):.2f})")
-        if len(curves) > 1:
-            ax.fill_between(
-                _GRID,
-                np.quantile(curves, 0.025, 0),
-                np.quantile(curves, 0.975, 0),
-                color=color,
-                alpha=0.2,
-                lw=0,
-            )
+        _mean_band(
+            ax,
+            np.vstack(curves),
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=f"{name} (AUROC {np.mean(aucs):.2f})",
+        )
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
     ax.set(
         xlabel="1 − specificity",
@@ -117,18 +119,12 @@ def pr_curve(
             prevalence = rep["y_true"].mean()
         if not curves:
             continue
-        curves = np.vstack(curves)
-        color = OKABE_ITO[i % len(OKABE_ITO)]
-        ax.plot(_GRID, curves.mean(0), color=color, label=f"{name} (AUPRC {np.mean(aps):.2f})")
-        if len(curves) > 1:
-            ax.fill_between(
-                _GRID,
-                np.quantile(curves, 0.025, 0),
-                np.quantile(curves, 0.975, 0),
-                color=color,
-                alpha=0.2,
-                lw=0,
-            )
+        _mean_band(
+            ax,
+            np.vstack(curves),
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=f"{name} (AUPRC {np.mean(aps):.2f})",
+        )
     if prevalence is not None:
         ax.axhline(prevalence, ls=":", color="grey", lw=1, label=f"prevalence {prevalence:.2f}")
     ax.set(
