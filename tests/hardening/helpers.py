@@ -114,7 +114,10 @@ def complete_manifests(folder: Path) -> list[Path]:
 
 
 #: keys whose values are wall-clock times or machine facts, not results
-VOLATILE = {"created", "started", "finished", "timestamp", "command", "platform", "python"}
+# "checksum" of panel.json hashes its content including "created"
+VOLATILE = {
+    "created", "checksum", "started", "finished", "timestamp", "command", "platform", "python",
+}  # fmt: skip
 
 
 def _strip(obj):

@@ -56,7 +56,9 @@ def test_pseudobulk_de_and_enrichment_recover_planted_genes(trial, cells):
             assert (row.log2fc.iat[0] > 0) == (m["direction"] == "up")
     expected = {(m["cell_type"], m["entity"]) for m in planted}
     assert len(set(zip(hits.cell_type, hits.gene, strict=True)) - expected) <= 2
-    enr = mech.enrichment(de).table.set_index(["cell_type", "source"])
+    # only 5 of the treg module's 14 genes exist among the 765 simulated genes, and the
+    # expression filter can drop one for the few Treg cells: allow modules of 3 genes here
+    enr = mech.enrichment(de, tmin=3).table.set_index(["cell_type", "source"])
     assert enr.loc[("CD14_mono", "monocyte_inflammatory"), "score"] < 0
     assert enr.loc[("CD14_mono", "monocyte_inflammatory"), "padj"] <= 0.1
     assert enr.loc[("Treg", "treg"), "score"] > 0
