@@ -446,22 +446,10 @@ def _pseudobulk_block(pb, opts, days, acc: _Block) -> None:
         frame["subject_id"] = pb.obs["subject_id"].to_numpy()[rows]
         frame["visit"] = pb.obs["visit"].to_numpy()[rows]
         frame = frame.dropna(subset=["subject_id"])
-        for visit, day in days.items():
-            table = _per_visit(
-                frame, visit_col="visit", subject_col="subject_id", visit=visit, what="pseudobulk"
-            )
-            for g in genes:
-                acc.add(
-                    table[g] if g in table else pd.Series(dtype=float),
-                    name=f"pseudobulk:{_clean(ct)}:{_clean(g)}@{visit}",
-                    modality="pseudobulk",
-                    entity=str(g),
-                    cell_type=ct,
-                    visit=visit,
-                    day=day,
-                    unit="log1p_cpm",
-                    kind="value",
-                )
+        _add_cell_type_features(
+            acc, frame, cell_type=ct, columns=genes, days=days, modality="pseudobulk",
+            unit="log1p_cpm",
+        )  # fmt: skip
 
 
 def _geneset_block(pb, opts, days, acc: _Block) -> None:
@@ -483,22 +471,32 @@ def _geneset_block(pb, opts, days, acc: _Block) -> None:
     set_names = [c for c in scores.columns if c not in ("subject_id", "visit", "_ct")]
     for ct in scores["_ct"].unique():
         frame = scores[scores["_ct"] == ct].drop(columns=["_ct"])
-        for visit, day in days.items():
-            table = _per_visit(
-                frame, visit_col="visit", subject_col="subject_id", visit=visit, what="geneset"
+        _add_cell_type_features(
+            acc, frame, cell_type=ct, columns=set_names, days=days, modality="geneset",
+            unit="mean log1p_cpm, centred",
+        )  # fmt: skip
+
+
+def _add_cell_type_features(
+    acc: _Block, frame, *, cell_type: str, columns, days, modality: str, unit: str
+) -> None:
+    """One feature per column × visit from a cell type's per-sample table (subject_id, visit)."""
+    for visit, day in days.items():
+        table = _per_visit(
+            frame, visit_col="visit", subject_col="subject_id", visit=visit, what=modality
+        )
+        for col in columns:
+            acc.add(
+                table[col] if col in table else pd.Series(dtype=float),
+                name=f"{modality}:{_clean(cell_type)}:{_clean(col)}@{visit}",
+                modality=modality,
+                entity=str(col),
+                cell_type=cell_type,
+                visit=visit,
+                day=day,
+                unit=unit,
+                kind="value",
             )
-            for s in set_names:
-                acc.add(
-                    table[s] if s in table else pd.Series(dtype=float),
-                    name=f"geneset:{_clean(ct)}:{_clean(s)}@{visit}",
-                    modality="geneset",
-                    entity=str(s),
-                    cell_type=ct,
-                    visit=visit,
-                    day=day,
-                    unit="mean log1p_cpm, centred",
-                    kind="value",
-                )
 
 
 def _longitudinal(X: np.ndarray, var: pd.DataFrame, blocks, days: dict[str, int]):
