@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import ConfigError, InputFileError
+from biomarkers.io._visits import DEFAULT_VISITS
 
 __all__ = [
     "BackendConfig",
@@ -32,8 +33,6 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
-
-DEFAULT_VISITS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
 
 
 class _Strict(BaseModel):

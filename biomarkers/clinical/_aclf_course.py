@@ -8,13 +8,9 @@ import numpy as np
 import pandas as pd
 
 from biomarkers.clinical._outcome import Outcome
-from biomarkers.clinical._score_change import (
-    ensure_score,
-    resolve_visits,
-    stopped_before,
-    visit_values,
-)
+from biomarkers.clinical._score_change import ensure_score, stopped_before, visit_values
 from biomarkers.exceptions import SchemaError
+from biomarkers.io._visits import resolve_visits
 
 __all__ = ["COURSES", "aclf_course"]
 

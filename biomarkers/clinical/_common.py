@@ -17,7 +17,6 @@ import pandas as pd
 from biomarkers.exceptions import SchemaError
 
 __all__ = [
-    "DEFAULT_VISITS",
     "UNIT_FACTORS",
     "Inputs",
     "check_range",
@@ -29,9 +28,6 @@ __all__ = [
     "subject_table",
     "to_conventional",
 ]
-
-#: Default visit label → study day mapping (mirrors ``biomarkers.study.DEFAULT_VISITS``).
-DEFAULT_VISITS: dict[str, int] = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
 
 #: SI → conventional divisors: bilirubin µmol/L → mg/dL, creatinine µmol/L → mg/dL, albumin g/L → g/dL.
 UNIT_FACTORS: dict[str, float] = {"bilirubin": 17.1, "creatinine": 88.4, "albumin": 10.0}

@@ -8,11 +8,11 @@ import pandas as pd
 
 from biomarkers._validation import did_you_mean
 from biomarkers.clinical._aclf_course import COURSES, aclf_course
-from biomarkers.clinical._common import DEFAULT_VISITS
 from biomarkers.clinical._outcome import Outcome
 from biomarkers.clinical._score_change import parse_threshold, score_change
 from biomarkers.clinical._transplant_free_survival import transplant_free_survival
 from biomarkers.exceptions import ConfigError, SchemaError
+from biomarkers.io._visits import resolve_visits
 
 __all__ = ["outcome_from_rule"]
 
@@ -132,7 +132,7 @@ def outcome_from_rule(
         if key not in rule:
             msg = f"outcome rule ({kind}): required key {key!r} is missing; keys: {', '.join(sorted(_KEYS[kind]))}"
             raise ConfigError(msg)
-    mapping = dict(DEFAULT_VISITS if visits is None else visits)
+    mapping = resolve_visits(visits)
     for key in ("from", "to"):
         if key in rule and rule[key] not in mapping:
             msg = _not_allowed(key, rule[key], mapping)

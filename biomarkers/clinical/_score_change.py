@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._validation import check_columns, did_you_mean, format_ids
-from biomarkers.clinical._common import DEFAULT_VISITS
 from biomarkers.clinical._outcome import Outcome
 from biomarkers.exceptions import SchemaError
+from biomarkers.io._visits import resolve_visits
 
 __all__ = ["score_change"]
 
@@ -35,19 +35,6 @@ def parse_threshold(threshold) -> tuple[str, float, bool]:
         )
         raise SchemaError(msg)
     return m.group(1), float(m.group(2)), m.group(3) == "%"
-
-
-def resolve_visits(visits: Mapping[str, int] | None, *labels: str) -> dict[str, int]:
-    """Return the visit → day map, checking that each label is known."""
-    mapping = dict(DEFAULT_VISITS if visits is None else visits)
-    for label in labels:
-        if label not in mapping:
-            msg = (
-                f"visit {label!r} is not defined{did_you_mean(label, mapping)}; "
-                f"known visits: {', '.join(mapping)}; pass visits={{label: study_day}}"
-            )
-            raise SchemaError(msg)
-    return mapping
 
 
 def visit_values(labs: pd.DataFrame, column: str, visit: str) -> pd.Series:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SCENARIOS", "VISIT_DAYS", "Scenario", "mechanism_weight"]
-
-VISIT_DAYS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
+__all__ = ["SCENARIOS", "Scenario", "mechanism_weight"]
 
 
 def mechanism_weight(day: float) -> float:

@@ -14,7 +14,7 @@ from biomarkers._logging import timed
 from biomarkers._validation import did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
-from biomarkers.datasets._scenarios import SCENARIOS, VISIT_DAYS, Scenario, mechanism_weight
+from biomarkers.datasets._scenarios import SCENARIOS, Scenario, mechanism_weight
 from biomarkers.datasets._sim_clinical import ARMS, simulate_clinical
 from biomarkers.datasets._sim_singlecell import (
     GENE_EFFECTS,
@@ -25,6 +25,7 @@ from biomarkers.datasets._sim_singlecell import (
 from biomarkers.datasets._trial import SimulatedTrial
 from biomarkers.datasets._truth import Truth
 from biomarkers.exceptions import ConfigError
+from biomarkers.io._visits import DEFAULT_VISITS, resolve_visits
 
 __all__ = ["simulate_trial"]
 
@@ -36,25 +37,20 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def _resolve_visits(visits, singlecell_visits) -> tuple[dict[str, int], list[str]]:
-    if visits is None:
-        vmap = dict(VISIT_DAYS)
-    elif isinstance(visits, Mapping):
-        vmap = {str(k): int(v) for k, v in visits.items()}
-    elif isinstance(visits, str):
+def _simulated_visits(visits, singlecell_visits) -> tuple[dict[str, int], list[str]]:
+    """The simulator's schedule: labels of a list must be default visits; day 0 is required."""
+    if isinstance(visits, str):
         msg = f"visits={visits!r} must be a list of visit labels, e.g. ['D0', 'D7', 'D28']"
         raise ConfigError(msg)
-    else:
-        vmap = {}
+    if visits is not None and not isinstance(visits, Mapping):
         for v in visits:
-            if v not in VISIT_DAYS:
+            if v not in DEFAULT_VISITS:
                 msg = (
-                    f"visit {v!r} has no default study day{did_you_mean(v, VISIT_DAYS)}; known: "
-                    f"{', '.join(VISIT_DAYS)}; or pass visits as a dict label -> day"
+                    f"visit {v!r} has no default study day{did_you_mean(v, DEFAULT_VISITS)}; "
+                    f"known: {', '.join(DEFAULT_VISITS)}; or pass visits as a dict label -> day"
                 )
                 raise ConfigError(msg)
-            vmap[str(v)] = VISIT_DAYS[v]
-    vmap = dict(sorted(vmap.items(), key=lambda kv: kv[1]))
+    vmap = {k: int(d) for k, d in resolve_visits(visits).items()}
     if not vmap or min(vmap.values()) != 0:
         msg = f"visits {list(vmap)} must include a baseline visit at day 0 (e.g. 'D0')"
         raise ConfigError(msg)
@@ -393,7 +389,7 @@ def simulate_trial(
     cells = _check_int("cells_per_sample", cells_per_sample, 0)
     n_tenx = _check_int("tenx_samples", tenx_samples, 0)
     chunk = _check_int("chunk_size", chunk_size, 1)
-    vmap, sc_visits = _resolve_visits(visits, singlecell_visits)
+    vmap, sc_visits = _simulated_visits(visits, singlecell_visits)
     scen = SCENARIOS[scenario]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from biomarkers.io._censor import parse_censored
 from biomarkers.io._clinical import read_clinical
-from biomarkers.io._constants import CENSOR_CODES, DEFAULT_VISITS, TIDY_COLUMNS
+from biomarkers.io._constants import CENSOR_CODES, TIDY_COLUMNS
 from biomarkers.io._cytokines import read_cytokines
 from biomarkers.io._dosing import read_dosing
 from biomarkers.io._flow import read_flow
@@ -17,6 +17,7 @@ from biomarkers.io._labs import read_labs
 from biomarkers.io._replicates import average_replicates
 from biomarkers.io._samples import read_samples
 from biomarkers.io._singlecell import read_singlecell
+from biomarkers.io._visits import DEFAULT_VISITS
 
 __all__ = [
     "CENSOR_CODES",

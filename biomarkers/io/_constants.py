@@ -1,10 +1,13 @@
-"""Constants shared by the readers and the Study (censor codes, tidy columns, default visits)."""
+"""Constants shared by the readers and the Study (censor codes, tidy columns, identifiers).
+
+The visit schedule lives in :mod:`biomarkers.io._visits`.
+"""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-__all__ = ["CENSOR_CODES", "DEFAULT_VISITS", "IDENTIFIER_COLUMNS", "TIDY_COLUMNS"]
+__all__ = ["CENSOR_CODES", "IDENTIFIER_COLUMNS", "TIDY_COLUMNS"]
 
 #: Censoring flag -> small integer code (the order of the pandas Categorical in tidy tables).
 CENSOR_CODES = MappingProxyType({"ok": 0, "below": 1, "above": 2, "extrapolated": 3, "missing": 4})
@@ -25,9 +28,6 @@ TIDY_COLUMNS = (
     "replicate",
     "assay",
 )
-
-#: Default visit labels -> study day (``D0`` is baseline, before the first infusion).
-DEFAULT_VISITS = MappingProxyType({"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90})
 
 #: Direct identifiers refused in clinical/labs/samples tables unless ``allow_identifiers=True``
 #: (compared after lower-casing and turning spaces/dashes into underscores).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +12,10 @@ import pandas as pd
 
 from biomarkers._validation import check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import ConfigError, SchemaError
+from biomarkers.io._visits import visit_order  # noqa: F401 (the mechanism modules import it from here)
 
 __all__: list[str] = []
 
-# biomarkers.study.DEFAULT_VISITS (contracts.md); repeated here to keep mechanism import-light
-DEFAULT_VISITS = {"D0": 0, "D7": 7, "D14": 14, "D21": 21, "D28": 28, "D90": 90}
 Z_975 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
 
 
@@ -224,19 +223,3 @@ def resolve_treated(
         msc = [a for a in arms if "MSC" in a.upper()]
         treated = msc[0] if len(msc) == 1 else arms[1]
     return str(treated), next(a for a in arms if a != str(treated))
-
-
-def visit_order(labels: Sequence[str], visits: Mapping[str, int] | None = None) -> list[str]:
-    """Order visit labels by study day (``D7`` < ``D14``); unknown labels keep first-seen order."""
-    if visits is None:
-        visits = DEFAULT_VISITS
-    uniq = list(dict.fromkeys(map(str, labels)))
-
-    def key(label: str) -> tuple[int, float, int]:
-        if label in visits:
-            return (0, float(visits[label]), 0)
-        if label[:1].upper() == "D" and label[1:].lstrip("-").isdigit():
-            return (0, float(label[1:]), 0)
-        return (1, 0.0, uniq.index(label))
-
-    return sorted(uniq, key=key)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from biomarkers._names import known_at_day
 from biomarkers._validation import did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, LeakageError, SchemaError
-
-_VISIT_DAY = re.compile(r"@D(\d+)$")
 
 
 @dataclass
@@ -268,13 +266,18 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         msg = "the table has no feature columns left after removing the outcome"
         raise SchemaError(msg)
 
-    # ---- visit days + leakage
+    # ---- visit days + leakage: var["day"], else the day the name is known at (the grammar's:
+    # a change or slope ending at a visit is measured at that visit)
+    days = np.full(len(feature_names), np.nan)
     if var is not None and "day" in var.columns:
-        days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float)
-    else:
-        days = np.array(
-            [float(m.group(1)) if (m := _VISIT_DAY.search(n)) else np.nan for n in feature_names]
-        )
+        days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float, copy=True)
+    visit_days = (
+        table.uns.get("feature_table", {}).get("params", {}).get("visit_days")
+        if not is_frame
+        else None
+    )
+    for j in np.flatnonzero(np.isnan(days)):
+        days[j] = known_at_day(feature_names[j], visit_days)
     days = np.concatenate([days, np.full(len(extra_names), np.nan)])
     if assessed_day is not None:
         bad = np.flatnonzero(days >= float(assessed_day))

@@ -6,7 +6,7 @@ check that every ID joins and turn tidy assay tables into AnnData (samples × an
 
 from __future__ import annotations
 
-from biomarkers.io._constants import DEFAULT_VISITS
+from biomarkers.io._visits import DEFAULT_VISITS
 from biomarkers.study._assay import tidy_to_anndata
 from biomarkers.study._study import Study
 from biomarkers.study._summary import StudySummary

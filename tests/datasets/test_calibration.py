@@ -6,14 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from biomarkers.datasets._scenarios import SCENARIOS, VISIT_DAYS
+from biomarkers.datasets._scenarios import SCENARIOS
 from biomarkers.datasets._sim_clinical import aarc_score, easl_grade, simulate_clinical
+from biomarkers.io import DEFAULT_VISITS
 
 
 @pytest.fixture(scope="module")
 def cohort():
     clinical, labs, dosing, _latent = simulate_clinical(
-        np.random.default_rng(123), 20_000, SCENARIOS["default"], VISIT_DAYS
+        np.random.default_rng(123), 20_000, SCENARIOS["default"], DEFAULT_VISITS
     )
     return clinical, labs, dosing
 
