@@ -103,7 +103,7 @@ class FeatureName:
     cell_type: str | None = None
 
     def __post_init__(self) -> None:
-        where = self.key
+        where = str(self)
         _check_part(self.modality, "modality", (":", "@"), where)
         _check_part(self.entity, "entity", (":", "@"), where)
         if self.cell_type is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from biomarkers import _atomic
+from biomarkers._names import is_feature_name, parse_feature_name
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import InputFileError, SchemaError
 
@@ -63,9 +64,12 @@ def _read_table(path: Path):
 
 
 def _panel_visits(panel: BiomarkerPanel, study_visits: dict[str, int]) -> list[str]:
-    """The visits the panel's features come from (``…@D7`` or ``…@D7-D0``), baseline first."""
+    """The visits the panel's features name (``…@D7``, ``…@D7-D0``, ``…@slope(D0..D7)``), by day."""
     wanted = {
-        v for name in panel.features if "@" in name for v in name.rsplit("@", 1)[1].split("-")
+        v
+        for name in panel.features
+        if is_feature_name(name, study_visits)  # covariates such as 'age' have no visit
+        for v in parse_feature_name(name, study_visits).visits
     }
     unknown = sorted(wanted - set(study_visits))
     if unknown:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+
+from biomarkers._names import parse_feature_name
 
 __all__ = ["Truth"]
 
@@ -123,10 +125,10 @@ class Truth:
         rename = {a: al.get(source, a) for a, al in self.analyte_aliases.items()}
         out = []
         for name in names:
-            modality, rest = name.split(":", 1)
-            if modality == "cytokine":
-                entity, visit = rest.rsplit("@", 1)
-                name = f"cytokine:{rename.get(entity, entity)}@{visit}"
+            parsed = parse_feature_name(name)
+            if parsed.modality == "cytokine":
+                entity = rename.get(parsed.entity, parsed.entity)
+                name = str(replace(parsed, entity=entity))
             if name not in out:
                 out.append(name)
         return out
@@ -170,10 +172,8 @@ class Truth:
             for m in self.mechanism
             for f in m["features"]
         ]
-        rows += [
-            (f, "null", f.split(":")[0], f.split(":")[-1].split("@")[0], 0.0, "none")
-            for f in self.null_features
-        ]
+        nulls = [(f, parse_feature_name(f)) for f in self.null_features]
+        rows += [(f, "null", p.modality, p.entity, 0.0, "none") for f, p in nulls]
         return pd.DataFrame(
             rows, columns=["feature", "role", "modality", "entity", "effect", "direction"]
         )

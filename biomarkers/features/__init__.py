@@ -13,6 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from biomarkers._names import (
+    FeatureName,
+    feature_name,
+    is_feature_name,
+    known_at_day,
+    parse_feature_name,
+)
 from biomarkers.features._composition import composition
 from biomarkers.features._feature_table import DEFAULT_BLOCKS, build_feature_table
 from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
@@ -39,6 +46,7 @@ __all__ = [
     "DEFAULT_BLOCKS",
     "CLRTransformer",
     "CensoredValueImputer",
+    "FeatureName",
     "Log2Transformer",
     "MissingnessFilter",
     "PlateMedianNormalizer",
@@ -47,8 +55,12 @@ __all__ = [
     "bridge_normalize",
     "build_feature_table",
     "composition",
+    "feature_name",
     "geneset_scores",
+    "is_feature_name",
+    "known_at_day",
     "load_gene_sets",
+    "parse_feature_name",
     "pseudobulk",
     "read_gmt",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import timed
+from biomarkers._names import is_feature_name, parse_feature_name
 from biomarkers._progress import progress
 from biomarkers._validation import check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
@@ -355,7 +356,10 @@ def _from_feature_table(ft: Any, *, time_key: str, subject_key: str) -> pd.DataF
 
 def _select(long: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
     names = set(long["feature"].unique())
-    short = long["feature"].str.split(":", n=1).str[-1]
+    # "cytokine:IL6" may be asked for as "IL6": the name without its modality
+    short = long["feature"].map(
+        {n: parse_feature_name(n).short if is_feature_name(n) else n for n in names}
+    )
     wanted = []
     for f in features:
         if f in names:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import copy
 import itertools
 import platform
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -15,6 +14,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_json, write_table, write_text
 from biomarkers._logging import logger
+from biomarkers._names import is_feature_name, parse_feature_name
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import PanelFormatError, SchemaError
 from biomarkers.panel._card import card_context, render_card
@@ -33,7 +33,6 @@ from biomarkers.panel._threshold import choose_threshold
 __all__ = ["BiomarkerPanel"]
 
 _ALLOW_MISSING = (None, "impute_training_median")
-_NAME = re.compile(r"^(?P<modality>[^:@]+):(?P<entity>.+?)(?:@(?P<visit>[^@]+))?$")
 _VAR_FIELDS = ("modality", "entity", "visit", "day", "unit", "kind")
 
 
@@ -169,9 +168,11 @@ def _training_stats(raw: np.ndarray) -> list[dict[str, Any] | None]:
 
 def _feature_meta(name: str, var: pd.DataFrame | None) -> dict[str, Any]:
     meta: dict[str, Any] = dict.fromkeys(_VAR_FIELDS)
-    match = _NAME.match(name)
-    if match:
-        meta.update({k: v for k, v in match.groupdict().items() if v is not None})
+    if is_feature_name(name):
+        parsed = parse_feature_name(name)
+        meta.update(modality=parsed.modality, entity=parsed.entity)
+        if parsed.var_visit is not None:
+            meta["visit"] = parsed.var_visit
     if var is not None and name in var.index:
         row = var.loc[name]
         for field in (*_VAR_FIELDS, "lod", "uloq", "transform"):
