@@ -325,8 +325,9 @@ def discover(
     assessed_day
         Study day at which the outcome is assessed; features with ``var["day"] >=`` it are refused
         with :class:`~biomarkers.exceptions.LeakageError`. Defaults to
-        ``uns["outcomes"][outcome]["assessed_day"]``; for DataFrames the day is read from the
-        ``@D<day>`` suffix of the feature names.
+        ``uns["outcomes"][outcome]["assessed_day"]``; for DataFrames a feature's day is the one
+        its name is known at (:func:`biomarkers.features.known_at_day`: ``@D28``, ``@D28-D0``
+        and ``@slope(D0..D28)`` are all measured at day 28).
     inner_cv
         Inner folds for hyperparameter tuning.
     screen_k
