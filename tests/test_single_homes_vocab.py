@@ -85,6 +85,26 @@ def find_visit_schedules(root: Path = REPO) -> tuple[list[str], list[str], list[
     return defaults, resolvers, literals
 
 
+def _reads_day_from_label(node: ast.AST) -> bool:
+    """``label.lstrip("D")`` / ``removeprefix("D")``: a private day-from-visit-label parser."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    first = node.args[0] if node.args else None
+    is_d = isinstance(first, ast.Constant) and first.value in ("D", "d", "Dd", "Day")
+    return node.func.attr in {"lstrip", "strip", "removeprefix"} and is_d
+
+
+def find_day_parsers(root: Path = REPO) -> list[str]:
+    """``path:line`` of every call outside the visits module that reads a day off a label."""
+    return [
+        f"{path}:{node.lineno}"
+        for path, tree in _modules(root).items()
+        if path != VISITS_HOME
+        for node in ast.walk(tree)
+        if _reads_day_from_label(node)
+    ]
+
+
 def find_name_parsers(root: Path = REPO) -> list[str]:
     """``path:line`` of every call outside the allow-list that takes a feature name apart."""
     return [
@@ -101,6 +121,7 @@ def test_one_definition_of_the_default_visits_and_of_resolve_visits():
     assert defaults == [VISITS_HOME]
     assert resolvers == [VISITS_HOME]
     assert literals == [VISITS_HOME]
+    assert find_day_parsers() == []
 
 
 def test_feature_names_are_parsed_only_by_the_grammar():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import timed
-from biomarkers._names import is_feature_name, parse_feature_name
+from biomarkers._names import FeatureName, is_feature_name, parse_feature_name
 from biomarkers._progress import progress
 from biomarkers._validation import check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
@@ -337,7 +337,7 @@ def _from_feature_table(ft: Any, *, time_key: str, subject_key: str) -> pd.DataF
     var = var.loc[keep]
     entity = var["entity"].astype(str).to_numpy()
     if "modality" in var.columns:
-        entity = (var["modality"].astype(str) + ":" + var["entity"].astype(str)).to_numpy()
+        entity = np.array([_label(row) for row in var.itertuples()], dtype=object)
     n_obs, n_var = x.shape
     long = pd.DataFrame(
         {
@@ -352,6 +352,16 @@ def _from_feature_table(ft: Any, *, time_key: str, subject_key: str) -> pd.DataF
         if col in var.columns:
             long[col] = np.tile(var[col].to_numpy(float), n_obs)
     return long
+
+
+def _label(row: Any) -> str:
+    """``modality:[cell_type:]entity`` of a FeatureTable row (raw entity, so "IL6" still selects)."""
+    cell_type = str(getattr(row, "cell_type", "") or "")
+    cell_type = None if cell_type in ("", "nan") else cell_type
+    try:
+        return FeatureName(str(row.modality), str(row.entity), cell_type=cell_type).key
+    except SchemaError:  # an entity holding ':' or '@' (not built by the FeatureTable)
+        return f"{row.modality}:{row.entity}"
 
 
 def _select(long: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from biomarkers.io._visits import visit_order
 from biomarkers.pl._style import OKABE_ITO, arm_color
 
 if TYPE_CHECKING:
@@ -104,15 +105,12 @@ def composition(
     value, arm, visit, subject
         Column names.
     visits
-        Visit order on the x axis; default sorted by day label.
+        Visit order on the x axis; default by study day (``biomarkers.io._visits.visit_order``).
     ncols
         Panels per row.
     """
     cell_types = cell_types or list(props["cell_type"].unique())
-    visits = visits or sorted(
-        props[visit].unique(),
-        key=lambda v: int(str(v).lstrip("D") or 0) if str(v).lstrip("D").isdigit() else 0,
-    )
+    visits = visits or visit_order(props[visit].unique())
     arms = list(props[arm].unique())
     fig, axes = _grid(len(cell_types), ncols=ncols)
     width = 0.8 / max(len(arms), 1)

@@ -176,3 +176,31 @@ def test_result_saves(result, tmp_path):
         "trajectories_means.csv",
         "trajectories_params.json",
     ]
+
+
+def test_feature_table_per_cell_type_features_stay_apart(wide):
+    # the same gene in two cell types is two features (issue 16: names through the grammar)
+    piv = wide.pivot(index="subject_id", columns="visit", values="IL6")
+    piv10 = wide.pivot(index="subject_id", columns="visit", values="IL10")
+    cols = [(ct, v) for ct in ("CD4_T", "B") for v in piv.columns]
+    var = pd.DataFrame(
+        {
+            "modality": "pseudobulk",
+            "entity": "FOXP3",
+            "cell_type": [ct for ct, _ in cols],
+            "visit": [v for _, v in cols],
+            "kind": "value",
+        },
+        index=[f"pseudobulk:{ct}:FOXP3@{v}" for ct, v in cols],
+    )
+    obs = wide.drop_duplicates("subject_id").set_index("subject_id")[["arm"]]
+    x = np.hstack([piv.to_numpy(), piv10.to_numpy()])
+    ft = ad.AnnData(X=x, obs=obs.loc[piv.index], var=var)
+    res = trajectories(ft)
+    assert set(res.table.feature) == {"pseudobulk:CD4_T:FOXP3", "pseudobulk:B:FOXP3"}
+    one = trajectories(ft, features=["CD4_T:FOXP3"])
+    assert set(one.table.feature) == {"pseudobulk:CD4_T:FOXP3"}
+    alone = trajectories(wide, features=["IL6"]).table
+    got = one.table.set_index(["comparison", "term", "visit", "group"])["effect"]
+    want = alone.set_index(["comparison", "term", "visit", "group"])["effect"]
+    np.testing.assert_allclose(got.loc[want.index], want, rtol=1e-6)
