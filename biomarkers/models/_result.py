@@ -393,12 +393,8 @@ class DiscoveryResult:
         return BiomarkerPanel.from_estimator(pipe, **kw)
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> Path:
+    def save(self, path: str | Path) -> list[Path]:
         """Write the result into folder ``path`` (atomic files, no pickle).
-
-        Writes ``performance.csv``, ``ranking.csv``, ``oof_predictions.csv``,
-        ``comparison.csv``, ``decision_curve.csv``, ``permutation.json``, ``settings.json`` and
-        ``models/<name>.json`` (preprocessing + coefficients, or XGBoost's own JSON model).
 
         Parameters
         ----------
@@ -407,25 +403,33 @@ class DiscoveryResult:
 
         Returns
         -------
-        pathlib.Path
+        list of pathlib.Path
+            The files written, in this order: ``performance.csv``, ``ranking.csv``,
+            ``oof_predictions.csv``, ``comparison.csv``, ``decision_curve.csv``,
+            ``permutation.json``, ``settings.json`` (format ``biomarkers.discovery`` version 1)
+            and ``models/<name>.json`` per final model (preprocessing + coefficients, or
+            XGBoost's own JSON model). :meth:`load` reads them back.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        for name in _TABLES:
-            write_table(path / f"{name}.csv", getattr(self, name))
-        write_json(path / "permutation.json", self.permutation)
-        write_json(
-            path / "settings.json",
-            {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+        written = [write_table(path / f"{name}.csv", getattr(self, name)) for name in _TABLES]
+        written.append(write_json(path / "permutation.json", self.permutation))
+        written.append(
+            write_json(
+                path / "settings.json",
+                {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+            )
         )
         feats = self._data.features if self._data is not None else None
         for m, pipe in self.final_model.items():
             data = pipeline_to_dict(pipe, feats)
-            write_bytes(
-                path / "models" / f"{m}.json",
-                (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+            written.append(
+                write_bytes(
+                    path / "models" / f"{m}.json",
+                    (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+                )
             )
-        return path
+        return written
 
     @classmethod
     def load(cls, path) -> DiscoveryResult:
