@@ -101,6 +101,13 @@ def _frame_of(table) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, d
     raise SchemaError(msg)
 
 
+def _feature_days(names: list[str], var: pd.DataFrame | None) -> np.ndarray:
+    """Study day each feature is known at: ``var["day"]``, else parsed from its name."""
+    if var is not None and "day" in var.columns:
+        return pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float)
+    return np.array([float(m.group(1)) if (m := _VISIT_DAY.search(n)) else np.nan for n in names])
+
+
 def _lookup(obs: pd.DataFrame, col: str, what: str) -> pd.Series:
     if col not in obs.columns:
         msg = (
@@ -322,12 +329,7 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         raise SchemaError(msg)
 
     # ---- visit days + leakage
-    if var is not None and "day" in var.columns:
-        days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float)
-    else:
-        days = np.array(
-            [float(m.group(1)) if (m := _VISIT_DAY.search(n)) else np.nan for n in feature_names]
-        )
+    days = _feature_days(feature_names, var)
     days = np.concatenate([days, np.full(len(extra_names), np.nan)])
     if assessed_day is not None:
         bad = np.flatnonzero(days >= float(assessed_day))

@@ -16,7 +16,7 @@ from biomarkers.exceptions import (
     SchemaError,
     SmallSampleWarning,
 )
-from biomarkers.models._inputs import read_outcome
+from biomarkers.models._inputs import _feature_days, read_outcome
 
 __all__: list[str] = []
 
@@ -70,9 +70,8 @@ def _frame_parts(table, markers):
         if hasattr(X, "toarray"):
             X = X.toarray()
         Xdf = pd.DataFrame(np.asarray(X, dtype=float), index=obs.index, columns=chosen)
-        if "day" in table.var.columns:
-            day = pd.to_numeric(table.var["day"], errors="coerce")
-            Xdf.attrs["day"] = dict(zip(names, day.to_numpy(dtype=float), strict=True))
+        day = _feature_days(names, table.var)
+        Xdf.attrs["day"] = dict(zip(names, day, strict=True))
         return obs, Xdf, "FeatureTable", table.uns.get("outcomes", {})
     if isinstance(table, pd.DataFrame):
         df = table.copy()
