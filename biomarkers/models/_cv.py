@@ -200,16 +200,18 @@ def parallel_map(
 ) -> list:
     """``[fn(*t) for t in tasks]`` in task order, on ``n_jobs`` joblib workers.
 
-    ``None`` uses ``biomarkers.settings.n_jobs``; 1 runs in this process. Otherwise the tasks
-    go to joblib's active backend (local processes, or Dask inside
-    :func:`biomarkers._parallel.parallel_backend`). Seeds travel inside the tasks, so the
-    result is the same whatever ``n_jobs`` or the backend.
+    ``None`` uses ``biomarkers.settings.n_jobs``, else the ``n_jobs`` of an active joblib
+    backend block (every worker inside a Dask :func:`biomarkers._parallel.parallel_backend`),
+    else 1. With 1 the tasks run in this process; otherwise on joblib's active backend. Seeds
+    travel inside the tasks, so the result is the same whatever ``n_jobs`` or the backend.
     """
     from joblib import Parallel, delayed
+    from joblib.parallel import get_active_backend
 
     if not tasks:
         return []
-    n_jobs = settings.n_jobs if n_jobs is None else n_jobs
+    if n_jobs is None:
+        n_jobs = settings.n_jobs if settings.n_jobs is not None else get_active_backend()[1]
     if n_jobs in (None, 1):
         return [fn(*t) for t in progress(tasks, description=description)]
     gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*t) for t in tasks)

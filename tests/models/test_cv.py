@@ -143,3 +143,26 @@ def test_models_modules_import_each_other_without_circles():
 
     circles = sorted(m for m in graph if m in reach(m))
     assert circles == []
+
+
+def _thread(_: int) -> str:
+    import threading
+
+    return threading.current_thread().name
+
+
+def test_parallel_map_keeps_task_order_and_follows_the_active_backend():
+    import threading
+
+    import joblib
+
+    from biomarkers.models._cv import parallel_map
+
+    main = threading.current_thread().name
+    got = parallel_map(abs, [(-i,) for i in range(6)], n_jobs=2, description="t")
+    assert got == list(range(6))
+    tasks = [(i,) for i in range(6)]
+    assert set(parallel_map(_thread, tasks, n_jobs=None, description="t")) == {main}
+    with joblib.parallel_backend("threading", n_jobs=2):
+        # n_jobs=None inside a backend block runs on that block's workers
+        assert main not in set(parallel_map(_thread, tasks, n_jobs=None, description="t"))
