@@ -95,7 +95,7 @@ def _frame_of(table) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, d
         table = table.set_axis(table.index.astype(str), axis=0)
         return table, table, None, {}
     msg = (
-        f"discover: table must be a FeatureTable AnnData or a pandas DataFrame, got "
+        f"table must be a FeatureTable (AnnData) or a pandas DataFrame, got "
         f"{type(table).__name__}; build one with biomarkers.features.build_feature_table"
     )
     raise SchemaError(msg)

@@ -16,7 +16,7 @@ from biomarkers.exceptions import (
     SchemaError,
     SmallSampleWarning,
 )
-from biomarkers.models._inputs import _feature_days, read_outcome
+from biomarkers.models._inputs import _feature_days, _frame_of, read_outcome
 
 __all__: list[str] = []
 
@@ -44,46 +44,27 @@ class _PredData:
 
 
 def _frame_parts(table, markers):
-    """Return (obs frame, marker frame) from an AnnData FeatureTable or a DataFrame."""
-    try:
-        import anndata as ad
-    except ImportError:  # pragma: no cover - anndata is a core dependency
-        ad = None
-    if ad is not None and isinstance(table, ad.AnnData):
-        obs = table.obs.copy()
-        obs.index = obs.index.astype(str)
-        names = [str(v) for v in table.var_names]
-        if markers is None:
-            chosen = names
-        else:
-            chosen = [str(m) for m in markers]
-            for m in chosen:
-                if m not in set(names):
-                    msg = (
-                        f"marker {m!r} not found in the FeatureTable's var_names"
-                        f"{did_you_mean(m, names)}; available: {format_ids(names)}; "
-                        "pass markers= with existing feature names"
-                    )
-                    raise SchemaError(msg)
-        idx = [names.index(m) for m in chosen] if markers is not None else slice(None)
-        X = table.X[:, idx] if markers is not None else table.X
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        Xdf = pd.DataFrame(np.asarray(X, dtype=float), index=obs.index, columns=chosen)
-        day = _feature_days(names, table.var)
-        Xdf.attrs["day"] = dict(zip(names, day, strict=True))
-        return obs, Xdf, "FeatureTable", table.uns.get("outcomes", {})
-    if isinstance(table, pd.DataFrame):
-        df = table.copy()
-        if "subject_id" in df.columns:
-            df = df.set_index("subject_id")
-        df.index = df.index.astype(str)
-        return df, None, "table", {}
-    msg = (
-        f"table must be a FeatureTable (AnnData) or a pandas DataFrame, got "
-        f"{type(table).__name__}; build one with biomarkers.features.build_feature_table"
-    )
-    raise SchemaError(msg)
+    """Return (obs frame, marker frame or None, source, outcomes) of a FeatureTable or DataFrame."""
+    if isinstance(table, pd.DataFrame) and "subject_id" in table.columns:
+        table = table.set_index("subject_id")
+    feats, obs, var, outcomes = _frame_of(table)
+    if var is None:
+        return obs.copy(), None, "table", outcomes
+    obs.index = feats.index
+    names = list(feats.columns)
+    if markers is not None:
+        chosen = [str(m) for m in markers]
+        for m in chosen:
+            if m not in set(names):
+                msg = (
+                    f"marker {m!r} not found in the FeatureTable's var_names"
+                    f"{did_you_mean(m, names)}; available: {format_ids(names)}; "
+                    "pass markers= with existing feature names"
+                )
+                raise SchemaError(msg)
+        feats = feats[chosen]
+    feats.attrs["day"] = dict(zip(names, _feature_days(names, var), strict=True))
+    return obs, feats, "FeatureTable", outcomes
 
 
 def _covariate_design(obs: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list]:
