@@ -12,7 +12,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_bytes, write_json, write_table
 from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
-from biomarkers.models._cv import CVPlan, parallel_map, seed_for, strata
+from biomarkers.models._cv import CVPlan, parallel_map, seed_for
 from biomarkers.models._engine import FitConfig, final_fit, outer_fit, outer_fit_select
 from biomarkers.models._metrics import PRIMARY, bootstrap_performance
 from biomarkers.models._registry import get_spec, kept_columns
@@ -256,10 +256,10 @@ class DiscoveryResult:
         markers from all candidates inside every outer training fold
         (:func:`~biomarkers.models._engine.outer_fit_select`), so it includes the selection.
         """
-        if self._data is None:
+        if self._data is None or self.cv_plan is None:
             msg = (
-                "this DiscoveryResult was loaded from disk and holds no data; rerun discover() "
-                "to refit models"
+                "this DiscoveryResult was loaded from disk and holds no data or folds; rerun "
+                "discover() to refit models"
             )
             raise ConfigError(msg)
         model = self._check_model(model)
@@ -288,7 +288,7 @@ class DiscoveryResult:
             description = "panel CV (selection in folds)"
         else:
             fn, Xcv, fcfg, description = outer_fit, X, cfg, "refit CV"
-        plan = self._plan()
+        plan = self.cv_plan
         tasks = [
             (Xcv, d.y, d.groups, tr, te, spec, fcfg, seed_for(rs, "fit", r, f))
             for r, f, tr, te in plan.folds()
@@ -308,16 +308,6 @@ class DiscoveryResult:
         perf.insert(0, "model", model)
         pipe, _ = final_fit(X, d.y, d.groups, spec, cfg, seed_for(rs, "final", 99))
         return pipe, perf, preds
-
-    def _plan(self) -> CVPlan:
-        """The discovery folds (rebuilt from the settings' seeds when not stored)."""
-        if self.cv_plan is not None:
-            return self.cv_plan
-        d, s = self._data, self.settings
-        return CVPlan.make(
-            strata(d.y, d.task), d.groups, n_splits=s["n_splits"], n_repeats=s["n_repeats"],
-            random_state=s["random_state"],
-        )  # fmt: skip
 
     def panel(
         self,
