@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger, timed
-from biomarkers._progress import progress
 from biomarkers._settings import settings
-from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
-from biomarkers.models._engine import FitConfig, outer_fit, outer_splits, seed_for, strata
+from biomarkers.exceptions import ConfigError, SmallSampleWarning
+from biomarkers.models._cv import (
+    CVPlan,
+    discovery_plan,
+    grouped_folds,
+    parallel_map,
+    root_seed,
+    seed_for,
+    strata,
+)
+from biomarkers.models._engine import FitConfig, final_fit, outer_fit
 from biomarkers.models._inputs import Data, prepare
 from biomarkers.models._metrics import (
     PRIMARY,
@@ -24,75 +31,10 @@ from biomarkers.models._metrics import (
     survival_metrics,
 )
 from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec, resolve_name
+from biomarkers.models._result import DiscoveryResult
 from biomarkers.models._univariate import univariate_tests
 
-if TYPE_CHECKING:
-    from biomarkers.models._result import DiscoveryResult
-
 __all__ = ["discover"]
-
-
-def _parallel(fn, tasks, *, n_jobs, description):
-    from joblib import Parallel, delayed
-
-    if not tasks:
-        return []
-    if n_jobs in (None, 1):
-        return [fn(*t) for t in progress(tasks, description=description)]
-    gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*t) for t in tasks)
-    return list(progress(gen, total=len(tasks), description=description))
-
-
-def _fold_plan(data: Data, *, n_splits, n_repeats, random_state):
-    st = strata(data.y, data.task)
-    _, counts = np.unique(st, return_counts=True)
-    smallest = int(counts.min())
-    if data.task != "continuous" and smallest < n_splits:
-        if smallest < 2:
-            msg = (
-                f"outcome {data.outcome_name!r} has {smallest} subject in its smallest class; "
-                "cross-validation needs at least 2 per class"
-            )
-            raise SchemaError(msg)
-        warnings.warn(
-            f"only {smallest} subjects in the smallest class of {data.outcome_name!r}: using "
-            f"{smallest} outer folds instead of {n_splits}",
-            SmallSampleWarning,
-            stacklevel=3,
-        )
-        n_splits = smallest
-
-    # nested CV: an outer training fold with fewer than 2 subjects of a class leaves an inner
-    # training fold with one class, where nothing can be fitted or tuned
-    def in_training(count: int) -> int:
-        return count - int(np.ceil(count / n_splits))
-
-    if data.task != "continuous" and in_training(smallest) < 2:
-        needed = next(c for c in range(2, 100) if in_training(c) >= 2)
-        msg = (
-            f"too few subjects in the smallest class of {data.outcome_name!r} ({smallest}) for "
-            f"nested cross-validation with {n_splits} outer folds: need at least {needed} per "
-            "class; add subjects or choose an outcome with more events"
-        )
-        raise SchemaError(msg)
-    if data.task != "continuous" and smallest / n_splits < 2:
-        warnings.warn(
-            f"about {smallest / n_splits:.1f} subjects of the smallest class per test fold of "
-            f"{data.outcome_name!r}: fold metrics are noisy; the CIs say how much",
-            SmallSampleWarning,
-            stacklevel=3,
-        )
-    if data.task != "continuous" and smallest < 10:
-        warnings.warn(
-            f"only {smallest} subjects in the smallest class (events) of {data.outcome_name!r}; "
-            "discovery with fewer than 10 is unreliable",
-            SmallSampleWarning,
-            stacklevel=3,
-        )
-    return [
-        outer_splits(st, data.groups, n_splits=n_splits, seed=seed_for(random_state, "outer", r))
-        for r in range(n_repeats)
-    ], n_splits
 
 
 def _metric_point(task, y, pred, horizon) -> float:
@@ -107,7 +49,7 @@ def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
     rng = np.random.default_rng(seed_for(random_state, "perm", b))
     perm = rng.permutation(len(data.y))
     yp = data.y[perm]
-    splits = outer_splits(
+    splits = grouped_folds(
         strata(yp, data.task),
         data.groups,
         n_splits=n_splits,
@@ -199,7 +141,9 @@ def _decoy_threshold(real, decoy, *, p, target) -> dict:
     return {"threshold": best_t, "estimated_fdp": best_fdp, "target": target, "n_decoys": int(D)}
 
 
-def _comparison(data, oof, primary, splits, baseline, *, n_bootstraps, random_state, thresholds):
+def _comparison(
+    data, oof, primary, plan: CVPlan, baseline, *, n_bootstraps, random_state, thresholds
+):
     """Baseline-only logistic model on the same folds vs the primary model (baseline forced in)."""
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
@@ -208,15 +152,14 @@ def _comparison(data, oof, primary, splits, baseline, *, n_bootstraps, random_st
 
     Xb = np.where(np.isfinite(data.X[:, baseline]), data.X[:, baseline], np.nan)
     n = len(data.y)
-    base = np.zeros((len(splits), n))
-    for r, folds in enumerate(splits):
-        for tr, te in folds:
-            mdl = make_pipeline(
-                SimpleImputer(strategy="median", keep_empty_features=True),
-                StandardScaler(),
-                LogisticRegression(C=1.0),
-            ).fit(Xb[tr], data.y[tr])
-            base[r, te] = mdl.predict_proba(Xb[te])[:, 1]
+    base = np.zeros((plan.n_repeats, n))
+    for r, _, tr, te in plan.folds():
+        mdl = make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(C=1.0),
+        ).fit(Xb[tr], data.y[tr])
+        base[r, te] = mdl.predict_proba(Xb[te])[:, 1]
     comb = oof[primary]
     W = bootstrap_counts(
         n, n_bootstraps, np.random.default_rng(seed_for(random_state, "bootstrap"))
@@ -365,10 +308,8 @@ def discover(
     >>> res.ranking["feature"].iloc[0]
     'f0'
     """
-    from biomarkers.models._result import DiscoveryResult
-
     n_jobs = settings.n_jobs if n_jobs is None else n_jobs
-    random_state = settings.random_state if random_state is None else int(random_state)
+    random_state = root_seed(random_state)
     if cv is None:
         n_splits, n_repeats = 5, 10
     elif isinstance(cv, int):
@@ -438,42 +379,39 @@ def discover(
         decoy_src=decoy_src,
         decoys=decoys,
     )
-    splits, n_splits = _fold_plan(
-        data, n_splits=n_splits, n_repeats=n_repeats, random_state=random_state
-    )
+    plan = discovery_plan(
+        data.y, data.groups, task=data.task, outcome_name=data.outcome_name,
+        n_splits=n_splits, n_repeats=n_repeats, random_state=random_state,
+    )  # fmt: skip
+    n_splits = plan.n_splits
 
-    tasks = []
-    for m in models:
-        for r, folds in enumerate(splits):
-            for f, (tr, te) in enumerate(folds):
-                seed = seed_for(random_state, "fit", r, f)
-                tasks.append((data.X, data.y, data.groups, tr, te, specs[m], cfg, seed))
+    tasks = [
+        (data.X, data.y, data.groups, tr, te, specs[m], cfg, seed_for(random_state, "fit", r, f))
+        for m in models
+        for r, f, tr, te in plan.folds()
+    ]
     with timed(f"discover: {len(tasks)} outer fits"):
-        fits = _parallel(outer_fit, tasks, n_jobs=n_jobs, description="outer CV")
+        fits = parallel_map(outer_fit, tasks, n_jobs=n_jobs, description="outer CV")
     outer = []
     oof = {m: np.full((n_repeats, len(data.y)), np.nan) for m in models}
     rows = []
-    i = 0
-    for m in models:
-        for r, folds in enumerate(splits):
-            for f, _ in enumerate(folds):
-                res = fits[i]
-                i += 1
-                res["model"] = m
-                outer.append(res)
-                oof[m][r, res["test"]] = res["pred"]
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "subject_id": data.subjects[res["test"]],
-                            "repeat": r,
-                            "fold": f,
-                            "model": m,
-                            "y_pred": res["pred"],
-                            "_row": res["test"],
-                        }
-                    )
-                )
+    keys = [(m, r, f) for m in models for r, f, _, _ in plan.folds()]
+    for (m, r, f), res in zip(keys, fits, strict=True):
+        res["model"] = m
+        outer.append(res)
+        oof[m][r, res["test"]] = res["pred"]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "subject_id": data.subjects[res["test"]],
+                    "repeat": r,
+                    "fold": f,
+                    "model": m,
+                    "y_pred": res["pred"],
+                    "_row": res["test"],
+                }
+            )
+        )
     oof_df = pd.concat(rows, ignore_index=True)
     if data.task == "survival":
         oof_df["event"] = data.y["event"][oof_df["_row"]].astype(int)
@@ -510,7 +448,9 @@ def discover(
             for f in range(n_splits)
         ]
         with timed(f"discover: {n_permutations} permutations"):
-            pres = _parallel(_permutation_task, ptasks, n_jobs=n_jobs, description="permutations")
+            pres = parallel_map(
+                _permutation_task, ptasks, n_jobs=n_jobs, description="permutations"
+            )
         pred = np.full((n_permutations, len(data.y)), np.nan)
         for b, te, pr in pres:
             pred[b, te] = pr
@@ -538,7 +478,7 @@ def discover(
             data,
             oof,
             models[0],
-            splits,
+            plan,
             data.baseline,
             n_bootstraps=n_bootstraps,
             random_state=random_state,
@@ -555,6 +495,7 @@ def discover(
     settings_dict = {
         "outcome": data.outcome_name,
         "task": data.task,
+        "positive_class": data.positive_class,
         "models": models,
         "n_splits": n_splits,
         "n_repeats": n_repeats,
@@ -582,7 +523,7 @@ def discover(
         for k, m in enumerate(models)
     ]
     with timed("discover: final refit"):
-        fres = _parallel(_final_fit, ftasks, n_jobs=n_jobs, description="final models")
+        fres = parallel_map(final_fit, ftasks, n_jobs=n_jobs, description="final models")
     for m, (pipe, params) in zip(models, fres, strict=True):
         final[m] = pipe
         settings_dict.setdefault("final_params", {})[m] = params
@@ -597,20 +538,10 @@ def discover(
         final_model=final,
         settings=settings_dict,
         data=data,
+        cv_plan=plan,
     )
 
 
 def _rows_of(data: Data, frame: pd.DataFrame) -> np.ndarray:
     pos = pd.Series(np.arange(len(data.subjects)), index=data.subjects)
     return pos.loc[frame["subject_id"].to_numpy()].to_numpy()
-
-
-def _final_fit(X, y, groups, spec, cfg, seed):
-    """Refit on every subject with the same inner search (no decoys)."""
-    from dataclasses import replace
-
-    from biomarkers.models._engine import nested_fit
-
-    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None)
-    pipe, params, _ = nested_fit(X, y, groups, spec, cfg, seed, limits=cfg.limits)
-    return pipe, params

@@ -1,16 +1,16 @@
-"""Nested, subject-grouped cross-validation machinery shared by discover(), refit() and tests.
+"""Nested, subject-grouped cross-validation fits shared by discover(), refit() and panel().
 
-Every random choice draws from ``SeedSequence(random_state, spawn_key=key)`` with a key naming
-what it is for (outer split of repeat r, fit of (repeat, fold), permutation b, ...), so results do
-not depend on the order in which joblib workers run the tasks.
+The folds and seeds come from :mod:`biomarkers.models._cv`; every function here is one task of
+its parallel map (a fold, a refit), seeded by its caller.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from biomarkers.models._cv import grouped_folds, strata
 from biomarkers.models._registry import (
     ModelSpec,
     kept_columns,
@@ -19,25 +19,7 @@ from biomarkers.models._registry import (
     run_search,
 )
 
-__all__ = ["FitConfig", "nested_fit", "outer_fit", "outer_splits", "seed_for", "strata"]
-
-_STREAMS = {
-    "outer": 1,
-    "fit": 2,
-    "perm": 3,
-    "perm_split": 4,
-    "perm_fit": 5,
-    "bootstrap": 6,
-    "decoys": 7,
-    "final": 8,
-    "decoy_rows": 9,
-}
-
-
-def seed_for(random_state: int, stream: str, *key: int) -> int:
-    """Deterministic 32-bit seed for ``stream`` and integer ``key`` (order-independent)."""
-    ss = np.random.SeedSequence(int(random_state), spawn_key=(_STREAMS[stream], *map(int, key)))
-    return int(ss.generate_state(1, dtype=np.uint32)[0])
+__all__ = ["FitConfig", "final_fit", "nested_fit", "outer_fit", "outer_fit_select"]
 
 
 @dataclass
@@ -53,29 +35,15 @@ class FitConfig:
     decoy_src: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     decoys: np.ndarray | None = None  # subjects × decoys, rows permuted once for the whole run
 
-
-def strata(y, task: str) -> np.ndarray:
-    """Labels to stratify folds on: the class, the event indicator, or outcome quintiles."""
-    if task == "binary":
-        return np.asarray(y).astype(int)
-    if task == "survival":
-        return np.asarray(y[y.dtype.names[0]]).astype(int)
-    y = np.asarray(y, dtype=float)
-    edges = np.quantile(y, [0.2, 0.4, 0.6, 0.8])
-    return np.searchsorted(edges, y, side="right")
-
-
-def outer_splits(strat, groups, *, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified, subject-grouped K-fold split (shuffled with ``seed``)."""
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-
-    dummy = np.zeros((len(strat), 1))
-    if len(np.unique(groups)) == len(groups):
-        # one row per subject: plain stratified folds are the same split, and much faster
-        cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        return [(tr, te) for tr, te in cv.split(dummy, strat)]
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return [(tr, te) for tr, te in cv.split(dummy, strat, groups)]
+    def preprocessing(self, limits=None):
+        """The unfitted preprocessing pipeline of every fit (``limits`` of its input columns)."""
+        return make_preprocessing(
+            task=self.task,
+            screen_k=self.screen_k,
+            keep=self.keep,
+            limits=limits,
+            censor_rule=self.censor_rule,
+        )
 
 
 def _inner_count(strat_tr, n_inner: int) -> int:
@@ -96,30 +64,30 @@ def nested_fit(X, y, groups, spec: ModelSpec, cfg: FitConfig, seed: int, *, limi
     n_inner = _inner_count(st, cfg.n_inner)
     total = None
     cands = None
-    for itr, iva in outer_splits(st, groups, n_splits=n_inner, seed=seed):
-        pre = make_preprocessing(
-            task=cfg.task,
-            screen_k=cfg.screen_k,
-            keep=cfg.keep,
-            limits=limits,
-            censor_rule=cfg.censor_rule,
-        ).fit(X[itr], y[itr])
+    for itr, iva in grouped_folds(st, groups, n_splits=n_inner, seed=seed):
+        pre = cfg.preprocessing(limits).fit(X[itr], y[itr])
         cands, scores = run_search(
             spec, pre.transform(X[itr]), y[itr], pre.transform(X[iva]), y[iva], seed
         )
         scores = np.where(np.isfinite(scores), scores, -np.inf)
         total = scores if total is None else total + scores
     best = cands[int(np.argmax(total))]
-    pre = make_preprocessing(
-        task=cfg.task,
-        screen_k=cfg.screen_k,
-        keep=cfg.keep,
-        limits=limits,
-        censor_rule=cfg.censor_rule,
-    ).fit(X, y)
+    pre = cfg.preprocessing(limits).fit(X, y)
     A = pre.transform(X)
     est = spec.build(best, seed).fit(A, y)
     return Pipeline([*pre.steps, ("model", est)]), best, A
+
+
+def final_fit(X, y, groups, spec: ModelSpec, cfg: FitConfig, seed: int):
+    """Refit on every subject with the same inner search (no decoys).
+
+    Returns
+    -------
+    pipeline, best_params
+    """
+    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None)
+    pipe, params, _ = nested_fit(X, y, groups, spec, cfg, seed, limits=cfg.limits)
+    return pipe, params
 
 
 def importance(spec: ModelSpec, est, A) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,9 +165,9 @@ def outer_fit_select(
     order = np.argsort(-np.asarray(full["mag"], dtype=float), kind="stable")
     top = np.asarray(full["cols"])[order][:k]
     limits = None if cfg_all.limits is None else cfg_all.limits[top]
-    cfg_k = FitConfig(
-        task=cfg_all.task, screen_k=None, keep=(), limits=limits,
-        censor_rule=cfg_all.censor_rule, n_inner=cfg_all.n_inner,
+    cfg_k = replace(
+        cfg_all, screen_k=None, keep=(), limits=limits,
+        decoy_src=np.empty(0, dtype=int), decoys=None,
     )  # fmt: skip
     res = outer_fit(X[:, top], y, groups, train, test, spec, cfg_k, seed, want_importance=False)
     return {"test": test, "pred": res["pred"]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ class Data:
     forced: list[int]
     baseline: list[int]
     var: pd.DataFrame | None = None  # FeatureTable metadata of the features (units, limits…)
+    positive_class: str | None = None  # the label coded 1 (binary), "event" (survival)
 
 
 def _is_anndata(obj) -> bool:
@@ -63,14 +64,15 @@ def _infer_kind(values: pd.Series, name: str) -> str:
     return "continuous"
 
 
-def _binary_codes(values: pd.Series, name: str) -> pd.Series:
+def _binary_codes(values: pd.Series, name: str) -> tuple[pd.Series, str]:
+    """0/1 codes and the label coded 1 (0/1 stay; else the later of two labels in sorted order)."""
     v = values.dropna()
     uniq = sorted(pd.unique(v), key=str)
     num = pd.to_numeric(values, errors="coerce")
     if set(pd.unique(num.dropna())) <= {0, 1} and num.notna().sum() == values.notna().sum():
-        return num.astype(float)
+        return num.astype(float), "1"
     if len(uniq) == 2:
-        return values.map({uniq[0]: 0.0, uniq[1]: 1.0}).astype(float)
+        return values.map({uniq[0]: 0.0, uniq[1]: 1.0}).astype(float), str(uniq[1])
     msg = f"outcome {name!r}: expected two classes, found {len(uniq)} ({format_ids(uniq)})"
     raise SchemaError(msg)
 
@@ -91,10 +93,25 @@ def _frame_of(table) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, d
         table = table.set_axis(table.index.astype(str), axis=0)
         return table, table, None, {}
     msg = (
-        f"discover: table must be a FeatureTable AnnData or a pandas DataFrame, got "
+        f"table must be a FeatureTable (AnnData) or a pandas DataFrame, got "
         f"{type(table).__name__}; build one with biomarkers.features.build_feature_table"
     )
     raise SchemaError(msg)
+
+
+def _feature_days(
+    names: list[str], var: pd.DataFrame | None, visit_days: dict | None = None
+) -> np.ndarray:
+    """Study day each feature is known at: ``var["day"]``, else the grammar's day of its name.
+
+    A change or slope ending at a visit is known at that visit (``@D28-D0`` → 28).
+    """
+    days = np.full(len(names), np.nan)
+    if var is not None and "day" in var.columns:
+        days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float, copy=True)
+    for j in np.flatnonzero(np.isnan(days)):
+        days[j] = known_at_day(names[j], visit_days)
+    return days
 
 
 def _lookup(obs: pd.DataFrame, col: str, what: str) -> pd.Series:
@@ -107,114 +124,165 @@ def _lookup(obs: pd.DataFrame, col: str, what: str) -> pd.Series:
     return obs[col]
 
 
-def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> Data:
-    """Validate the inputs and return the engine's arrays (one line errors on bad input)."""
-    feats, obs, var, outcomes = _frame_of(table)
-    is_frame = var is None
-    out_cols: list[str] = []
-    spec = None
+@dataclass
+class Labels:
+    """An outcome read from a table, one entry per table row (internal).
+
+    ``values`` holds the binary 0/1 codes or the continuous values, ``event``/``time`` the
+    survival columns; ``ok`` marks the rows with an observed label. The positive class (class 1)
+    is the event, the named positive value or the later of two labels in sorted order.
+    """
+
+    name: str
+    kind: str
+    ok: np.ndarray
+    values: np.ndarray | None = None
+    event: np.ndarray | None = None
+    time: np.ndarray | None = None
+    columns: list[str] = field(default_factory=list)
+    positive_class: str | None = None
+    assessed_day: float | None = None
+
+    def y(self) -> np.ndarray:
+        """Labels of the ``ok`` rows: codes/values, or a structured (event, time) array."""
+        if self.kind == "survival":
+            return surv_array(self.event[self.ok], self.time[self.ok])
+        return self.values[self.ok]
+
+
+def read_outcome(index, obs: pd.DataFrame, outcome, outcomes: dict) -> Labels:
+    """Resolve ``outcome`` (uns name, column, (event, time) pair, Series or array) into labels.
+
+    The one reading of outcomes shared by :func:`discover` and :func:`predictive`.
+    """
+    assessed_day = None
     if isinstance(outcome, str) and outcome in outcomes:
         spec = outcomes[outcome]
         cols = list(spec.get("columns", [outcome]))
         kind = spec.get("kind")
-        outcome_value = tuple(cols) if kind == "survival" else cols[0]
-        if assessed_day is None:
-            assessed_day = spec.get("assessed_day")
+        value = tuple(cols) if kind == "survival" else cols[0]
+        assessed_day = spec.get("assessed_day")
         name = outcome
     else:
-        outcome_value = outcome
+        value = outcome
         name = outcome if isinstance(outcome, str) else getattr(outcome, "name", None) or "outcome"
         kind = None
+    ytab, kind, name, cols = _label_table(index, obs, value, outcome, kind=kind, name=name)
+    ok = (ytab["event"].notna() & ytab["time"].notna()) if kind == "survival" else ytab["y"].notna()
+    ok = ok.to_numpy()
+    if not ok.any():
+        msg = f"outcome {name!r}: every label is missing; nothing to learn from"
+        raise SchemaError(msg)
+    lab = Labels(name=str(name), kind=kind, ok=ok, columns=cols, assessed_day=assessed_day)
+    if kind == "binary":
+        codes, lab.positive_class = _binary_codes(ytab["y"], name)
+        lab.values = codes.to_numpy(dtype=float)
+        cls = np.unique(lab.values[ok])
+        if cls.size < 2:
+            msg = (
+                f"outcome {name!r} has one class only ({int(cls[0]) if cls.size else 'none'}, "
+                f"{int(ok.sum())} subjects); a binary outcome needs subjects in both classes"
+            )
+            raise SchemaError(msg)
+    elif kind == "survival":
+        lab.event, lab.time = _survival_columns(ytab, ok, name, cols)
+        lab.positive_class = "event"
+    else:
+        lab.values = pd.to_numeric(ytab["y"], errors="coerce").to_numpy(dtype=float)
+        if np.nanstd(lab.values[ok]) == 0:
+            msg = f"outcome {name!r} is constant ({lab.values[ok][0]}); a continuous outcome must vary"
+            raise SchemaError(msg)
+    return lab
 
-    # ---- labels
-    if isinstance(outcome_value, pd.Series):
-        lab = outcome_value.copy()
+
+def _label_table(index, obs, value, outcome, *, kind, name):
+    """The raw label column(s) as a frame indexed like the table; the kind and columns used."""
+    cols: list[str] = []
+    if isinstance(value, pd.Series):
+        lab = value.copy()
         lab.index = lab.index.astype(str)
-        missing = feats.index.difference(lab.index)
+        missing = index.difference(lab.index)
         if len(missing):
             msg = (
                 f"outcome Series has no value for {len(missing)} subject(s) of the table: "
                 f"{format_ids(list(missing))}; index it by the table's subject IDs"
             )
             raise SchemaError(msg)
-        lab = lab.reindex(feats.index)
-        kind = kind or _infer_kind(lab, name)
-        ytab = pd.DataFrame({"y": lab})
-    elif isinstance(outcome_value, np.ndarray) and outcome_value.dtype.names:
-        if len(outcome_value) != len(feats):
-            msg = f"outcome array has {len(outcome_value)} rows but the table has {len(feats)}"
+        lab = lab.reindex(index)
+        return pd.DataFrame({"y": lab}), kind or _infer_kind(lab, name), name, cols
+    if isinstance(value, np.ndarray) and value.dtype.names:
+        if len(value) != len(index):
+            msg = f"outcome array has {len(value)} rows but the table has {len(index)}"
             raise SchemaError(msg)
-        ev, tm = outcome_value.dtype.names[:2]
-        ytab = pd.DataFrame(
-            {"event": outcome_value[ev], "time": outcome_value[tm]}, index=feats.index
-        )
-        kind, name = "survival", f"{ev}/{tm}"
-    elif isinstance(outcome_value, tuple | list) and len(outcome_value) == 2:
-        ev = _lookup(obs, outcome_value[0], "event")
-        tm = _lookup(obs, outcome_value[1], "time")
-        ytab = pd.DataFrame({"event": ev.to_numpy(), "time": tm.to_numpy()}, index=feats.index)
-        kind = "survival"
-        out_cols = list(outcome_value)
+        ev, tm = value.dtype.names[:2]
+        ytab = pd.DataFrame({"event": value[ev], "time": value[tm]}, index=index)
+        return ytab, "survival", f"{ev}/{tm}", [ev, tm]
+    if isinstance(value, tuple | list) and len(value) == 2:
+        ev = _lookup(obs, value[0], "event")
+        tm = _lookup(obs, value[1], "time")
+        ytab = pd.DataFrame({"event": ev.to_numpy(), "time": tm.to_numpy()}, index=index)
         if not isinstance(outcome, str):
-            name = f"{outcome_value[0]}/{outcome_value[1]}"
-    elif isinstance(outcome_value, str):
-        lab = _lookup(obs, outcome_value, "outcome")
-        ytab = pd.DataFrame({"y": lab.to_numpy()}, index=feats.index)
-        kind = kind or _infer_kind(lab, outcome_value)
-        out_cols = [outcome_value]
-    else:
+            name = f"{value[0]}/{value[1]}"
+        return ytab, "survival", name, [str(value[0]), str(value[1])]
+    if isinstance(value, str):
+        lab = _lookup(obs, value, "outcome")
+        ytab = pd.DataFrame({"y": lab.to_numpy()}, index=index)
+        return ytab, kind or _infer_kind(lab, value), name, [value]
+    msg = (
+        f"outcome={outcome!r}: give a column name, an (event, time) pair of column names, a "
+        "pandas Series indexed by subject, or a structured (event, time) array"
+    )
+    raise SchemaError(msg)
+
+
+def _survival_columns(ytab, ok, name, cols) -> tuple[np.ndarray, np.ndarray]:
+    ev = pd.to_numeric(ytab["event"], errors="coerce")
+    tm = pd.to_numeric(ytab["time"], errors="coerce")
+    ev_col, tm_col = cols[:2] if len(cols) >= 2 else ("event", "time")
+    bad = ok & ~np.isin(ev.to_numpy(dtype=float), (0.0, 1.0))
+    if bad.any():
+        shown = format_ids(ytab["event"][bad].astype(str).unique().tolist())
         msg = (
-            f"outcome={outcome!r}: give a column name, an (event, time) pair of column names, a "
-            "pandas Series indexed by subject, or a structured (event, time) array"
+            f"outcome {name!r}: event column {ev_col!r} must hold 0/1 (1 = event), found "
+            f"{shown}; recode it"
         )
         raise SchemaError(msg)
-
-    # ---- drop missing labels
-    if kind == "survival":
-        ok = ytab["event"].notna() & ytab["time"].notna()
-    else:
-        ok = ytab["y"].notna()
-    if not ok.any():
-        msg = f"outcome {name!r}: every label is missing; nothing to learn from"
+    neg = ok & ~(tm.to_numpy(dtype=float) >= 0)
+    if neg.any():
+        msg = (
+            f"outcome {name!r}: time column {tm_col!r} has negative values for subjects "
+            f"{format_ids(list(ytab.index[neg]))}; times are days since the time origin"
+        )
         raise SchemaError(msg)
+    if ev[ok].sum() == 0:
+        msg = f"outcome {name!r} has no events among {int(ok.sum())} subjects; nothing to model"
+        raise SchemaError(msg)
+    return ev.to_numpy(dtype=float), tm.to_numpy(dtype=float)
+
+
+def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> Data:
+    """Validate the inputs and return the engine's arrays (one line errors on bad input)."""
+    feats, obs, var, outcomes = _frame_of(table)
+    is_frame = var is None
+    lab = read_outcome(feats.index, obs, outcome, outcomes)
+    name, kind, ok = lab.name, lab.kind, lab.ok
+    out_cols = [] if isinstance(outcome, pd.Series | np.ndarray) else lab.columns
+    if assessed_day is None:
+        assessed_day = lab.assessed_day
     if not ok.all():
         warnings.warn(
             f"outcome {name!r}: {(~ok).sum()} subject(s) without a label were left out "
-            f"({format_ids(list(feats.index[~ok.to_numpy()]))})",
+            f"({format_ids(list(feats.index[~ok]))})",
             DataQualityWarning,
             stacklevel=3,
         )
-    if kind == "binary":
-        codes = _binary_codes(ytab["y"], name)
-        y = codes[ok].to_numpy(dtype=float)
-        cls = np.unique(y)
-        if cls.size < 2:
-            msg = (
-                f"outcome {name!r} has one class only ({int(cls[0]) if cls.size else 'none'}, "
-                f"{len(y)} subjects); a binary outcome needs subjects in both classes"
-            )
-            raise SchemaError(msg)
-    elif kind == "survival":
-        ev = pd.to_numeric(ytab["event"], errors="coerce")[ok]
-        tm = pd.to_numeric(ytab["time"], errors="coerce")[ok]
-        if ev.isna().any() or tm.isna().any() or (tm < 0).any():
-            msg = f"outcome {name!r}: event must be 0/1 and time a non-negative number"
-            raise SchemaError(msg)
-        if ev.sum() == 0:
-            msg = f"outcome {name!r} has no events among {len(ev)} subjects; nothing to model"
-            raise SchemaError(msg)
-        y = surv_array(ev.to_numpy(), tm.to_numpy())
-    else:
-        y = pd.to_numeric(ytab["y"], errors="coerce")[ok].to_numpy(dtype=float)
-        if np.nanstd(y) == 0:
-            msg = f"outcome {name!r} is constant ({y[0]}); a continuous outcome must vary"
-            raise SchemaError(msg)
+    y = lab.y()
 
     # ---- features
     if is_frame:
         drop = [c for c in out_cols if c in feats.columns]
         feats = feats.drop(columns=drop)
-    keep_rows = ok.to_numpy()
+    keep_rows = ok
     extra_names: list[str] = []
     extra_cols: list[np.ndarray] = []
     feature_names = [str(c) for c in feats.columns]
@@ -266,18 +334,11 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         msg = "the table has no feature columns left after removing the outcome"
         raise SchemaError(msg)
 
-    # ---- visit days + leakage: var["day"], else the day the name is known at (the grammar's:
-    # a change or slope ending at a visit is measured at that visit)
-    days = np.full(len(feature_names), np.nan)
-    if var is not None and "day" in var.columns:
-        days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float, copy=True)
+    # ---- visit days + leakage
     visit_days = (
-        table.uns.get("feature_table", {}).get("params", {}).get("visit_days")
-        if not is_frame
-        else None
+        None if is_frame else table.uns.get("feature_table", {}).get("params", {}).get("visit_days")
     )
-    for j in np.flatnonzero(np.isnan(days)):
-        days[j] = known_at_day(feature_names[j], visit_days)
+    days = _feature_days(feature_names, var, visit_days)
     days = np.concatenate([days, np.full(len(extra_names), np.nan)])
     if assessed_day is not None:
         bad = np.flatnonzero(days >= float(assessed_day))
@@ -315,4 +376,5 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         forced=forced,
         baseline=baseline,
         var=None if var is None else var.copy(),
+        positive_class=lab.positive_class,
     )

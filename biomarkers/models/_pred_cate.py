@@ -18,6 +18,7 @@ from scipy import stats
 from scipy.special import expit, log_expit
 
 from biomarkers.exceptions import SchemaError
+from biomarkers.models._cv import grouped_folds, seed_for
 
 __all__: list[str] = []
 
@@ -80,8 +81,6 @@ def outcome_strata(kind: str, y: np.ndarray, event: np.ndarray | None) -> np.nda
 
 def make_folds(arm: np.ndarray, strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     """Fold id per subject, stratified by arm × outcome class (arm only when a cell is tiny)."""
-    from sklearn.model_selection import StratifiedKFold
-
     n_arm_min = int(min(arm.sum(), (1 - arm).sum()))
     if n_arm_min < n_folds:
         msg = (
@@ -93,8 +92,9 @@ def make_folds(arm: np.ndarray, strata: np.ndarray, n_folds: int, seed: int) -> 
     if np.unique(labels, return_counts=True)[1].min() < n_folds:
         labels = arm
     folds = np.empty(arm.size, dtype=int)
-    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for k, (_, test) in enumerate(skf.split(np.zeros(arm.size), labels)):
+    # one row per subject: the groups are the rows themselves
+    splits = grouped_folds(labels, np.arange(arm.size), n_splits=n_folds, seed=seed)
+    for k, (_, test) in enumerate(splits):
         folds[test] = k
     return folds
 
@@ -299,9 +299,14 @@ def dr_scores(y, arm, mu0, mu1, propensity: float) -> np.ndarray:
     return mu1 - mu0 + arm * (y - mu1) / propensity - (1 - arm) * (y - mu0) / (1 - propensity)
 
 
+def _child(seed: int, *key: int) -> int:
+    """Seed of one model of the cross-fit (named stream ``pred_learn`` keyed by its role)."""
+    return seed_for(seed, "pred_learn", *key)
+
+
 def _fit_arms(X, y, arm, *, binary, learner, seed):
-    m0 = fit_base(X[arm == 0], y[arm == 0], binary=binary, learner=learner, seed=seed)
-    m1 = fit_base(X[arm == 1], y[arm == 1], binary=binary, learner=learner, seed=seed + 1)
+    m0 = fit_base(X[arm == 0], y[arm == 0], binary=binary, learner=learner, seed=_child(seed, 0))
+    m1 = fit_base(X[arm == 1], y[arm == 1], binary=binary, learner=learner, seed=_child(seed, 1))
     return m0, m1
 
 
@@ -338,13 +343,15 @@ def cross_fit(
         tr = ~te
         Xtr, ytr, atr = X[tr], y[tr], arm[tr]
         if run_t:
-            m0, m1 = _fit_arms(Xtr, ytr, atr, binary=binary, learner=learner, seed=seed + 10 * k)
+            m0, m1 = _fit_arms(
+                Xtr, ytr, atr, binary=binary, learner=learner, seed=_child(seed, k, 0)
+            )
             mu0[te], mu1[te] = m0.predict(X[te]), m1.predict(X[te])
         if "dr_learner" in methods:
             phi = np.empty(tr.sum())
             n_half = 2 if min(atr.sum(), (1 - atr).sum()) >= 2 else 0
             if n_half:
-                halves = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed + k)
+                halves = StratifiedKFold(n_splits=2, shuffle=True, random_state=_child(seed, k, 1))
                 for fit_idx, score_idx in halves.split(Xtr, atr):
                     h0, h1 = _fit_arms(
                         Xtr[fit_idx],
@@ -352,7 +359,7 @@ def cross_fit(
                         atr[fit_idx],
                         binary=binary,
                         learner=learner,
-                        seed=seed + 100 + 10 * k,
+                        seed=_child(seed, k, 2),
                     )
                     phi[score_idx] = dr_scores(
                         ytr[score_idx],
@@ -363,7 +370,7 @@ def cross_fit(
                     )
             else:
                 phi[:] = dr_scores(ytr, atr, ytr[atr == 0].mean(), ytr[atr == 1].mean(), propensity)
-            final = fit_base(Xtr, phi, binary=False, learner=learner, seed=seed + 7 + k)
+            final = fit_base(Xtr, phi, binary=False, learner=learner, seed=_child(seed, k, 3))
             cate_dr[te] = final.predict(X[te])
     if run_t:
         out["mu0"], out["mu1"] = mu0, mu1

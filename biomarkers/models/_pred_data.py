@@ -16,6 +16,7 @@ from biomarkers.exceptions import (
     SchemaError,
     SmallSampleWarning,
 )
+from biomarkers.models._inputs import _feature_days, _frame_of, read_outcome
 
 __all__: list[str] = []
 
@@ -38,86 +39,32 @@ class _PredData:
     treated_label: str
     control_label: str
     outcome_name: str
+    positive_class: str | None = None  # the label coded 1 (binary), "event" (survival)
     dropped: dict = field(default_factory=dict)
 
 
 def _frame_parts(table, markers):
-    """Return (obs frame, marker frame) from an AnnData FeatureTable or a DataFrame."""
-    try:
-        import anndata as ad
-    except ImportError:  # pragma: no cover - anndata is a core dependency
-        ad = None
-    if ad is not None and isinstance(table, ad.AnnData):
-        obs = table.obs.copy()
-        obs.index = obs.index.astype(str)
-        names = [str(v) for v in table.var_names]
-        if markers is None:
-            chosen = names
-        else:
-            chosen = [str(m) for m in markers]
-            for m in chosen:
-                if m not in set(names):
-                    msg = (
-                        f"marker {m!r} not found in the FeatureTable's var_names"
-                        f"{did_you_mean(m, names)}; available: {format_ids(names)}; "
-                        "pass markers= with existing feature names"
-                    )
-                    raise SchemaError(msg)
-        idx = [names.index(m) for m in chosen] if markers is not None else slice(None)
-        X = table.X[:, idx] if markers is not None else table.X
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        Xdf = pd.DataFrame(np.asarray(X, dtype=float), index=obs.index, columns=chosen)
-        if "day" in table.var.columns:
-            day = pd.to_numeric(table.var["day"], errors="coerce")
-            Xdf.attrs["day"] = dict(zip(names, day.to_numpy(dtype=float), strict=True))
-        return obs, Xdf, "FeatureTable", table.uns.get("outcomes", {})
-    if isinstance(table, pd.DataFrame):
-        df = table.copy()
-        if "subject_id" in df.columns:
-            df = df.set_index("subject_id")
-        df.index = df.index.astype(str)
-        return df, None, "table", {}
-    msg = (
-        f"table must be a FeatureTable (AnnData) or a pandas DataFrame, got "
-        f"{type(table).__name__}; build one with biomarkers.features.build_feature_table"
-    )
-    raise SchemaError(msg)
-
-
-def _as_binary(values: pd.Series, name: str, source: str) -> np.ndarray:
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isin(v, (0.0, 1.0))
-    if bad.any():
-        shown = format_ids(values[bad].astype(str).unique().tolist())
-        msg = (
-            f"{source}: column {name!r} must hold 0/1 (1 = event/response), found {shown}; "
-            "recode it or pass a continuous outcome"
-        )
-        raise SchemaError(msg)
-    return v
-
-
-def _outcome_kind(obs: pd.DataFrame, outcome, outcomes_meta: dict, source: str) -> str:
-    if isinstance(outcome, tuple | list):
-        if len(outcome) != 2:
-            msg = (
-                f"outcome={outcome!r}: give one column name, or an (event, time) pair for "
-                "time-to-event outcomes"
-            )
-            raise SchemaError(msg)
-        return "survival"
-    meta = outcomes_meta.get(outcome) if isinstance(outcomes_meta, dict) else None
-    if isinstance(meta, dict) and meta.get("kind") in ("binary", "continuous"):
-        return meta["kind"]
-    values = pd.to_numeric(obs[outcome], errors="coerce").dropna()
-    if values.empty:
-        msg = (
-            f"{source}: outcome column {outcome!r} holds no numeric value; "
-            "code binary outcomes 0/1 and continuous outcomes as numbers"
-        )
-        raise SchemaError(msg)
-    return "binary" if set(np.unique(values)) <= {0.0, 1.0} else "continuous"
+    """Return (obs frame, marker frame or None, source, outcomes) of a FeatureTable or DataFrame."""
+    if isinstance(table, pd.DataFrame) and "subject_id" in table.columns:
+        table = table.set_index("subject_id")
+    feats, obs, var, outcomes = _frame_of(table)
+    if var is None:
+        return obs.copy(), None, "table", outcomes
+    obs.index = feats.index
+    names = list(feats.columns)
+    if markers is not None:
+        chosen = [str(m) for m in markers]
+        for m in chosen:
+            if m not in set(names):
+                msg = (
+                    f"marker {m!r} not found in the FeatureTable's var_names"
+                    f"{did_you_mean(m, names)}; available: {format_ids(names)}; "
+                    "pass markers= with existing feature names"
+                )
+                raise SchemaError(msg)
+        feats = feats[chosen]
+    feats.attrs["day"] = dict(zip(names, _feature_days(names, var), strict=True))
+    return obs, feats, "FeatureTable", outcomes
 
 
 def _covariate_design(obs: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list]:
@@ -150,8 +97,10 @@ def prepare(
     if isinstance(covariates, str):
         covariates = (covariates,)
     covariates = list(covariates)
-    meta = outcomes_meta.get(outcome) if isinstance(outcome, str) else None
-    assessed = meta.get("assessed_day") if isinstance(meta, dict) else None
+    if isinstance(outcome, str) and outcome not in outcomes_meta:
+        check_columns(obs, [outcome], source=source, hint="pass the column name that holds it")
+    lab = read_outcome(obs.index, obs, outcome, outcomes_meta)
+    kind, outcome_cols, assessed = lab.kind, lab.columns, lab.assessed_day
     if assessed is not None and Xdf is not None and "day" in Xdf.attrs:
         late = [m for m in Xdf.columns if Xdf.attrs["day"].get(m, -np.inf) >= float(assessed)]
         if late:
@@ -160,17 +109,8 @@ def prepare(
                 f"{assessed:g}, when outcome {outcome!r} is assessed; leave them out with markers="
             )
             raise LeakageError(msg)
-    if isinstance(meta, dict) and outcome not in obs.columns:
-        # a FeatureTable outcome named in uns["outcomes"]: use its declared columns
-        cols = list(meta.get("columns", []))
-        if meta.get("kind") == "survival" and len(cols) == 2:
-            outcome = (cols[0], cols[1])
-        elif len(cols) == 1:
-            outcome = cols[0]
-    outcome_cols = list(outcome) if isinstance(outcome, tuple | list) else [outcome]
     hint = "pass the column name that holds it"
-    check_columns(obs, [arm, *outcome_cols, *covariates], source=source, hint=hint)
-    kind = _outcome_kind(obs, outcome, outcomes_meta, source)
+    check_columns(obs, [arm, *covariates], source=source, hint=hint)
     if obs.index.has_duplicates:
         dup = obs.index[obs.index.duplicated()].unique().tolist()
         msg = (
@@ -215,32 +155,12 @@ def prepare(
             f"{format_ids(sorted(labels))}; subset the table to the two arms to compare"
         )
         raise SchemaError(msg)
-    control = next(lab for lab in labels if lab != str(treated))
+    control = next(a for a in labels if a != str(treated))
 
-    # outcome
-    if kind == "survival":
-        event = _as_binary(obs[outcome_cols[0]].dropna(), outcome_cols[0], source)
-        ev = pd.to_numeric(obs[outcome_cols[0]], errors="coerce")
-        ev.loc[ev.notna()] = event
-        tm = pd.to_numeric(obs[outcome_cols[1]], errors="coerce")
-        if (tm < 0).any():
-            bad = tm.index[tm < 0].tolist()
-            msg = (
-                f"{source}: time column {outcome_cols[1]!r} has negative values for subjects "
-                f"{format_ids(bad)}; times are days since randomisation"
-            )
-            raise SchemaError(msg)
-        y_full = tm
-        ok = ev.notna() & tm.notna()
-    else:
-        if kind == "binary":
-            yv = obs[outcome].dropna()
-            y_full = pd.Series(np.nan, index=obs.index)
-            y_full.loc[yv.index] = _as_binary(yv, outcome, source)
-        else:
-            y_full = pd.to_numeric(obs[outcome], errors="coerce")
-        ev = None
-        ok = y_full.notna()
+    # outcome (labels coded by read_outcome: binary 0/1, survival time + event)
+    y_full = pd.Series(lab.time if kind == "survival" else lab.values, index=obs.index)
+    ev = pd.Series(lab.event, index=obs.index) if kind == "survival" else None
+    ok = pd.Series(lab.ok, index=obs.index)
     ok &= arm_values.notna()
 
     cov_design, cov_names = _covariate_design(obs, covariates)
@@ -270,6 +190,7 @@ def prepare(
         treated_label=str(treated),
         control_label=str(control),
         outcome_name=" / ".join(map(str, outcome_cols)),
+        positive_class=lab.positive_class,
         dropped={"missing_outcome_arm_or_covariate": n_dropped},
     )
     n_t, n_c = int(data.arm.sum()), int((1 - data.arm).sum())

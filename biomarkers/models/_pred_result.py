@@ -13,11 +13,19 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
+from biomarkers.exceptions import InputFileError
 
 __all__ = ["PredictiveResult"]
 
 UPLIFT_FORMAT = "biomarkers.predictive.uplift"
 UPLIFT_FORMAT_VERSION = 1
+# (file stem, attribute) of the tables written by save()
+_TABLES = (
+    ("predictive_markers", "markers"),
+    ("cate", "cate"),
+    ("subgroups", "subgroups"),
+    ("heterogeneity", "heterogeneity"),
+)
 
 
 @dataclass(kw_only=True)
@@ -106,7 +114,7 @@ class PredictiveResult:
         parts.append("</div>")
         return "\n".join(parts)
 
-    def save(self, directory: str | os.PathLike) -> Path:
+    def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write the result's tables into ``directory`` (created if needed), atomically.
 
         Parameters
@@ -116,18 +124,62 @@ class PredictiveResult:
 
         Returns
         -------
-        The folder, holding ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
-        ``heterogeneity.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
-        version 1: the Qini curve, coefficient, CI, permutation p-value and parameters).
+        list of pathlib.Path
+            The files written: ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
+            ``heterogeneity.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
+            version 1: the Qini curve, coefficient, CI, permutation null and p-value, and the
+            parameters). :meth:`load` reads them back.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        write_table(out / "predictive_markers.csv", self.markers)
-        write_table(out / "cate.csv", self.cate)
-        write_table(out / "subgroups.csv", self.subgroups)
-        write_table(out / "heterogeneity.csv", self.heterogeneity)
-        write_json(out / "uplift.json", self._uplift_json())
-        return out
+        written = [write_table(out / f"{name}.csv", getattr(self, attr)) for name, attr in _TABLES]
+        written.append(write_json(out / "uplift.json", self._uplift_json()))
+        return written
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> PredictiveResult:
+        """Read a folder written by :meth:`save`.
+
+        Parameters
+        ----------
+        directory
+            Folder written by :meth:`save`.
+
+        Returns
+        -------
+        PredictiveResult
+        """
+        out = Path(directory)
+        doc_path = out / "uplift.json"
+        if not doc_path.is_file():
+            msg = f"{out}: no uplift.json; not a folder written by PredictiveResult.save()"
+            raise InputFileError(msg)
+        doc = json.loads(doc_path.read_text())
+        if doc.get("format") != UPLIFT_FORMAT or doc.get("format_version") != UPLIFT_FORMAT_VERSION:
+            msg = (
+                f"{doc_path}: format {doc.get('format')!r} version {doc.get('format_version')!r}; "
+                f"expected {UPLIFT_FORMAT!r} {UPLIFT_FORMAT_VERSION}"
+            )
+            raise InputFileError(msg)
+        tables = {}
+        for name, attr in _TABLES:
+            try:
+                tables[attr] = pd.read_csv(out / f"{name}.csv", dtype={"subject_id": str})
+            except pd.errors.EmptyDataError:
+                tables[attr] = pd.DataFrame()
+        uplift: dict[str, Any] = {}
+        if "qini" in doc:
+            uplift = {
+                "learner": doc["learner"],
+                "curve": pd.DataFrame(doc["curve"]),
+                "qini": doc["qini"],
+                "ci": tuple(doc["ci"]),
+                "p_value": _nan(doc["p_value"]),
+                "n_bootstraps": doc["n_bootstraps"],
+                "n_permutations": doc["n_permutations"],
+                "null": np.asarray(doc.get("null", []), dtype=float),
+            }
+        return cls(**tables, uplift=uplift, params=doc.get("params", {}))
 
     def _uplift_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": UPLIFT_FORMAT, "format_version": UPLIFT_FORMAT_VERSION}
@@ -140,10 +192,15 @@ class PredictiveResult:
                 p_value=float(u["p_value"]),
                 n_bootstraps=int(u["n_bootstraps"]),
                 n_permutations=int(u["n_permutations"]),
+                null=np.asarray(u["null"], dtype=float).tolist(),
                 curve={c: u["curve"][c].astype(float).tolist() for c in u["curve"].columns},
             )
         doc["params"] = json.loads(json.dumps(self.params, default=_jsonable))
         return doc
+
+
+def _nan(value: Any) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,9 @@ import pandas as pd
 
 from biomarkers._docs import doc_n_jobs, doc_random_state
 from biomarkers._logging import logger, timed
-from biomarkers._progress import progress
 from biomarkers._settings import settings
-from biomarkers._validation import check_random_state
 from biomarkers.exceptions import ConfigError, DataQualityWarning
+from biomarkers.models._cv import parallel_map, root_seed, seed_for
 from biomarkers.models._pred_cate import (
     calibration_test,
     cross_fit,
@@ -68,41 +68,27 @@ def _check_params(method, propensity, fdr, n_folds, n_bootstraps, n_permutations
     return method
 
 
-def _perm_qini(Xc, y, arm, strata, *, n_folds, binary, learner, propensity, learner_key, seed):
-    """Qini of the cross-fitted learner re-run after shuffling the arm labels."""
+def _perm_qini(Xc, y, arm, strata, random_state, b, *, n_folds, binary, learner, propensity,
+               learner_key):  # fmt: skip
+    """Qini of the cross-fitted learner re-run after shuffling the arm labels (permutation b)."""
     from threadpoolctl import threadpool_limits
 
+    rng = np.random.default_rng(seed_for(random_state, "pred_perm", b))
+    arm_p = rng.permutation(arm)
+    folds = make_folds(arm_p, strata, n_folds, seed_for(random_state, "pred_perm_split", b))
     with threadpool_limits(limits=1, user_api="blas"):
-        return _perm_qini_body(
+        cf = cross_fit(
             Xc,
             y,
-            arm,
-            strata,
-            n_folds=n_folds,
+            arm_p,
+            folds,
             binary=binary,
             learner=learner,
             propensity=propensity,
-            learner_key=learner_key,
-            seed=seed,
+            methods=(learner_key,),
+            seed=seed_for(random_state, "pred_perm_fit", b),
+            need_nuisance=False,
         )
-
-
-def _perm_qini_body(Xc, y, arm, strata, *, n_folds, binary, learner, propensity, learner_key, seed):
-    rng = np.random.default_rng(seed)
-    arm_p = rng.permutation(arm)
-    folds = make_folds(arm_p, strata, n_folds, int(rng.integers(2**31)))
-    cf = cross_fit(
-        Xc,
-        y,
-        arm_p,
-        folds,
-        binary=binary,
-        learner=learner,
-        propensity=propensity,
-        methods=(learner_key,),
-        seed=int(rng.integers(2**31)),
-        need_nuisance=False,
-    )
     key = "cate_dr" if learner_key == "dr_learner" else "cate_t"
     return qini_coefficient(cf[key], y, arm_p)
 
@@ -153,8 +139,10 @@ def predictive(
         (in the training folds for the learners); ``NaN`` markers are left out per marker
         (interaction, subgroups) or imputed by the training median (learners).
     outcome
-        Binary (0/1, 1 = the event or response) or continuous column, or an ``(event, time)``
-        pair of columns for time-to-event outcomes. Subjects without an outcome are dropped.
+        Binary column (0/1, 1 = the event or response, or two labels: the later in sorted order
+        is class 1, recorded in ``params["positive_class"]``), continuous column, an
+        ``(event, time)`` pair of columns for time-to-event outcomes, or an outcome named in
+        ``uns["outcomes"]``. Subjects without an outcome are dropped.
     arm
         Column holding the randomised arm (exactly two labels).
     treated
@@ -203,8 +191,7 @@ def predictive(
     method = _check_params(method, propensity, fdr, n_folds, n_bootstraps, n_permutations, learner)
     propensity, fdr = float(propensity), float(fdr)
     n_jobs = settings.n_jobs if n_jobs is None else n_jobs
-    rng = check_random_state(random_state)
-    seed_folds, seed_learn, seed_boot, seed_perm = (int(s) for s in rng.integers(2**31, size=4))
+    seed = root_seed(random_state)
 
     data = prepare(
         table, outcome=outcome, arm=arm, treated=treated, covariates=covariates, markers=markers
@@ -242,7 +229,7 @@ def predictive(
         y_learn = data.y.astype(float)
         cate_scale = "risk difference" if data.kind == "binary" else "mean difference"
     strata = outcome_strata(data.kind, data.y, data.event)
-    folds = make_folds(data.arm, strata, n_folds, seed_folds)
+    folds = make_folds(data.arm, strata, n_folds, seed_for(seed, "pred_folds"))
 
     learners = tuple(m for m in method if m != "interaction")
     cate = pd.DataFrame(
@@ -269,7 +256,7 @@ def predictive(
                 learner=learner,
                 propensity=propensity,
                 methods=learners,
-                seed=seed_learn,
+                seed=seed_for(seed, "pred_learn"),
             )
         for key in learners:
             col = "cate_t" if key == "t_learner" else "cate_dr"
@@ -283,7 +270,7 @@ def predictive(
             y_learn,
             data.arm,
             n_bootstraps=n_bootstraps,
-            rng=np.random.default_rng(seed_boot),
+            rng=np.random.default_rng(seed_for(seed, "pred_bootstrap")),
         )
         null = _permutation_null(
             Xc,
@@ -296,7 +283,7 @@ def predictive(
             propensity=propensity,
             learner_key=primary,
             n_permutations=n_permutations,
-            seed=seed_perm,
+            random_state=seed,
             n_jobs=n_jobs,
         )
         qini = curve.attrs["qini"]
@@ -321,6 +308,7 @@ def predictive(
     params = {
         "outcome": data.outcome_name,
         "kind": data.kind,
+        "positive_class": data.positive_class,
         "arm": arm,
         "treated": data.treated_label,
         "control": data.control_label,
@@ -337,6 +325,7 @@ def predictive(
         "tau": tau,
         "subgroup_cut": "median of the training folds",
         "random_state": random_state if isinstance(random_state, int | None) else "Generator",
+        "seed": seed,
     }
     return PredictiveResult(
         markers=markers_df.reset_index(drop=True),
@@ -348,20 +337,14 @@ def predictive(
     )
 
 
-def _permutation_null(Xc, y, arm, strata, *, n_permutations, seed, n_jobs, **kwargs) -> np.ndarray:
+def _permutation_null(Xc, y, arm, strata, *, n_permutations, random_state, n_jobs, **kwargs):
+    """Qini of ``n_permutations`` arm-label shuffles, each seeded by its own named stream."""
     if n_permutations == 0:
         return np.empty(0)
-    seeds = np.random.default_rng(seed).integers(2**31, size=n_permutations)
-    items = progress(list(seeds), description="Qini permutation null")
+    fn = partial(_perm_qini, Xc, y, arm, strata, **kwargs)
+    tasks = [(random_state, b) for b in range(n_permutations)]
     with timed(f"predictive: {n_permutations} arm-label permutations"):
-        if n_jobs is not None and n_jobs != 1:
-            from joblib import Parallel, delayed
-
-            values = Parallel(n_jobs=n_jobs)(
-                delayed(_perm_qini)(Xc, y, arm, strata, seed=int(s), **kwargs) for s in items
-            )
-        else:
-            values = [_perm_qini(Xc, y, arm, strata, seed=int(s), **kwargs) for s in items]
+        values = parallel_map(fn, tasks, n_jobs=n_jobs, description="Qini permutation null")
     return np.asarray(values, dtype=float)
 
 

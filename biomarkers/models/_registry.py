@@ -17,6 +17,7 @@ import pandas as pd
 
 from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import ConfigError
+from biomarkers.models._survival import surv_xgb_label
 
 __all__ = ["available_models"]
 
@@ -80,13 +81,6 @@ def _cindex(y, risk) -> float:
     if not y[names[0]].any():
         return 0.5
     return float(concordance_index_censored(y[names[0]].astype(bool), y[names[1]], risk)[0])
-
-
-def surv_xgb_label(y) -> np.ndarray:
-    """XGBoost ``survival:cox`` label: time, negative when censored."""
-    names = y.dtype.names
-    t = np.asarray(y[names[1]], dtype=float)
-    return np.where(y[names[0]].astype(bool), t, -t)
 
 
 # ---------------------------------------------------------------- model entries

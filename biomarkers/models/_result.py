@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ import pandas as pd
 
 from biomarkers._atomic import write_bytes, write_json, write_table
 from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
+from biomarkers.models._cv import CVPlan, parallel_map, seed_for
+from biomarkers.models._engine import FitConfig, final_fit, outer_fit, outer_fit_select
+from biomarkers.models._metrics import PRIMARY, bootstrap_performance
+from biomarkers.models._registry import get_spec, kept_columns
 
 __all__ = ["DiscoveryResult"]
 
@@ -21,8 +26,6 @@ _TABLES = ("performance", "ranking", "oof_predictions", "comparison", "decision_
 
 def pipeline_to_dict(pipe, features: list[str]) -> dict:
     """The fitted preprocessing and model of a discovery pipeline as plain JSON-able data."""
-    from biomarkers.models._registry import kept_columns
-
     pre = pipe[: len(pipe.steps) - 1]
     est = pipe.steps[-1][1]
     cols = kept_columns(pre)
@@ -88,6 +91,9 @@ class DiscoveryResult:
     settings
         Everything needed to rerun: seeds, folds, grids, stability thresholds, chosen
         hyperparameters per outer fit.
+    cv_plan
+        The outer folds of the run (``None`` for a result read back by :meth:`load`); the
+        cross-validation of :meth:`refit` and :meth:`panel` re-uses them.
     """
 
     def __init__(
@@ -103,6 +109,7 @@ class DiscoveryResult:
         settings: dict,
         data=None,
         final_model_data: dict | None = None,
+        cv_plan: CVPlan | None = None,
     ) -> None:
         self.performance = performance
         self.ranking = ranking
@@ -114,6 +121,7 @@ class DiscoveryResult:
         self.settings = settings
         self._data = data
         self.final_model_data = final_model_data
+        self.cv_plan = cv_plan
 
     # ------------------------------------------------------------------ summaries
     @property
@@ -124,8 +132,6 @@ class DiscoveryResult:
     @property
     def best_model(self) -> str:
         """The model with the highest primary metric (AUROC, Harrell's C or R²)."""
-        from biomarkers.models._metrics import PRIMARY
-
         metric = PRIMARY[self.settings["task"]]
         perf = self.performance[self.performance["metric"] == metric]
         return str(perf.sort_values("estimate", ascending=False, kind="stable")["model"].iloc[0])
@@ -148,8 +154,6 @@ class DiscoveryResult:
 
     def _repr_html_(self) -> str:
         s = self.settings
-        from biomarkers.models._metrics import PRIMARY
-
         metric = PRIMARY[s["task"]]
         perf = self.to_frame()
         perf = perf[perf["metric"] == metric]
@@ -227,7 +231,7 @@ class DiscoveryResult:
         model
             Registry name; default :attr:`best_model`.
         n_jobs
-            Parallel workers.
+            Parallel workers; ``None`` uses ``biomarkers.settings.n_jobs``.
 
         Returns
         -------
@@ -252,23 +256,10 @@ class DiscoveryResult:
         markers from all candidates inside every outer training fold
         (:func:`~biomarkers.models._engine.outer_fit_select`), so it includes the selection.
         """
-        from dataclasses import replace
-
-        from biomarkers.models._discover import _final_fit, _parallel
-        from biomarkers.models._engine import (
-            FitConfig,
-            outer_fit,
-            outer_splits,
-            seed_for,
-            strata,
-        )
-        from biomarkers.models._metrics import bootstrap_performance
-        from biomarkers.models._registry import get_spec
-
-        if self._data is None:
+        if self._data is None or self.cv_plan is None:
             msg = (
-                "this DiscoveryResult was loaded from disk and holds no data; rerun discover() "
-                "to refit models"
+                "this DiscoveryResult was loaded from disk and holds no data or folds; rerun "
+                "discover() to refit models"
             )
             raise ConfigError(msg)
         model = self._check_model(model)
@@ -280,45 +271,32 @@ class DiscoveryResult:
             raise SchemaError(msg)
         idx = [d.features.index(f) for f in features]
         s = self.settings
-        X = d.X[:, idx]
-        limits = None if d.limits is None else d.limits[idx]
-        cfg = FitConfig(
-            task=d.task,
-            screen_k=None,
-            keep=(),
-            limits=limits,
-            censor_rule=s["censor_rule"],
-            n_inner=s["inner_cv"],
-        )
-        spec = get_spec(model, d.task)
         rs = s["random_state"]
-        st = strata(d.y, d.task)
         cfg_all = FitConfig(
             task=d.task, screen_k=s.get("screen_k"), keep=(), limits=d.limits,
             censor_rule=s["censor_rule"], n_inner=s["inner_cv"],
         )  # fmt: skip
-        tasks = []
-        for r in range(s["n_repeats"]):
-            folds = outer_splits(
-                st, d.groups, n_splits=s["n_splits"], seed=seed_for(rs, "outer", r)
-            )
-            for f, (tr, te) in enumerate(folds):
-                seed = seed_for(rs, "fit", r, f)
-                if select_in_folds:
-                    tasks.append((d.X, d.y, d.groups, tr, te, spec, cfg_all, seed, len(idx)))
-                else:
-                    tasks.append((X, d.y, d.groups, tr, te, spec, cfg, seed))
-        n_jobs = 1 if n_jobs is None else n_jobs
+        limits = None if d.limits is None else d.limits[idx]
+        cfg = FitConfig(
+            task=d.task, screen_k=None, keep=(), limits=limits,
+            censor_rule=s["censor_rule"], n_inner=s["inner_cv"],
+        )  # fmt: skip
+        spec = get_spec(model, d.task)
+        X = d.X[:, idx]
         if select_in_folds:
-            fits = _parallel(
-                _select_fit, tasks, n_jobs=n_jobs, description="panel CV (selection in folds)"
-            )
+            fn, Xcv, fcfg = partial(outer_fit_select, k=len(idx)), d.X, cfg_all
+            description = "panel CV (selection in folds)"
         else:
-            fits = _parallel(outer_fit, tasks, n_jobs=n_jobs, description="refit CV")
-        preds = np.full((s["n_repeats"], len(d.y)), np.nan)
-        per = len(fits) // s["n_repeats"]
-        for i, res in enumerate(fits):
-            preds[i // per, res["test"]] = res["pred"]
+            fn, Xcv, fcfg, description = outer_fit, X, cfg, "refit CV"
+        plan = self.cv_plan
+        tasks = [
+            (Xcv, d.y, d.groups, tr, te, spec, fcfg, seed_for(rs, "fit", r, f))
+            for r, f, tr, te in plan.folds()
+        ]
+        fits = parallel_map(fn, tasks, n_jobs=n_jobs, description=description)
+        preds = np.full((plan.n_repeats, len(d.y)), np.nan)
+        for (r, _, _, _), res in zip(plan.folds(), fits, strict=True):
+            preds[r, res["test"]] = res["pred"]
         perf = bootstrap_performance(
             d.y,
             preds,
@@ -328,7 +306,7 @@ class DiscoveryResult:
             horizon=s["horizon"],
         )
         perf.insert(0, "model", model)
-        pipe, _ = _final_fit(X, d.y, d.groups, spec, replace(cfg), seed_for(rs, "final", 99))
+        pipe, _ = final_fit(X, d.y, d.groups, spec, cfg, seed_for(rs, "final", 99))
         return pipe, perf, preds
 
     def panel(
@@ -337,9 +315,13 @@ class DiscoveryResult:
         min_stability: float | None = None,
         *,
         model: str | None = None,
+        n_jobs: int | None = None,
         **kwargs,
     ):
         """Lock a biomarker panel: select markers, refit with the nested procedure, export.
+
+        The panel's cross-validated estimate runs on the discovery folds (:attr:`cv_plan`) with
+        the same seeds, on ``n_jobs`` workers of the active joblib backend.
 
         Parameters
         ----------
@@ -347,6 +329,9 @@ class DiscoveryResult:
             Passed to :meth:`select_markers`.
         model
             Registry name; default :attr:`best_model`.
+        n_jobs
+            Parallel workers; ``None`` uses ``biomarkers.settings.n_jobs``. The panel is the
+            same whatever ``n_jobs`` is.
         **kwargs
             Passed to :meth:`biomarkers.panel.BiomarkerPanel.from_estimator` (e.g. ``name``).
 
@@ -362,7 +347,7 @@ class DiscoveryResult:
                 "lower min_stability= or pass k= with min_stability=0"
             )
             raise ConfigError(msg)
-        pipe, perf, preds = self._refit(features, model, select_in_folds=True)
+        pipe, perf, preds = self._refit(features, model, n_jobs=n_jobs, select_in_folds=True)
         from biomarkers.panel import BiomarkerPanel
 
         d, s = self._data, self.settings
@@ -398,12 +383,8 @@ class DiscoveryResult:
         return BiomarkerPanel.from_estimator(pipe, **kw)
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> Path:
+    def save(self, path: str | Path) -> list[Path]:
         """Write the result into folder ``path`` (atomic files, no pickle).
-
-        Writes ``performance.csv``, ``ranking.csv``, ``oof_predictions.csv``,
-        ``comparison.csv``, ``decision_curve.csv``, ``permutation.json``, ``settings.json`` and
-        ``models/<name>.json`` (preprocessing + coefficients, or XGBoost's own JSON model).
 
         Parameters
         ----------
@@ -412,25 +393,33 @@ class DiscoveryResult:
 
         Returns
         -------
-        pathlib.Path
+        list of pathlib.Path
+            The files written, in this order: ``performance.csv``, ``ranking.csv``,
+            ``oof_predictions.csv``, ``comparison.csv``, ``decision_curve.csv``,
+            ``permutation.json``, ``settings.json`` (format ``biomarkers.discovery`` version 1)
+            and ``models/<name>.json`` per final model (preprocessing + coefficients, or
+            XGBoost's own JSON model). :meth:`load` reads them back.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        for name in _TABLES:
-            write_table(path / f"{name}.csv", getattr(self, name))
-        write_json(path / "permutation.json", self.permutation)
-        write_json(
-            path / "settings.json",
-            {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+        written = [write_table(path / f"{name}.csv", getattr(self, name)) for name in _TABLES]
+        written.append(write_json(path / "permutation.json", self.permutation))
+        written.append(
+            write_json(
+                path / "settings.json",
+                {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+            )
         )
         feats = self._data.features if self._data is not None else None
         for m, pipe in self.final_model.items():
             data = pipeline_to_dict(pipe, feats)
-            write_bytes(
-                path / "models" / f"{m}.json",
-                (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+            written.append(
+                write_bytes(
+                    path / "models" / f"{m}.json",
+                    (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+                )
             )
-        return path
+        return written
 
     @classmethod
     def load(cls, path) -> DiscoveryResult:
@@ -492,9 +481,3 @@ def _plain(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
-
-
-def _select_fit(X, y, groups, train, test, spec, cfg_all, seed, k):
-    from biomarkers.models._engine import outer_fit_select
-
-    return outer_fit_select(X, y, groups, train, test, spec, cfg_all, seed, k=k)

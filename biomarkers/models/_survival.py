@@ -11,6 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["RatioCoxnet", "XGBCox"]
 
 
+def surv_xgb_label(y) -> np.ndarray:
+    """XGBoost ``survival:cox`` label: time, negative when censored."""
+    names = y.dtype.names
+    t = np.asarray(y[names[1]], dtype=float)
+    return np.where(y[names[0]].astype(bool), t, -t)
+
+
 def _surv_arrays(y):
     names = y.dtype.names
     return np.asarray(y[names[0]]).astype(bool), np.asarray(y[names[1]], dtype=float)
@@ -144,8 +151,6 @@ class XGBCox(RegressorMixin, BaseEstimator):
     @staticmethod
     def _dmatrix(X, y=None):
         import xgboost as xgb
-
-        from biomarkers.models._registry import surv_xgb_label
 
         label = None if y is None else surv_xgb_label(y)
         return xgb.DMatrix(np.asarray(X, dtype=float), label=label, nthread=1)

@@ -12,6 +12,7 @@ from scipy.special import expit
 from biomarkers.exceptions import (
     ConfigError,
     DataQualityWarning,
+    InputFileError,
     LeakageError,
     SchemaError,
     SmallSampleWarning,
@@ -464,7 +465,9 @@ def test_result_tables_and_reprs(result):
 
 
 def test_save_writes_files(result, tmp_path):
-    out = result.save(tmp_path / "pred")
+    out = tmp_path / "pred"
+    written = result.save(out)
+    assert sorted(written) == sorted(out.iterdir())
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "cate.csv",
@@ -484,6 +487,26 @@ def test_save_writes_files(result, tmp_path):
     assert doc["qini"] == pytest.approx(result.uplift["qini"])
     assert len(doc["curve"]["qini"]) == len(result.uplift["curve"])
     assert doc["params"]["treated"] == TREATED
+
+
+def test_load_reads_back_what_save_wrote(result, tmp_path):
+    result.save(tmp_path / "pred")
+    back = PredictiveResult.load(tmp_path / "pred")
+    pd.testing.assert_frame_equal(back.markers, result.markers, check_dtype=False)
+    pd.testing.assert_frame_equal(back.cate, result.cate, check_dtype=False)
+    pd.testing.assert_frame_equal(back.subgroups, result.subgroups, check_dtype=False)
+    pd.testing.assert_frame_equal(back.heterogeneity, result.heterogeneity, check_dtype=False)
+    pd.testing.assert_frame_equal(back.uplift["curve"], result.uplift["curve"], check_dtype=False)
+    for key in ("learner", "qini", "ci", "p_value", "n_bootstraps", "n_permutations"):
+        assert back.uplift[key] == result.uplift[key]
+    assert np.array_equal(back.uplift["null"], result.uplift["null"])
+    assert back.params["treated"] == TREATED
+    assert repr(back) == repr(result)
+
+
+def test_load_refuses_other_folders(tmp_path):
+    with pytest.raises(InputFileError, match=r"no uplift.json; not a folder written by"):
+        PredictiveResult.load(tmp_path)
 
 
 def test_results_are_reproducible(result):

@@ -29,7 +29,11 @@ def result(frame):
 
 
 def test_save_load_round_trip(result, frame, tmp_path):
-    out = result.save(tmp_path / "run")
+    out = tmp_path / "run"
+    written = result.save(out)
+    on_disk = sorted(p for p in out.rglob("*") if p.is_file())
+    assert sorted(written) == on_disk
+    assert out / "models" / "enet.json" in written
     names = {p.name for p in out.iterdir()}
     assert {
         "performance.csv",
@@ -59,7 +63,8 @@ def test_save_load_round_trip(result, frame, tmp_path):
 
 
 def test_saved_linear_model_reproduces_predictions(result, frame, tmp_path):
-    data = DiscoveryResult.load(result.save(tmp_path / "r")).final_model_data["enet"]
+    result.save(tmp_path / "r")
+    data = DiscoveryResult.load(tmp_path / "r").final_model_data["enet"]
     assert data["model_kind"] == "linear"
     X = frame[data["features"]].to_numpy()
     pre = data["preprocessing"]
@@ -73,7 +78,8 @@ def test_saved_linear_model_reproduces_predictions(result, frame, tmp_path):
 def test_saved_xgboost_is_xgboost_json(result, frame, tmp_path):
     import xgboost as xgb
 
-    data = DiscoveryResult.load(result.save(tmp_path / "x")).final_model_data["xgboost"]
+    result.save(tmp_path / "x")
+    data = DiscoveryResult.load(tmp_path / "x").final_model_data["xgboost"]
     booster = xgb.Booster()
     booster.load_model(bytearray(json.dumps(data["xgboost_json"]).encode()))
     pre = data["preprocessing"]
