@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from biomarkers.features._blocks import available_blocks
 from biomarkers.features._composition import composition
-from biomarkers.features._feature_table import DEFAULT_BLOCKS, build_feature_table
+from biomarkers.features._feature_table import build_feature_table
 from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
 from biomarkers.features._plates import PlateMedianNormalizer, bridge_normalize
 from biomarkers.features._pseudobulk import pseudobulk
@@ -36,7 +37,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "DEFAULT_BLOCKS",
     "CLRTransformer",
     "CensoredValueImputer",
     "Log2Transformer",
@@ -44,6 +44,7 @@ __all__ = [
     "PlateMedianNormalizer",
     "PseudobulkNormalizer",
     "VarianceFilter",
+    "available_blocks",
     "bridge_normalize",
     "build_feature_table",
     "composition",
