@@ -401,15 +401,39 @@ def _cell_types(pb, opts) -> list[str]:
     return [str(ct) for ct in wanted]
 
 
+def _top_genes(values: np.ndarray, var_names, *, by: str, n: int) -> list[str]:
+    """The ``n`` most variable (Seurat dispersion) or most expressed (mean) genes of ``values``.
+
+    ``values`` is log1p CPM, one row per pseudobulk profile of one cell type. ``"variable"`` is
+    :func:`scanpy.pp.highly_variable_genes` with ``flavor="seurat"`` (dispersion normalised
+    within bins of mean expression, so lowly expressed noisy genes do not dominate).
+    """
+    n = min(int(n), values.shape[1])
+    if by == "variable" and values.shape[0] > 2:
+        import anndata as ad
+        import scanpy as sc
+
+        hvg = sc.pp.highly_variable_genes(
+            ad.AnnData(values), flavor="seurat", n_top_genes=n, inplace=False
+        )
+        score = hvg["dispersions_norm"].to_numpy(dtype=float)
+        score = np.where(np.isfinite(score), score, -np.inf)
+    else:  # too few profiles for a dispersion: most expressed
+        score = values.mean(axis=0) if len(values) else np.zeros(values.shape[1])
+    order = np.argsort(-score, kind="stable")[:n]
+    return [str(var_names[i]) for i in order if values[:, i].any()]
+
+
 def _select_genes(pb, rows: np.ndarray, opts) -> list[str]:
-    """Genes of one cell type: a list, ``"expressed"`` (top ``n_genes`` by mean), markers, all."""
+    """Genes of one cell type: top ``n_genes`` variable or expressed, markers, all, or a list.
+
+    ``"variable"`` / ``"expressed"`` rank genes by their dispersion / mean over all the cell
+    type's profiles (every subject and visit): they never see the outcome or the arm.
+    """
     genes = opts.get("genes")
-    if genes == "expressed":
-        # outcome-blind: ranked by the mean log1p CPM of the cell type over all its profiles
-        mean = pb.layers["log1p_cpm"][rows].mean(axis=0) if rows.any() else np.zeros(pb.n_vars)
-        order = np.argsort(-mean, kind="stable")
-        order = order[mean[order] > 0][: int(opts["n_genes"])]
-        return [str(pb.var_names[i]) for i in order]
+    if genes in ("variable", "expressed"):
+        values = pb.layers["log1p_cpm"][rows]
+        return _top_genes(values, pb.var_names, by=genes, n=int(opts["n_genes"]))
     if genes == "markers":
         from biomarkers.qc._celltypes import load_markers
 
@@ -419,9 +443,9 @@ def _select_genes(pb, rows: np.ndarray, opts) -> list[str]:
         return list(pb.var_names)
     if isinstance(genes, str):
         msg = (
-            f"features.pseudobulk.genes={genes!r}: use a list of genes, 'expressed', 'markers' or "
-            "'all'; selecting genes by variance across subjects is a learned step: put "
-            "VarianceFilter(top_k=n_genes) in the model pipeline so it is fitted inside each fold"
+            f"features.pseudobulk.genes={genes!r}: use 'variable' or 'expressed' (top n_genes, "
+            "outcome-blind), 'markers', 'all' or a list of genes; for a selection fitted inside "
+            "each fold use genes: all and VarianceFilter(top_k=...) in the model pipeline"
         )
         raise ConfigError(msg)
     missing = [g for g in genes if g not in pb.var_names]

@@ -22,8 +22,8 @@ __all__ = ["available_blocks"]
 
 SINGLECELL = "singlecell"
 
-#: genes per cell type kept by the default pseudobulk gene filter (``genes: expressed``)
-DEFAULT_N_GENES = 50
+#: genes per cell type kept by the default pseudobulk gene filter (``genes: variable``)
+DEFAULT_N_GENES = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,10 +131,10 @@ REGISTRY: dict[str, BlockSpec] = {
         BlockSpec(
             name="pseudobulk",
             description=(
-                f"log1p CPM per cell type × gene (default: the {DEFAULT_N_GENES} most expressed "
-                "genes of each cell type)"
+                f"log1p CPM per cell type × gene (default: the {DEFAULT_N_GENES} most variable "
+                "genes of each cell type, outcome-blind)"
             ),
-            options={**_CELL_OPTIONS, "genes": "expressed", "n_genes": DEFAULT_N_GENES},
+            options={**_CELL_OPTIONS, "genes": "variable", "n_genes": DEFAULT_N_GENES},
             needs=SINGLECELL,
             build=b.build_pseudobulk,
         ),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import anndata as ad
+import numpy as np
+import pandas as pd
 import pytest
 
+import biomarkers as bm
 from biomarkers.exceptions import ConfigError
 from biomarkers.features import build_feature_table
 
@@ -112,13 +116,44 @@ def test_available_blocks_lists_the_registry():
     assert all(isinstance(d, str) and d for d in table["description"])
 
 
-def test_default_gene_filter_is_the_most_expressed_genes_per_cell_type():
+def test_default_gene_filter_is_the_most_variable_genes_per_cell_type():
+    import scanpy as sc
+
     study = make_study()
-    ft = build_feature_table(
-        study, visits=["D0"], blocks={"pseudobulk": {"n_genes": 3, "cell_types": ["CD4_T"]}}
+    blocks = {"pseudobulk": {"n_genes": 3, "cell_types": ["CD4_T"]}}
+    ft = build_feature_table(study, visits=["D0"], blocks=blocks)
+    assert ft.uns["feature_table"]["params"]["blocks"]["pseudobulk"]["genes"] == "variable"
+    pb = bm.features.pseudobulk(study.singlecell, min_cells=10)
+    pb = pb[pb.obs["cell_type"] == "CD4_T"]
+    X = np.asarray(pb.X, dtype=float)
+    cpm = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
+    oracle = ad.AnnData(cpm, var=pd.DataFrame(index=pb.var_names))
+    sc.pp.highly_variable_genes(oracle, flavor="seurat", n_top_genes=3)
+    assert set(ft.var["entity"]) == set(oracle.var_names[oracle.var["highly_variable"]])
+    blocks["pseudobulk"]["genes"] = "expressed"
+    ft = build_feature_table(study, visits=["D0"], blocks=blocks)
+    assert set(ft.var["entity"]) == set(pb.var_names[np.argsort(-cpm.mean(axis=0))[:3]])
+
+
+@pytest.mark.slow
+def test_strong_scenario_olink_and_pseudobulk_markers_are_built_and_ranked(tmp_path):
+    trial = bm.datasets.simulate_trial(
+        tmp_path, n_subjects=200, seed=3, cells_per_sample=100, scenario="strong", tenx_samples=0
     )
-    genes = list(ft.var["entity"])
-    assert len(genes) == 3
-    assert "FOXP3" in genes  # planted +5 counts in CD4_T: the most expressed gene there
-    params = ft.uns["feature_table"]["params"]["blocks"]["pseudobulk"]
-    assert params["genes"] == "expressed"
+    study = trial.study(backed=True)
+    outcome = bm.clinical.transplant_free_survival(study.clinical, horizon_days=90)
+    table = bm.features.build_feature_table(study, visits=["D0"], outcome=outcome)
+    planted = [
+        f
+        for f in trial.truth.features("prognostic", source="luminex")
+        if f.startswith(("olink:", "pseudobulk:"))
+    ]
+    assert {"olink:IL6@D0", "pseudobulk:CD14_mono:IL1B@D0"} <= set(planted)
+    assert set(planted) <= set(table.var_names)  # the default blocks build every one of them
+    table = table[table.obs["tfs90"].notna().to_numpy()].copy()
+    result = bm.models.discover(
+        table, outcome="tfs90", models=("enet",), cv=(5, 2), n_permutations=0, n_bootstraps=100,
+        random_state=0,
+    )  # fmt: skip
+    top = set(result.ranking.set_index("feature")["rank"].nsmallest(20).index)
+    assert top & set(planted), sorted(top)
