@@ -166,7 +166,7 @@ def build_feature_table(
         ``log2(x + c)`` (pass it to :class:`CensoredValueImputer`), NaN otherwise. ``X``:
         float64 with ``-inf``/``+inf`` for values censored below/above a limit and ``NaN`` for
         missing. ``uns["outcomes"]``, ``uns["feature_table"]["params"]`` (visits, resolved
-        block options) and ``uns["blocks"]`` (features built per block, in build order).
+        block options) and ``uns["blocks"]`` (features built by each resolved block, in build order).
 
     Raises
     ------
@@ -201,7 +201,7 @@ def build_feature_table(
                 "blocks": _serialisable(opts),
             }
         },
-        "blocks": {b: int(n) for b, n in acc.counts().items()},
+        "blocks": {b: int(acc.counts().get(b, 0)) for b in opts},
         "outcomes": {},
     }
     if outcome is not None:
