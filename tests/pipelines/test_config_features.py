@@ -51,7 +51,7 @@ def test_default_blocks_build_on_a_study_without_flow(trial):
     cfg = load_config(_config(trial))  # what `biomarkers validate` checks first
     study = load_study(cfg)
     table = build_table(cfg, study, build_outcome(cfg, study))
-    assert set(table.uns["blocks"]) == {"clinical", "cytokines"}  # one visit: no deltas
+    assert dict(table.uns["blocks"]) == {"clinical": 7, "cytokines": 12, "deltas": 0}
     assert "flow" not in set(table.var["modality"])
 
 
