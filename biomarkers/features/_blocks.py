@@ -176,7 +176,8 @@ REGISTRY: dict[str, BlockSpec] = {
 }
 
 
-def _spec(name: str, assays: Collection[str] | None) -> BlockSpec:
+def block_spec(name: str, assays: Collection[str] | None = None) -> BlockSpec:
+    """The spec of a block name: a registry entry or the generic block of one of ``assays``."""
     if name in REGISTRY:
         return REGISTRY[name]
     if assays is not None and name in assays:
@@ -259,7 +260,7 @@ def _defaults(assays, singlecell) -> dict[str, Any]:
         logger.info("features: no single-cell data; default blocks %s skipped", ", ".join(skipped))
         names = [n for n in names if n not in skipped]
     names = sorted([*names, *assays], key=_order)
-    return {n: _options(_spec(n, assays), True) for n in names}
+    return {n: _options(block_spec(n, assays), True) for n in names}
 
 
 def resolve_blocks(
@@ -301,7 +302,7 @@ def resolve_blocks(
         blocks = dict.fromkeys(blocks, True)
     out: dict[str, Any] = {}
     for name, opts in blocks.items():
-        spec = _spec(str(name), assays)
+        spec = block_spec(str(name), assays)
         if opts is False or opts is None:
             continue
         opts = _options(spec, opts)
@@ -310,11 +311,6 @@ def resolve_blocks(
             raise ConfigError(_missing_message(spec.name, need, list(assays or ())))
         out[spec.name] = opts
     return dict(sorted(out.items(), key=lambda item: _order(item[0])))
-
-
-def block_spec(name: str, assays: Collection[str] | None = None) -> BlockSpec:
-    """The spec of a (resolved) block name."""
-    return _spec(name, assays)
 
 
 def available_blocks() -> pd.DataFrame:
