@@ -444,7 +444,7 @@ def _check_consistency(cfg: _Job, source: str) -> None:
 
 def _check_blocks(features: FeaturesConfig, data: DataConfig | None, source: str) -> None:
     """Blocks and options exist, and every named block's assay is one the config loads."""
-    from biomarkers.features._blocks import resolve_blocks
+    from biomarkers.features import resolve_blocks
 
     assays = None
     if isinstance(data, DataConfig):

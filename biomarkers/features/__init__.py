@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from biomarkers.features._blocks import available_blocks
+from biomarkers.features._blocks import available_blocks, resolve_blocks
 from biomarkers.features._composition import composition
 from biomarkers.features._feature_table import build_feature_table
 from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
@@ -52,6 +52,7 @@ __all__ = [
     "load_gene_sets",
     "pseudobulk",
     "read_gmt",
+    "resolve_blocks",
 ]
 
 

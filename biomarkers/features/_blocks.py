@@ -18,7 +18,7 @@ from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import ConfigError
 from biomarkers.features import _block_builders as b
 
-__all__ = ["available_blocks"]
+__all__ = ["available_blocks", "resolve_blocks"]
 
 SINGLECELL = "singlecell"
 
@@ -271,6 +271,9 @@ def resolve_blocks(
 ) -> dict[str, Any]:
     """Check ``blocks`` against the registry and fill in every option's default.
 
+    :func:`build_feature_table` and the job-config loader both call this, so a config is
+    checked the same way before a run as during it.
+
     Parameters
     ----------
     blocks
@@ -292,6 +295,12 @@ def resolve_blocks(
     ConfigError
         Unknown block or option (with the closest valid name), or a named block whose data the
         study lacks (naming the block, the missing data and the fix).
+
+    Examples
+    --------
+    >>> from biomarkers.features import resolve_blocks
+    >>> resolve_blocks(["olink", "deltas"], assays=["cytokines", "olink"])["olink"]["transform"]
+    'none'
     """
     if blocks is None:
         return _defaults(assays, singlecell)
