@@ -398,7 +398,7 @@ def _cell_types(pb, opts) -> list[str]:
                 f"available: {', '.join(sorted(known))}"
             )
             raise ConfigError(msg)
-    return [str(ct) for ct in wanted]
+    return [ct for ct in known if ct in set(map(str, wanted))]
 
 
 def _top_genes(values: np.ndarray, var_names, *, by: str, n: int) -> list[str]:

@@ -23,7 +23,7 @@ __all__ = ["available_blocks", "resolve_blocks"]
 SINGLECELL = "singlecell"
 
 #: genes per cell type kept by the default pseudobulk gene filter (``genes: variable``)
-DEFAULT_N_GENES = 100
+DEFAULT_N_GENES = 20
 
 
 @dataclass(frozen=True, kw_only=True)

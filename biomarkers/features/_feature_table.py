@@ -145,7 +145,7 @@ def build_feature_table(
         options and defaults are listed by :func:`available_blocks`; any other assay of
         ``study.assays`` is a block under its own name. ``None`` builds every block the study
         has data for: ``clinical``, one block per assay in ``study.assays``, ``composition``
-        and ``pseudobulk`` (the 100 most variable genes of each cell type) when there are
+        and ``pseudobulk`` (the 20 most variable genes of each cell type) when there are
         cells, and ``deltas``; the log lists the blocks built. A named block whose data the
         study lacks is a :class:`ConfigError`.
     outcome
