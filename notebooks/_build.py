@@ -332,8 +332,9 @@ comp.to_df(layer="proportion").head().round(3)
 
 `build_feature_table` turns these into one row per subject (`composition:Treg@D0`,
 `pseudobulk:CD14_mono:IL1B@D0`, ...). It only applies per-subject transforms (CLR within a sample,
-log1p-CPM within a profile). Choosing "highly variable genes" across patients is a learned step
-and is refused here; it belongs in the model pipeline.
+log1p-CPM within a profile). The one cross-patient step is the outcome-blind default gene filter
+(the 20 most variable genes per cell type); a gene selection fitted per fold, like `"hvg"`, is
+refused here: it belongs in the model pipeline.
 """
     ),
     code(

@@ -96,8 +96,13 @@ class FeaturesConfig(_Strict):
     visits: list[str] = Field(
         default_factory=lambda: ["D0"], description="visits features come from"
     )
-    blocks: dict[str, Any] | None = Field(
-        None, description="feature blocks and switches (deltas, slope, auc); default: all"
+    blocks: dict[str, Any] | list[str] | None = Field(
+        None,
+        description=(
+            "block → options, or a list of blocks (`biomarkers.features.available_blocks()`); "
+            "default: every block the data has (clinical, each assay, composition, pseudobulk, "
+            "deltas)"
+        ),
     )
 
 
@@ -420,6 +425,8 @@ def _check_consistency(cfg: _Job, source: str) -> None:
                     f"{did_you_mean(visit, study.visits)} (study.visits: {', '.join(study.visits)})"
                 )
                 raise ConfigError(msg)
+    if features is not None:
+        _check_blocks(features, getattr(cfg, "data", None), source)
     models = getattr(cfg, "models", None)
     if models is not None:
         from biomarkers.models import available_models
@@ -432,6 +439,21 @@ def _check_consistency(cfg: _Job, source: str) -> None:
                     f"(available: {', '.join(sorted(known))}; see `biomarkers models`)"
                 )
                 raise ConfigError(msg)
+
+
+def _check_blocks(features: FeaturesConfig, data: DataConfig | None, source: str) -> None:
+    """Blocks and options exist, and every named block's assay is one the config loads."""
+    from biomarkers.features import resolve_blocks
+
+    assays = None
+    if isinstance(data, DataConfig):
+        assays = [*data.cytokines, *(["flow"] if data.flow is not None else [])]
+    singlecell = data.singlecell is not None if isinstance(data, DataConfig) else None
+    try:
+        resolve_blocks(features.blocks, assays=assays, singlecell=singlecell)
+    except ConfigError as err:
+        msg = f"{source}: {err}"
+        raise ConfigError(msg) from None
 
 
 def _resolve_paths(model: BaseModel, base: Path) -> None:

@@ -20,8 +20,9 @@ from biomarkers._names import (
     known_at_day,
     parse_feature_name,
 )
+from biomarkers.features._blocks import available_blocks, resolve_blocks
 from biomarkers.features._composition import composition
-from biomarkers.features._feature_table import DEFAULT_BLOCKS, build_feature_table
+from biomarkers.features._feature_table import build_feature_table
 from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
 from biomarkers.features._plates import PlateMedianNormalizer, bridge_normalize
 from biomarkers.features._pseudobulk import pseudobulk
@@ -43,7 +44,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "DEFAULT_BLOCKS",
     "CLRTransformer",
     "CensoredValueImputer",
     "FeatureName",
@@ -52,6 +52,7 @@ __all__ = [
     "PlateMedianNormalizer",
     "PseudobulkNormalizer",
     "VarianceFilter",
+    "available_blocks",
     "bridge_normalize",
     "build_feature_table",
     "composition",
@@ -63,6 +64,7 @@ __all__ = [
     "parse_feature_name",
     "pseudobulk",
     "read_gmt",
+    "resolve_blocks",
 ]
 
 
