@@ -106,7 +106,7 @@ class PredictiveResult:
         parts.append("</div>")
         return "\n".join(parts)
 
-    def save(self, directory: str | os.PathLike) -> Path:
+    def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write the result's tables into ``directory`` (created if needed), atomically.
 
         Parameters
@@ -116,18 +116,21 @@ class PredictiveResult:
 
         Returns
         -------
-        The folder, holding ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
+        The paths written: ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
         ``heterogeneity.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
         version 1: the Qini curve, coefficient, CI, permutation p-value and parameters).
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        write_table(out / "predictive_markers.csv", self.markers)
-        write_table(out / "cate.csv", self.cate)
-        write_table(out / "subgroups.csv", self.subgroups)
-        write_table(out / "heterogeneity.csv", self.heterogeneity)
-        write_json(out / "uplift.json", self._uplift_json())
-        return out
+        tables = {
+            "predictive_markers": self.markers,
+            "cate": self.cate,
+            "subgroups": self.subgroups,
+            "heterogeneity": self.heterogeneity,
+        }
+        written = [write_table(out / f"{name}.csv", df) for name, df in tables.items()]
+        written.append(write_json(out / "uplift.json", self._uplift_json()))
+        return written
 
     def _uplift_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": UPLIFT_FORMAT, "format_version": UPLIFT_FORMAT_VERSION}

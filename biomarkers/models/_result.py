@@ -398,7 +398,7 @@ class DiscoveryResult:
         return BiomarkerPanel.from_estimator(pipe, **kw)
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> Path:
+    def save(self, path) -> list[Path]:
         """Write the result into folder ``path`` (atomic files, no pickle).
 
         Writes ``performance.csv``, ``ranking.csv``, ``oof_predictions.csv``,
@@ -412,25 +412,29 @@ class DiscoveryResult:
 
         Returns
         -------
-        pathlib.Path
+        list of pathlib.Path
+            The paths written, in the order above.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        for name in _TABLES:
-            write_table(path / f"{name}.csv", getattr(self, name))
-        write_json(path / "permutation.json", self.permutation)
-        write_json(
-            path / "settings.json",
-            {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+        written = [write_table(path / f"{name}.csv", getattr(self, name)) for name in _TABLES]
+        written.append(write_json(path / "permutation.json", self.permutation))
+        written.append(
+            write_json(
+                path / "settings.json",
+                {"format": FORMAT, "format_version": FORMAT_VERSION, **_plain(self.settings)},
+            )
         )
         feats = self._data.features if self._data is not None else None
         for m, pipe in self.final_model.items():
             data = pipeline_to_dict(pipe, feats)
-            write_bytes(
-                path / "models" / f"{m}.json",
-                (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+            written.append(
+                write_bytes(
+                    path / "models" / f"{m}.json",
+                    (json.dumps(_plain(data), indent=1, allow_nan=False) + "\n").encode(),
+                )
             )
-        return path
+        return written
 
     @classmethod
     def load(cls, path) -> DiscoveryResult:

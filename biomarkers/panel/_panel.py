@@ -840,8 +840,8 @@ class BiomarkerPanel:
         """The panel card (Markdown, or HTML with ``html=True``) with its TRIPOD+AI items."""
         return render_card(card_context(self._doc, self.to_frame()), html=html)
 
-    def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
-        """Write ``panel.json``, ``panel.csv``, ``panel_card.md`` and ``panel_card.html``.
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Write ``panel.csv``, ``panel_card.md``, ``panel_card.html`` and ``panel.json``.
 
         Each file is written atomically; ``panel.json`` is written last, so a folder with a
         ``panel.json`` is complete. No subject-level data is written.
@@ -855,20 +855,30 @@ class BiomarkerPanel:
 
         Returns
         -------
-        pathlib.Path
-            Path of ``panel.json``.
+        list of pathlib.Path
+            The paths written, ``panel.json`` last.
         """
         directory = Path(directory)
         target = directory / "panel.json"
         if target.exists() and not overwrite:
             msg = f"{target} already exists; choose another folder or pass overwrite=True"
             raise FileExistsError(msg)
-        write_table(directory / "panel.csv", self.to_frame().reset_index())
         context = card_context(self._doc, self.to_frame())
-        write_text(directory / "panel_card.md", render_card(context, html=False))
-        write_text(directory / "panel_card.html", render_card(context, html=True))
-        write_json(target, self._doc)
-        return target
+        return [
+            write_table(directory / "panel.csv", self.to_frame().reset_index()),
+            write_text(directory / "panel_card.md", render_card(context, html=False)),
+            write_text(directory / "panel_card.html", render_card(context, html=True)),
+            write_json(target, self._doc),
+        ]
+
+    @classmethod
+    def load(cls, directory: str | Path) -> BiomarkerPanel:
+        """Read a folder written by :meth:`save` (same as :meth:`read`, checksum verified)."""
+        return cls.read(directory)
+
+    def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the panel's files like :meth:`save` and return the path of ``panel.json``."""
+        return self.save(directory, overwrite=overwrite)[-1]
 
 
 def _name_lists(mask: np.ndarray, names: list[str]) -> list[tuple[str, ...]]:

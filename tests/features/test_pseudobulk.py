@@ -151,12 +151,16 @@ def test_layer_and_errors(tmp_path):
         pseudobulk(adata, func="median")
 
 
-def test_csc_on_disk_is_refused(tmp_path):
+@pytest.mark.parametrize(("suffix", "writer"), [(".h5ad", "write_h5ad"), (".zarr", "write_zarr")])
+def test_csc_on_disk_is_refused(tmp_path, suffix, writer):
+    # one check for both file kinds, naming the writer of the user's format
     adata = _toy()
     adata.X = sp.csc_matrix(adata.X)
-    path = tmp_path / "csc.h5ad"
-    adata.write_h5ad(path)
-    with pytest.raises(SchemaError, match="stored as csc_matrix, rows cannot be streamed"):
+    path = tmp_path / f"csc{suffix}"
+    getattr(adata, writer)(path)
+    with pytest.raises(
+        SchemaError, match=rf"stored as csc_matrix, rows cannot be streamed.*adata\.{writer}"
+    ):
         pseudobulk(path)
 
 

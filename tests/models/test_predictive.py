@@ -464,8 +464,10 @@ def test_result_tables_and_reprs(result):
 
 
 def test_save_writes_files(result, tmp_path):
-    out = result.save(tmp_path / "pred")
+    out = tmp_path / "pred"
+    written = result.save(out)
     names = sorted(p.name for p in out.iterdir())
+    assert sorted(written) == sorted(out.iterdir())
     assert names == [
         "cate.csv",
         "heterogeneity.csv",

@@ -28,9 +28,16 @@ def result(frame):
     )
 
 
+def _saved_and_loaded(result, path):
+    result.save(path)
+    return DiscoveryResult.load(path)
+
+
 def test_save_load_round_trip(result, frame, tmp_path):
-    out = result.save(tmp_path / "run")
+    out = tmp_path / "run"
+    written = result.save(out)
     names = {p.name for p in out.iterdir()}
+    assert sorted(written) == sorted(p for p in out.rglob("*") if p.is_file())
     assert {
         "performance.csv",
         "ranking.csv",
@@ -59,7 +66,7 @@ def test_save_load_round_trip(result, frame, tmp_path):
 
 
 def test_saved_linear_model_reproduces_predictions(result, frame, tmp_path):
-    data = DiscoveryResult.load(result.save(tmp_path / "r")).final_model_data["enet"]
+    data = _saved_and_loaded(result, tmp_path / "r").final_model_data["enet"]
     assert data["model_kind"] == "linear"
     X = frame[data["features"]].to_numpy()
     pre = data["preprocessing"]
@@ -73,7 +80,7 @@ def test_saved_linear_model_reproduces_predictions(result, frame, tmp_path):
 def test_saved_xgboost_is_xgboost_json(result, frame, tmp_path):
     import xgboost as xgb
 
-    data = DiscoveryResult.load(result.save(tmp_path / "x")).final_model_data["xgboost"]
+    data = _saved_and_loaded(result, tmp_path / "x").final_model_data["xgboost"]
     booster = xgb.Booster()
     booster.load_model(bytearray(json.dumps(data["xgboost_json"]).encode()))
     pre = data["preprocessing"]

@@ -36,7 +36,7 @@ def test_valid_config_resolves_relative_paths(discover_cfg, tmp_path):
     assert cfg.data.clinical == (tmp_path / "clinical.csv").resolve()
     assert cfg.output == (tmp_path / "out").resolve()
     assert cfg.backend.n_jobs == 1
-    assert cfg.models.names == ["enet", "xgboost"]
+    assert cfg.models.models == ["enet", "xgboost"]
 
 
 def test_typo_key_suggests_the_right_one(tmp_path):
