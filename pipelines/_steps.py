@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pipelines.config import DiscoverConfig, MechanismConfig, ScoreConfig
     from pipelines.run import RunFolder
 
-__all__ = ["build_outcome", "load_study", "save_result", "write_report"]
+__all__ = ["build_outcome", "load_study", "record_saved", "save_result", "write_report"]
 
 
 def load_study(cfg: DiscoverConfig | MechanismConfig | ScoreConfig) -> Study:
@@ -85,7 +85,7 @@ def save_result(
     return result
 
 
-def record_saved(run: RunFolder, written: Any) -> list[str]:
+def record_saved(run: RunFolder, written: Any) -> list[Path]:
     """Register the paths a result's ``save(dir)`` returned in the run's outputs.
 
     Raises
@@ -102,7 +102,8 @@ def record_saved(run: RunFolder, written: Any) -> list[str]:
         )
         raise TypeError(msg)
     base = run.path.resolve()
-    return [run.add_output(str(Path(p).resolve().relative_to(base))) for p in written]
+    # add_output refuses a path outside the run folder (a relative path starting with ..)
+    return [run.add_output(os.path.relpath(Path(p).resolve(), base)) for p in written]
 
 
 def write_report(run: RunFolder) -> None:
