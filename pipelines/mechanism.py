@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from biomarkers._logging import logger, timed
+from biomarkers._parallel import parallel_backend
 from pipelines._privacy import pseudonyms, scrub
 from pipelines._steps import build_outcome, load_study, write_report
 
@@ -54,7 +56,7 @@ def mechanism_steps(
     if source is not None:
         # one pass over the cells: the pseudobulk's n_cells are the composition counts
         with timed("pseudobulk"):
-            pdata = _annotate(bm.features.pseudobulk(source), study)
+            pdata = _annotate(_pseudobulk(cfg, source), study)
         with timed("pseudobulk DE (pydeseq2)"):
             de = bm.mechanism.pseudobulk_de(
                 pdata, contrasts=settings.contrasts, cell_type=settings.cell_type,
@@ -103,6 +105,16 @@ def mechanism_steps(
         found["links_significant"] = _count(links.to_frame(), "q", settings.fdr)
     logger.info("mechanism findings: %s", found)
     return found
+
+
+def _pseudobulk(cfg: DiscoverConfig | MechanismConfig, source: Any) -> Any:
+    """Pseudobulk where the config's ``backend`` runs the work (Dask workers read the file)."""
+    from biomarkers.features import pseudobulk
+
+    if cfg.backend.kind != "dask" or not isinstance(source, str | os.PathLike):
+        return pseudobulk(source)
+    with parallel_backend(cfg.backend.model_dump()) as client:
+        return pseudobulk(source, backend="dask", client=client)
 
 
 def _count(df: Any, column: str, fdr: float) -> int:

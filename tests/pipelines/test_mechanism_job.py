@@ -96,3 +96,37 @@ def test_composition_refuses_a_filtered_pseudobulk(trial):
 
     with pytest.raises(ValueError, match=r"min_cells=5.*build it with min_cells=0"):
         composition(pseudobulk(trial.paths["singlecell"], min_cells=5))
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("local", {}), ("dask", {"backend": "dask"})])
+def test_the_config_backend_decides_where_the_pseudobulk_runs(
+    trial, tmp_path, monkeypatch, kind, expected
+):
+    from contextlib import contextmanager
+
+    import biomarkers.features as features
+    import pipelines.mechanism as job
+
+    clusters, calls = [], []
+    real = features.pseudobulk
+
+    @contextmanager
+    def fake_backend(backend):
+        clusters.append(backend)
+        yield "client"
+
+    def recording(source, **kwargs):
+        calls.append(kwargs)
+        return real(source)  # the real work stays local: no cluster in unit tests
+
+    monkeypatch.setattr(job, "parallel_backend", fake_backend)
+    monkeypatch.setattr(features, "pseudobulk", recording)
+    cfg = _config(trial, tmp_path)
+    cfg.backend.kind, cfg.backend.scheduler = kind, "tcp://h:8786"
+    job._pseudobulk(cfg, trial.paths["singlecell"])
+    if kind == "dask":
+        assert calls == [{"backend": "dask", "client": "client"}]
+        assert clusters == [{"kind": "dask", "n_jobs": 1, "scheduler": "tcp://h:8786"}]
+    else:
+        assert calls == [expected]
+        assert clusters == []
