@@ -81,7 +81,7 @@ def _accumulate_zarr(
     path, element, row_group, out, *, nonzero, check, n_rows, row_start, chunk_size
 ):
     """:func:`accumulate_h5` for an AnnData zarr store (rows read chunk by chunk with zarr)."""
-    from biomarkers.features._kernels import is_counts, scatter_csr, scatter_dense
+    from biomarkers.features._kernels import all_counts, scatter_csr, scatter_dense
 
     kind, node = open_matrix(_zarr_group(Path(path)), path, element, n_rows, out.shape[1])
     n_sel = row_group.shape[0]
@@ -89,7 +89,7 @@ def _accumulate_zarr(
         for start in range(0, n_sel, chunk_size):
             stop = min(start + chunk_size, n_sel)
             block = np.ascontiguousarray(node[row_start + start : row_start + stop])
-            if check and not is_counts(block):
+            if check and not all_counts(block.ravel()):
                 raise _NotCounts
             scatter_dense(block, row_group[start:stop], out, nonzero)
         return
@@ -101,10 +101,9 @@ def _accumulate_zarr(
             continue
         lo, hi = int(indptr[start]), int(indptr[stop])
         d, i = np.asarray(data_arr[lo:hi]), np.asarray(ind_arr[lo:hi])
-        if not scatter_csr(
-            d, i, indptr[start : stop + 1], lo, row_group[start:stop], out, nonzero, check
-        ):
+        if check and not all_counts(d):
             raise _NotCounts
+        scatter_csr(d, i, indptr[start : stop + 1], lo, row_group[start:stop], out, nonzero)
 
 
 def accumulate_h5(
@@ -143,7 +142,7 @@ def accumulate_h5(
 
     import h5py
 
-    from biomarkers.features._kernels import all_counts, is_counts, scatter_csr, scatter_dense
+    from biomarkers.features._kernels import all_counts, scatter_csr, scatter_dense
 
     with h5py.File(path, "r") as f:
         kind, node = open_matrix(f, path, element, n_rows, out.shape[1])
@@ -155,7 +154,7 @@ def accumulate_h5(
                 stop = min(start + chunk_size, n_sel)
                 view = buf[: stop - start]
                 node.read_direct(view, np.s_[row_start + start : row_start + stop])
-                if check and not is_counts(view):
+                if check and not all_counts(view.ravel()):
                     raise _NotCounts
                 scatter_dense(view, row_group[start:stop], out, nonzero)
             return
@@ -177,9 +176,8 @@ def accumulate_h5(
             # the count check as a separate vectorised pass is ~3x cheaper than in the scatter
             if check and not all_counts(data_buf[: int(indptr[stop]) - lo]):
                 return False
-            return scatter_csr(
-                data_buf, ind_buf, indptr[start : stop + 1], lo, groups, out, nonzero, False
-            )
+            scatter_csr(data_buf, ind_buf, indptr[start : stop + 1], lo, groups, out, nonzero)
+            return True
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending, k = None, 0
@@ -207,7 +205,7 @@ def accumulate_h5(
 def accumulate_memory(mat, row_group, out, *, nonzero, check):
     import scipy.sparse as sp
 
-    from biomarkers.features._kernels import is_counts, scatter_csr, scatter_dense
+    from biomarkers.features._kernels import all_counts, scatter_csr, scatter_dense
 
     if mat.shape != (row_group.shape[0], out.shape[1]):
         msg = f"matrix shape {mat.shape} does not match obs/var ({row_group.shape[0]}, {out.shape[1]})"
@@ -215,8 +213,9 @@ def accumulate_memory(mat, row_group, out, *, nonzero, check):
     if sp.issparse(mat):
         csr = mat.tocsr() if mat.format != "csr" else mat
         indptr = csr.indptr.astype(np.int64, copy=False)
-        if not scatter_csr(csr.data, csr.indices, indptr, 0, row_group, out, nonzero, check):
+        if check and not all_counts(csr.data):
             raise _NotCounts
+        scatter_csr(csr.data, csr.indices, indptr, 0, row_group, out, nonzero)
         return
     if not isinstance(mat, np.ndarray):
         mat = np.asarray(mat)
@@ -224,6 +223,6 @@ def accumulate_memory(mat, row_group, out, *, nonzero, check):
         msg = f"matrix dtype {mat.dtype} is not numeric; pass layer= naming the counts"
         raise SchemaError(msg)
     mat = np.ascontiguousarray(mat)
-    if check and not is_counts(mat):
+    if check and not all_counts(mat.ravel()):
         raise _NotCounts
     scatter_dense(mat, row_group, out, nonzero)
