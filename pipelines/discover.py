@@ -62,8 +62,6 @@ def _labelled(table: AnnData, outcome: Outcome) -> AnnData:
 
 def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     """Run the discovery job and write its results into ``run``."""
-    from biomarkers.models import discover
-
     study = load_study(cfg)
     summary = study.summary()
     run.write_table("cohort.csv", summary.to_frame(), index=False)
@@ -79,37 +77,44 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
         table = pseudonymise_table(table, ids)
     run.write_table("features.csv", _feature_meta(table), index=False)
     _write_cohort(run, study, table, outcome, ids if not cfg.export_ids else None)
-    m = cfg.models
-    with parallel_backend(cfg.backend.model_dump()):
-        result = save_result(
-            run,
-            lambda: discover(
-                table,
-                outcome=_outcome_arg(outcome),
-                models=tuple(m.models),
-                cv=(m.n_splits, m.n_repeats),
-                inner_cv=m.inner_cv,
-                covariates=tuple(m.covariates),
-                clinical_baseline=m.clinical_baseline,
-                n_permutations=m.n_permutations,
-                n_bootstraps=m.n_bootstraps,
-                random_state=cfg.seed,
-                n_jobs=_n_jobs(cfg),
-            ),
-            description="discovery (nested CV, permutations, bootstrap)",
-        )
     out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
-    out["performance"] = _headline(result.performance)
-    if cfg.predictive.enabled and _two_arms(study):
-        out["predictive"] = _run_predictive(cfg, table, outcome, study, run)
-    if cfg.panel.enabled:
-        out["panel"] = _run_panel(cfg, result, run)
+    # every joblib step of the models runs where backend: says (predictive and panel included)
+    with parallel_backend(cfg.backend.model_dump()):
+        result = _run_discovery(cfg, table, outcome, run)
+        out["performance"] = _headline(result.performance)
+        if cfg.predictive.enabled and _two_arms(study):
+            out["predictive"] = _run_predictive(cfg, table, outcome, study, run)
+        if cfg.panel.enabled:
+            out["panel"] = _run_panel(cfg, result, run)
     if cfg.mechanism is not None and cfg.mechanism.enabled:
         out["mechanism"] = mechanism_steps(
             cfg, study, outcome, run, ids=None if cfg.export_ids else ids
         )
     write_report(run)
     return out
+
+
+def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: RunFolder) -> Any:
+    from biomarkers.models import discover
+
+    m = cfg.models
+    return save_result(
+        run,
+        lambda: discover(
+            table,
+            outcome=_outcome_arg(outcome),
+            models=tuple(m.models),
+            cv=(m.n_splits, m.n_repeats),
+            inner_cv=m.inner_cv,
+            covariates=tuple(m.covariates),
+            clinical_baseline=m.clinical_baseline,
+            n_permutations=m.n_permutations,
+            n_bootstraps=m.n_bootstraps,
+            random_state=cfg.seed,
+            n_jobs=_n_jobs(cfg),
+        ),
+        description="discovery (nested CV, permutations, bootstrap)",
+    )
 
 
 def _n_jobs(cfg: Any) -> int | None:
