@@ -120,7 +120,7 @@ def validate(
 
         cfg = load_config(config, overrides=list(set_ or []))
         if cfg.pipeline in ("discover", "mechanism"):
-            from pipelines.discover import build_outcome, load_study
+            from pipelines._steps import build_outcome, load_study
 
             study = load_study(cfg)
             if getattr(cfg, "outcome", None):

@@ -109,12 +109,13 @@ class FeaturesConfig(_Strict):
 class ModelsConfig(_Strict):
     """The discovery engine's settings (see docs/models.md)."""
 
-    names: list[str] = Field(
-        default_factory=lambda: ["enet", "xgboost"], description="`biomarkers models`"
+    models: list[str] = Field(
+        default_factory=lambda: ["enet", "xgboost"],
+        description="registry names (`biomarkers models`)",
     )
     n_splits: int = Field(default=5, ge=2, description="outer folds")
     n_repeats: int = Field(default=10, ge=1, description="outer repeats")
-    n_inner: int = Field(default=3, ge=2, description="inner folds for hyperparameters")
+    inner_cv: int = Field(default=3, ge=2, description="inner folds for hyperparameters")
     n_permutations: int = Field(
         default=200, ge=0, description="label permutations of the whole pipeline"
     )
@@ -132,7 +133,7 @@ class PredictiveConfig(_Strict):
 
     enabled: bool = True
     fdr: float = Field(default=0.1, gt=0, lt=1)
-    methods: list[Literal["interaction", "t_learner", "dr_learner"]] = Field(
+    method: list[Literal["interaction", "t_learner", "dr_learner"]] = Field(
         default_factory=lambda: ["interaction", "t_learner", "dr_learner"]
     )
     n_permutations: int = Field(default=200, ge=0)
@@ -154,8 +155,8 @@ class MechanismSettings(_Strict):
     """Mechanism-of-action analyses (see docs/mechanism.md)."""
 
     enabled: bool = True
-    de_contrasts: list[dict[str, Any]] | None = None
-    cell_types: list[str] | None = None
+    contrasts: list[dict[str, Any]] | None = None
+    cell_type: list[str] | None = None
     composition_transform: Literal["clr", "logit", "asin_sqrt"] = "clr"
     trajectories: bool = True
     enrichment: bool = True
@@ -168,7 +169,7 @@ class MechanismSettings(_Strict):
 class SimulateSettings(_Strict):
     """Size and scenario of the simulated trial."""
 
-    subjects: int = Field(default=100, ge=4)
+    n_subjects: int = Field(default=100, ge=4)
     cells_per_sample: int = Field(default=200, ge=0)
     scenario: Literal["default", "null", "no_benefit", "strong"] = "default"
 
@@ -242,6 +243,16 @@ _JOBS: dict[str, type[_Job]] = {
     "discover": DiscoverConfig,
     "mechanism": MechanismConfig,
     "score": ScoreConfig,
+}
+
+
+# Keys renamed to the keyword argument they feed (issue 16); the old names are refused with the new
+# name for one release, then they become ordinary unknown keys.
+_RENAMED: dict[type[BaseModel], dict[str, str]] = {
+    ModelsConfig: {"names": "models", "n_inner": "inner_cv"},
+    PredictiveConfig: {"methods": "method"},
+    MechanismSettings: {"de_contrasts": "contrasts", "cell_types": "cell_type"},
+    SimulateSettings: {"subjects": "n_subjects"},
 }
 
 
@@ -345,6 +356,9 @@ def _check_keys(data: Any, model: type[BaseModel], where: str) -> None:
     for key, value in data.items():
         if key not in fields:
             prefix = f"{where}." if where else ""
+            if (new := _RENAMED.get(model, {}).get(key)) is not None:
+                msg = f"key {prefix}{key} was renamed to {prefix}{new}; rename it in the config"
+                raise ConfigError(msg)
             msg = (
                 f"unknown key {prefix}{key!r}{did_you_mean(key, fields)} "
                 f"(valid keys{' in ' + where if where else ''}: {', '.join(fields)})"
@@ -432,10 +446,10 @@ def _check_consistency(cfg: _Job, source: str) -> None:
         from biomarkers.models import available_models
 
         known = set(available_models()["name"])
-        for name in models.names:
+        for name in models.models:
             if name not in known:
                 msg = (
-                    f"{source}: models.names: unknown model {name!r}{did_you_mean(name, known)} "
+                    f"{source}: models.models: unknown model {name!r}{did_you_mean(name, known)} "
                     f"(available: {', '.join(sorted(known))}; see `biomarkers models`)"
                 )
                 raise ConfigError(msg)
@@ -584,6 +598,21 @@ def reference_markdown() -> str:
     for pipeline, model in _JOBS.items():
         lines += [f"## `pipeline: {pipeline}`", "", (model.__doc__ or "").strip(), ""]
         table(model)
+    lines += [
+        "## Renamed keys",
+        "",
+        "Keys are named like the keyword argument they feed. These old names are refused with the",
+        "new one in the message for one release:",
+        "",
+        "| section | old key | new key |",
+        "|---|---|---|",
+        *(
+            f"| {model.__name__} | `{old}` | `{new}` |"
+            for model, renames in _RENAMED.items()
+            for old, new in renames.items()
+        ),
+        "",
+    ]
     i = 0
     while i < len(seen):
         model = seen[i]

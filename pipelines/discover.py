@@ -13,48 +13,18 @@ from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
 from biomarkers.exceptions import SchemaError
 from pipelines._privacy import pseudonymise_table, pseudonyms
+from pipelines._steps import build_outcome, load_study, save_result, write_report
+from pipelines.mechanism import mechanism_steps
 
 if TYPE_CHECKING:
     from anndata import AnnData
 
     from biomarkers.clinical import Outcome
     from biomarkers.study import Study
-    from pipelines.config import DiscoverConfig, MechanismConfig
+    from pipelines.config import DiscoverConfig
     from pipelines.run import RunFolder
 
-__all__ = ["build_outcome", "build_table", "load_study", "run_discover"]
-
-
-def load_study(cfg: DiscoverConfig | MechanismConfig) -> Study:
-    """Read and validate every input the config names into a :class:`~biomarkers.study.Study`."""
-    from biomarkers.study import Study
-
-    data = cfg.data
-    cytokines = {name: {"path": a.path, "format": a.format} for name, a in data.cytokines.items()}
-    with timed("reading inputs"):
-        return Study.from_files(
-            clinical=data.clinical,
-            labs=data.labs,
-            samples=data.samples,
-            dosing=data.dosing,
-            singlecell=data.singlecell,
-            cytokines=cytokines or None,
-            flow=data.flow,
-            visits=cfg.study.visits,
-            treated_arm=cfg.study.treated_arm,
-            control_arm=cfg.study.control_arm,
-            columns=data.columns or None,
-            allow_identifiers=data.allow_identifiers,
-        )
-
-
-def build_outcome(cfg: DiscoverConfig | MechanismConfig, study: Study) -> Outcome:
-    """The outcome the config's ``outcome:`` rule defines."""
-    from biomarkers.clinical import outcome_from_rule
-
-    return outcome_from_rule(
-        dict(cfg.outcome), clinical=study.clinical, labs=study.labs, visits=study.visits
-    )
+__all__ = ["build_table", "run_discover"]
 
 
 def build_table(cfg: DiscoverConfig, study: Study, outcome: Outcome) -> AnnData:
@@ -92,8 +62,6 @@ def _labelled(table: AnnData, outcome: Outcome) -> AnnData:
 
 def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     """Run the discovery job and write its results into ``run``."""
-    from biomarkers.models import discover
-
     study = load_study(cfg)
     summary = study.summary()
     run.write_table("cohort.csv", summary.to_frame(), index=False)
@@ -109,41 +77,44 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
         table = pseudonymise_table(table, ids)
     run.write_table("features.csv", _feature_meta(table), index=False)
     _write_cohort(run, study, table, outcome, ids if not cfg.export_ids else None)
+    out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
+    # every joblib step of the models runs where backend: says (predictive and panel included)
+    with parallel_backend(cfg.backend.model_dump()):
+        result = _run_discovery(cfg, table, outcome, run)
+        out["performance"] = _headline(result.performance)
+        if cfg.predictive.enabled and _two_arms(study):
+            out["predictive"] = _run_predictive(cfg, table, outcome, study, run)
+        if cfg.panel.enabled:
+            out["panel"] = _run_panel(cfg, result, run)
+    if cfg.mechanism is not None and cfg.mechanism.enabled:
+        out["mechanism"] = mechanism_steps(
+            cfg, study, outcome, run, ids=None if cfg.export_ids else ids
+        )
+    write_report(run)
+    return out
+
+
+def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: RunFolder) -> Any:
+    from biomarkers.models import discover
+
     m = cfg.models
-    with (
-        parallel_backend(cfg.backend.model_dump()),
-        timed("discovery (nested CV, permutations, bootstrap)"),
-    ):
-        result = discover(
+    return save_result(
+        run,
+        lambda: discover(
             table,
             outcome=_outcome_arg(outcome),
-            models=tuple(m.names),
+            models=tuple(m.models),
             cv=(m.n_splits, m.n_repeats),
-            inner_cv=m.n_inner,
+            inner_cv=m.inner_cv,
             covariates=tuple(m.covariates),
             clinical_baseline=m.clinical_baseline,
             n_permutations=m.n_permutations,
             n_bootstraps=m.n_bootstraps,
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
-        )
-    before = run.files()
-    result.save(run.path)
-    run.register_new(before)
-    out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
-    out["performance"] = _headline(result.performance)
-    if cfg.predictive.enabled and _two_arms(study):
-        out["predictive"] = _run_predictive(cfg, table, outcome, study, run)
-    if cfg.panel.enabled:
-        out["panel"] = _run_panel(cfg, result, run)
-    if cfg.mechanism is not None and cfg.mechanism.enabled:
-        from pipelines.mechanism import mechanism_steps
-
-        out["mechanism"] = mechanism_steps(
-            cfg, study, outcome, run, ids=None if cfg.export_ids else ids
-        )
-    _report(run)
-    return out
+        ),
+        description="discovery (nested CV, permutations, bootstrap)",
+    )
 
 
 def _n_jobs(cfg: Any) -> int | None:
@@ -199,42 +170,35 @@ def _run_predictive(
     from biomarkers.models import predictive
 
     p = cfg.predictive
-    with timed("predictive vs prognostic"):
-        res = predictive(
+    res = save_result(
+        run,
+        lambda: predictive(
             table,
             outcome=_outcome_arg(outcome),
             arm="arm",
             treated=study.treated_arm,
             markers=p.markers,
-            method=tuple(p.methods),
+            method=tuple(p.method),
             fdr=p.fdr,
             n_permutations=p.n_permutations,
             n_bootstraps=p.n_bootstraps,
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
-        )
-    before = run.files()
-    res.save(run.path)
-    run.register_new(before)
+        ),
+        description="predictive vs prognostic",
+    )
     labels = res.markers["label"].value_counts().to_dict()
     return {"labels": {str(k): int(v) for k, v in labels.items()}}
 
 
 def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, Any]:
     p = cfg.panel
-    with timed("panel export"):
-        panel = result.panel(
+    panel = save_result(
+        run,
+        lambda: result.panel(
             k=p.k, min_stability=p.min_stability, model=p.model, threshold=p.threshold
-        )
-        before = run.files()
-        panel.write(run.resolve("panel"))
-        run.register_new(before)
+        ),
+        description="panel export",
+        folder="panel",
+    )
     return {"markers": list(panel.features)}
-
-
-def _report(run: RunFolder) -> None:
-    from biomarkers.report import write_report
-
-    with timed("report"):
-        path = write_report(run.path)
-    run.add_output(str(path.relative_to(run.path)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from biomarkers._logging import logger, timed
+from biomarkers._parallel import parallel_backend
 from pipelines._privacy import pseudonyms, scrub
+from pipelines._steps import build_outcome, load_study, write_report
 
 if TYPE_CHECKING:
     from biomarkers.clinical import Outcome
@@ -18,13 +21,11 @@ __all__ = ["mechanism_steps", "run_mechanism"]
 
 def run_mechanism(cfg: MechanismConfig, run: RunFolder) -> dict[str, Any]:
     """Run every mechanism analysis the config enables and write the tables into ``run``."""
-    from pipelines.discover import _report, build_outcome, load_study
-
     study = load_study(cfg)
     outcome = build_outcome(cfg, study) if cfg.outcome else None
     ids = None if cfg.export_ids else pseudonyms(study.clinical.index)
     out = mechanism_steps(cfg, study, outcome, run, ids=ids)
-    _report(run)
+    write_report(run)
     return out
 
 
@@ -53,11 +54,12 @@ def mechanism_steps(
 
     source = study.singlecell_path or study.singlecell
     if source is not None:
+        # one pass over the cells: the pseudobulk's n_cells are the composition counts
         with timed("pseudobulk"):
-            pdata = _annotate(bm.features.pseudobulk(source), study)
+            pdata = _annotate(_pseudobulk(cfg, source), study)
         with timed("pseudobulk DE (pydeseq2)"):
             de = bm.mechanism.pseudobulk_de(
-                pdata, contrasts=settings.de_contrasts, cell_type=settings.cell_types,
+                pdata, contrasts=settings.contrasts, cell_type=settings.cell_type,
                 min_cells=settings.min_cells, **arms,
             )  # fmt: skip
         save("mechanism/de.csv", de.to_frame())
@@ -70,16 +72,17 @@ def mechanism_steps(
                     bm.mechanism.enrichment(de, gene_sets=gene_sets).to_frame(),
                 )
         with timed("composition change"):
-            comp = bm.features.composition(source, tidy=True)
+            composition = bm.features.composition(pdata)
+            comp = bm.features.composition(pdata, tidy=True)
             comp = comp.join(design[["subject_id", "visit", "arm"]], on="sample_id")
             change = bm.mechanism.composition_change(
-                bm.features.composition(source), design_table=design,
+                composition, design_table=design,
                 transform=settings.composition_transform, **arms,
             )  # fmt: skip
         save("mechanism/composition.csv", comp)
         save("mechanism/composition_change.csv", change.to_frame())
         found["composition_significant"] = _count(change.to_frame(), "qvalue", settings.fdr)
-        per_sample["composition"] = bm.features.composition(source)
+        per_sample["composition"] = composition
     if settings.trajectories:
         for name, adata in study.assays.items():
             with timed(f"trajectories: {name}"):
@@ -102,6 +105,16 @@ def mechanism_steps(
         found["links_significant"] = _count(links.to_frame(), "q", settings.fdr)
     logger.info("mechanism findings: %s", found)
     return found
+
+
+def _pseudobulk(cfg: DiscoverConfig | MechanismConfig, source: Any) -> Any:
+    """Pseudobulk where the config's ``backend`` runs the work (Dask workers read the file)."""
+    from biomarkers.features import pseudobulk
+
+    if cfg.backend.kind != "dask" or not isinstance(source, str | os.PathLike):
+        return pseudobulk(source)
+    with parallel_backend(cfg.backend.model_dump()) as client:
+        return pseudobulk(source, backend="dask", client=client)
 
 
 def _count(df: Any, column: str, fdr: float) -> int:

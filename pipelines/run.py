@@ -164,17 +164,6 @@ class RunFolder:
         """Register a file written by a library call (which already wrote it atomically)."""
         return self._record(relative)
 
-    def files(self) -> set[str]:
-        """Relative paths of every file now in the run folder."""
-        return {str(p.relative_to(self.path)) for p in self.path.rglob("*") if p.is_file()}
-
-    def register_new(self, before: set[str]) -> list[str]:
-        """Register the files that appeared since ``before`` (a :meth:`files` snapshot)."""
-        new = sorted(self.files() - before - {"manifest.json", "log.txt"})
-        for rel in new:
-            self._record(rel)
-        return new
-
     # ---- status ----------------------------------------------------------------------------
     def complete(self, summary: dict[str, Any] | None = None) -> RunResult:
         """Mark the run complete (last write of the run)."""

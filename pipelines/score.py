@@ -81,7 +81,7 @@ def _panel_visits(panel: BiomarkerPanel, study_visits: dict[str, int]) -> list[s
 def table_from_config(panel: BiomarkerPanel, cfg: Any):
     """Build the panel's features from raw assay files with the same readers and builders."""
     from biomarkers.features import build_feature_table
-    from pipelines.discover import load_study
+    from pipelines._steps import load_study
 
     study = load_study(cfg)
     features = getattr(cfg, "features", None)

@@ -56,10 +56,10 @@ def run_simulate(cfg: SimulateConfig, run: RunFolder) -> dict[str, Any]:
     """Write the simulated trial into ``<run folder>/trial/``."""
     s = cfg.simulate
     path = simulate_to(
-        run.resolve("trial"), n_subjects=s.subjects, seed=cfg.seed,
+        run.resolve("trial"), n_subjects=s.n_subjects, seed=cfg.seed,
         cells_per_sample=s.cells_per_sample, scenario=s.scenario,
     )  # fmt: skip
     for file in sorted(path.rglob("*")):
         if file.is_file():
             run.add_output(str(file.relative_to(run.path)))
-    return {"trial": str(path), "subjects": s.subjects, "scenario": s.scenario}
+    return {"trial": str(path), "subjects": s.n_subjects, "scenario": s.scenario}

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -8,9 +7,14 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger, timed
-from biomarkers._progress import progress
 from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import InputFileError, SchemaError
+from biomarkers.features._accumulate import (
+    _NotCounts,
+    _zarr_group,
+    accumulate_h5,
+    accumulate_memory,
+)
 from biomarkers.qc._source import (
     SAMPLE_LEVEL_COLUMNS,
     codes_of,
@@ -46,10 +50,6 @@ def _trim_heap() -> None:
         pass
 
 
-class _NotCounts(Exception):
-    """Raised inside the accumulation when float32 would not be exact (restart in float64)."""
-
-
 def _var_names_h5(path: Path) -> pd.Index:
     import h5py
     from anndata.io import read_elem
@@ -60,51 +60,8 @@ def _var_names_h5(path: Path) -> pd.Index:
         return pd.Index(np.asarray(read_elem(g[key])).astype(str))
 
 
-def _open_csr(f, path, element, n_rows: int, n_cols: int):
-    """Check ``f[element]`` and return ("dense", dataset) or ("csr", group) for streaming rows."""
-    import h5py
-
-    name = f"{path}:{element}"
-    if element not in f:
-        msg = f"{path}: no {element!r} in the file; pass layer= naming the counts layer"
-        raise SchemaError(msg)
-    node = f[element]
-    if isinstance(node, h5py.Dataset):  # dense matrix
-        if node.shape[0] != n_rows or node.shape[1] != n_cols:
-            msg = f"{name}: shape {node.shape} does not match obs/var ({n_rows}, {n_cols})"
-            raise SchemaError(msg)
-        return "dense", node
-    enc = node.attrs.get("encoding-type", "")
-    if isinstance(enc, bytes):
-        enc = enc.decode()
-    if enc != "csr_matrix":
-        msg = (
-            f"{name}: stored as {enc or 'an unknown group'}, rows cannot be streamed; "
-            "rewrite it as CSR (adata.X = adata.X.tocsr(); adata.write_h5ad(...))"
-        )
-        raise SchemaError(msg)
-    shape = tuple(node.attrs["shape"])
-    if shape[0] != n_rows or shape[1] != n_cols:
-        msg = f"{name}: shape {shape} does not match obs/var ({n_rows}, {n_cols})"
-        raise SchemaError(msg)
-    return "csr", node
-
-
 def _is_zarr(source) -> bool:
     return isinstance(source, (str, Path)) and Path(source).suffix == ".zarr"
-
-
-def _zarr_group(path: Path):
-    import zarr
-
-    if not path.exists():
-        msg = f"{path}: file not found; pass the path of an .h5ad file, a .zarr store or an AnnData"
-        raise InputFileError(msg)
-    try:
-        return zarr.open_group(store=str(path), mode="r")
-    except Exception as err:  # zarr raises several types for a store it cannot read
-        msg = f"{path}: cannot be opened as a zarr store ({type(err).__name__}: {err})"
-        raise InputFileError(msg) from None
 
 
 def _obs_zarr(path: Path, required: list[str]) -> pd.DataFrame:
@@ -134,179 +91,6 @@ def _var_names_zarr(path: Path) -> pd.Index:
     g = _zarr_group(path)["var"]
     key = g.attrs.get("_index", "_index")
     return pd.Index([str(v) for v in read_elem(g[key])])  # numpy StringDType under zarr
-
-
-def _accumulate_zarr(
-    path, element, row_group, out, *, nonzero, check, n_rows, row_start, chunk_size
-):
-    """:func:`_accumulate_h5` for an AnnData zarr store (rows read chunk by chunk with zarr)."""
-    import zarr
-
-    from biomarkers.features._kernels import is_counts, scatter_csr, scatter_dense
-
-    g = _zarr_group(Path(path))
-    name = f"{path}:{element}"
-    if element not in g:
-        msg = f"{path}: no {element!r} in the store; pass layer= naming the counts layer"
-        raise SchemaError(msg)
-    node = g[element]
-    n_sel = row_group.shape[0]
-    if isinstance(node, zarr.Array):
-        shape = node.shape
-    else:
-        enc = node.attrs.get("encoding-type", "")
-        if enc != "csr_matrix":
-            msg = (
-                f"{name}: stored as {enc or 'an unknown group'}, rows cannot be streamed; "
-                "rewrite it as CSR (adata.X = adata.X.tocsr(); adata.write_zarr(...))"
-            )
-            raise SchemaError(msg)
-        shape = tuple(node.attrs["shape"])
-    if shape[0] != n_rows or shape[1] != out.shape[1]:
-        msg = f"{name}: shape {tuple(shape)} does not match obs/var ({n_rows}, {out.shape[1]})"
-        raise SchemaError(msg)
-    if isinstance(node, zarr.Array):
-        for start in range(0, n_sel, chunk_size):
-            stop = min(start + chunk_size, n_sel)
-            block = np.ascontiguousarray(node[row_start + start : row_start + stop])
-            if check and not is_counts(block):
-                raise _NotCounts
-            scatter_dense(block, row_group[start:stop], out, nonzero)
-        return
-    indptr = np.asarray(node["indptr"][row_start : row_start + n_sel + 1], dtype=np.int64)
-    data_arr, ind_arr = node["data"], node["indices"]
-    for start in range(0, n_sel, chunk_size):
-        stop = min(start + chunk_size, n_sel)
-        if not (row_group[start:stop] >= 0).any():
-            continue
-        lo, hi = int(indptr[start]), int(indptr[stop])
-        d, i = np.asarray(data_arr[lo:hi]), np.asarray(ind_arr[lo:hi])
-        if not scatter_csr(
-            d, i, indptr[start : stop + 1], lo, row_group[start:stop], out, nonzero, check
-        ):
-            raise _NotCounts
-
-
-def _accumulate_h5(
-    path,
-    element,
-    row_group,
-    out,
-    *,
-    nonzero,
-    check,
-    chunk_size,
-    n_rows=None,
-    row_start=0,
-    show_progress=None,
-):
-    """Scatter-add rows ``row_start : row_start + len(row_group)`` of ``path:element`` into ``out``.
-
-    ``n_rows`` is the matrix's total number of rows (checked against the file; default
-    ``len(row_group)``). Reads ``chunk_size`` rows at a time into two reused buffers.
-    """
-    n_sel = row_group.shape[0]
-    n_rows = n_sel if n_rows is None else n_rows
-    if Path(path).suffix == ".zarr":
-        _accumulate_zarr(
-            path,
-            element,
-            row_group,
-            out,
-            nonzero=nonzero,
-            check=check,
-            n_rows=n_rows,
-            row_start=row_start,
-            chunk_size=chunk_size,
-        )
-        return
-
-    import h5py
-
-    from biomarkers.features._kernels import all_counts, is_counts, scatter_csr, scatter_dense
-
-    with h5py.File(path, "r") as f:
-        kind, node = _open_csr(f, path, element, n_rows, out.shape[1])
-        if kind == "dense":
-            buf = np.empty((min(chunk_size, max(n_sel, 1)), node.shape[1]), dtype=node.dtype)
-            for start in progress(
-                range(0, n_sel, chunk_size), description="pseudobulk", show=show_progress
-            ):
-                stop = min(start + chunk_size, n_sel)
-                view = buf[: stop - start]
-                node.read_direct(view, np.s_[row_start + start : row_start + stop])
-                if check and not is_counts(view):
-                    raise _NotCounts
-                scatter_dense(view, row_group[start:stop], out, nonzero)
-            return
-        indptr = node["indptr"][row_start : row_start + n_sel + 1].astype(np.int64, copy=False)
-        data_ds, ind_ds = node["data"], node["indices"]
-        starts = np.arange(0, n_sel, chunk_size)
-        stops = np.minimum(starts + chunk_size, n_sel)
-        max_nnz = max(int((indptr[stops] - indptr[starts]).max()) if n_sel else 0, 1)
-        # two buffer pairs allocated once and refilled in place (memory O(chunk), never
-        # O(matrix)): HDF5 reads the next chunk while the compiled kernel (nogil) adds this one
-        bufs = [
-            (np.empty(max_nnz, dtype=data_ds.dtype), np.empty(max_nnz, dtype=ind_ds.dtype))
-            for _ in range(2)
-        ]
-
-        def add(i, start, stop, lo):
-            data_buf, ind_buf = bufs[i]
-            groups = row_group[start:stop]
-            # the count check as a separate vectorised pass is ~3x cheaper than in the scatter
-            if check and not all_counts(data_buf[: int(indptr[stop]) - lo]):
-                return False
-            return scatter_csr(
-                data_buf, ind_buf, indptr[start : stop + 1], lo, groups, out, nonzero, False
-            )
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending, k = None, 0
-            for start, stop in progress(
-                zip(starts, stops, strict=True),
-                total=len(starts),
-                description="pseudobulk",
-                show=show_progress,
-            ):
-                if not (row_group[start:stop] >= 0).any():
-                    continue
-                lo, hi = int(indptr[start]), int(indptr[stop])
-                i, k = k % 2, k + 1
-                data_buf, ind_buf = bufs[i]
-                if hi > lo:
-                    data_ds.read_direct(data_buf, np.s_[lo:hi], np.s_[0 : hi - lo])
-                    ind_ds.read_direct(ind_buf, np.s_[lo:hi], np.s_[0 : hi - lo])
-                if pending is not None and not pending.result():
-                    raise _NotCounts
-                pending = pool.submit(add, i, start, stop, lo)
-            if pending is not None and not pending.result():
-                raise _NotCounts
-
-
-def _accumulate_memory(mat, row_group, out, *, nonzero, check):
-    import scipy.sparse as sp
-
-    from biomarkers.features._kernels import is_counts, scatter_csr, scatter_dense
-
-    if mat.shape != (row_group.shape[0], out.shape[1]):
-        msg = f"matrix shape {mat.shape} does not match obs/var ({row_group.shape[0]}, {out.shape[1]})"
-        raise SchemaError(msg)
-    if sp.issparse(mat):
-        csr = mat.tocsr() if mat.format != "csr" else mat
-        indptr = csr.indptr.astype(np.int64, copy=False)
-        if not scatter_csr(csr.data, csr.indices, indptr, 0, row_group, out, nonzero, check):
-            raise _NotCounts
-        return
-    if not isinstance(mat, np.ndarray):
-        mat = np.asarray(mat)
-    if mat.dtype == object or not np.issubdtype(mat.dtype, np.number):
-        msg = f"matrix dtype {mat.dtype} is not numeric; pass layer= naming the counts"
-        raise SchemaError(msg)
-    mat = np.ascontiguousarray(mat)
-    if check and not is_counts(mat):
-        raise _NotCounts
-    scatter_dense(mat, row_group, out, nonzero)
 
 
 def pseudobulk(
@@ -467,7 +251,7 @@ def pseudobulk(
         if dask_run is not None:
             dask_run(out, check=check)
         elif kind == "h5":
-            _accumulate_h5(
+            accumulate_h5(
                 handle[0],
                 handle[1],
                 row_group,
@@ -477,7 +261,7 @@ def pseudobulk(
                 chunk_size=int(chunk_size),
             )
         else:
-            _accumulate_memory(handle, row_group, out, nonzero=nonzero, check=check)
+            accumulate_memory(handle, row_group, out, nonzero=nonzero, check=check)
         return out
 
     with timed(f"pseudobulk of {name}: {present.size} sample × cell type profiles"):

@@ -16,7 +16,7 @@ import numpy as np
 
 from biomarkers._logging import logger
 from biomarkers._progress import progress
-from biomarkers.features._pseudobulk import _accumulate_h5, _NotCounts
+from biomarkers.features._accumulate import _NotCounts, accumulate_h5
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -74,7 +74,7 @@ def partial_sum(
     local[keep] = np.searchsorted(ids, row_group[keep]).astype(np.int32)
     block = np.zeros((ids.size, n_cols), dtype=dtype)
     try:
-        _accumulate_h5(
+        accumulate_h5(
             path,
             element,
             local,

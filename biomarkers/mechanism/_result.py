@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -10,6 +11,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
+from biomarkers.exceptions import InputFileError
 
 __all__ = [
     "CompositionResult",
@@ -93,6 +95,36 @@ class MechanismResult:
         written.append(write_json(directory / f"{prefix}_params.json", params))
         return written
 
+    @classmethod
+    def load(cls, directory: str | os.PathLike, *, prefix: str | None = None) -> MechanismResult:
+        """Read a result written by :meth:`save` into ``directory``.
+
+        Parameters
+        ----------
+        directory
+            The folder :meth:`save` wrote into.
+        prefix
+            The prefix given to :meth:`save`; defaults to the analysis name.
+
+        Returns
+        -------
+        The result, with every ``<prefix>_<name>.csv`` beside the main table as a named table and
+        the parameters of ``<prefix>_params.json``.
+        """
+        directory = Path(directory)
+        prefix = prefix or cls.name
+        main = directory / f"{prefix}.csv"
+        if not main.is_file():
+            msg = f"{directory}: no {main.name}; not a folder written by {cls.__name__}.save()"
+            raise InputFileError(msg)
+        extra = {
+            p.stem.removeprefix(f"{prefix}_"): _read_csv(p)
+            for p in sorted(directory.glob(f"{prefix}_*.csv"))
+        }
+        params_file = directory / f"{prefix}_params.json"
+        params = json.loads(params_file.read_text("utf-8")) if params_file.is_file() else {}
+        return cls(_read_csv(main), extra=extra, params=params)
+
     def _summary(self) -> list[str]:
         lines = [f"{type(self).__name__}: {len(self.table)} rows"]
         if self.q_column in self.table.columns:
@@ -114,6 +146,13 @@ class MechanismResult:
         head = "".join(f"<li>{html.escape(line)}</li>" for line in self._summary())
         top = self._top().to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="")
         return f"<div><b>{html.escape(type(self).__name__)}</b><ul>{head}</ul>{top}</div>"
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # a table without columns is written as an empty file
+        return pd.DataFrame()
 
 
 def _jsonable(value: Any) -> Any:

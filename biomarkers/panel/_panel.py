@@ -183,6 +183,62 @@ def _feature_meta(name: str, var: pd.DataFrame | None) -> dict[str, Any]:
     return meta
 
 
+def _feature_entry(
+    name: str,
+    meta: Mapping[str, Any],
+    *,
+    censoring: Any,
+    transform: Any,
+    centre: Any,
+    scale: Any,
+    missing_fill: Any,
+    coefficient: Any,
+    training: Any,
+) -> dict[str, Any]:
+    """One entry of the document's ``features`` list (the one place its fields are named)."""
+    return {
+        "name": name,
+        **{f: meta.get(f) for f in _VAR_FIELDS},
+        "censoring": censoring,
+        "transform": transform,
+        "centre": centre,
+        "scale": scale,
+        "missing_fill": missing_fill,
+        "coefficient": coefficient,
+        "training": training,
+    }
+
+
+def _document(
+    *,
+    name: str,
+    description: str | None,
+    outcome: dict[str, Any],
+    population: Mapping[str, Any],
+    features: list[dict[str, Any]],
+    model: dict[str, Any],
+    threshold: dict[str, Any] | None,
+    performance: Any,
+    provenance: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The panel JSON document (format, version, software, blocks); the one builder of it."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "description": description,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "software": _versions(xgboost=model["type"] == "xgboost"),
+        "outcome": outcome,
+        "population": _jsonable(population),
+        "features": _jsonable(features),
+        "model": _jsonable(model),
+        "threshold": threshold,
+        "performance": _performance_block(performance),
+        "provenance": _jsonable(dict(provenance or {})),
+    }
+
+
 def _value_term(model: dict[str, Any], name: str) -> tuple[int | None, dict[str, Any]]:
     """Position and summary (centre, scale, transform, fill) of the value term of a feature."""
     for k, term in enumerate(model["inputs"]):
@@ -352,21 +408,21 @@ class BiomarkerPanel:
             else:
                 meta.pop("lod", None), meta.pop("uloq", None)
             feats.append(
-                {
-                    "name": fname,
-                    **{f: meta.get(f) for f in _VAR_FIELDS},
-                    "censoring": cens,
-                    "transform": info.get("transform", meta.get("transform")),
-                    "centre": info.get("centre"),
-                    "scale": info.get("scale"),
-                    "missing_fill": info.get("missing_fill"),
-                    "coefficient": (
+                _feature_entry(
+                    fname,
+                    meta,
+                    censoring=cens,
+                    transform=info.get("transform", meta.get("transform")),
+                    centre=info.get("centre"),
+                    scale=info.get("scale"),
+                    missing_fill=info.get("missing_fill"),
+                    coefficient=(
                         model["coefficients"][pos]
                         if model["type"] == "linear" and pos is not None
                         else None
                     ),
-                    "training": stats[k],
-                }
+                    training=stats[k],
+                )
             )
         classes = model.get("classes")
         applies_to = "probability" if model["output"] == "probability" else "score"
@@ -385,21 +441,11 @@ class BiomarkerPanel:
             kinds = {"probability": "binary", "decision": "binary", "margin": "survival"}
             cox = "cox" in model["estimator"].lower()
             outcome_block["kind"] = "survival" if cox else kinds.get(model["output"], "continuous")
-        doc = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "name": name,
-            "description": description,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "software": _versions(xgboost=model["type"] == "xgboost"),
-            "outcome": outcome_block,
-            "population": _jsonable(pop),
-            "features": _jsonable(feats),
-            "model": _jsonable(model),
-            "threshold": th,
-            "performance": _performance_block(performance),
-            "provenance": _jsonable(dict(provenance or {})),
-        }
+        doc = _document(
+            name=name, description=description, outcome=outcome_block, population=pop,
+            features=feats, model=model, threshold=th, performance=performance,
+            provenance=provenance,
+        )  # fmt: skip
         panel = cls(doc)
         if raw is not None:
             panel._self_check(estimator, X, names, raw)
@@ -486,17 +532,17 @@ class BiomarkerPanel:
             if training is not None:
                 training = {"min": None, "max": None, "median": None, "n": 0, **dict(training)}
             feats.append(
-                {
-                    "name": fname,
-                    **{f: base.get(f) for f in _VAR_FIELDS},
-                    "censoring": m.get("censoring"),
-                    "transform": m.get("transform"),
-                    "centre": m.get("centre"),
-                    "scale": m.get("scale"),
-                    "missing_fill": None,
-                    "coefficient": float(w),
-                    "training": training,
-                }
+                _feature_entry(
+                    fname,
+                    base,
+                    censoring=m.get("censoring"),
+                    transform=m.get("transform"),
+                    centre=m.get("centre"),
+                    scale=m.get("scale"),
+                    missing_fill=None,
+                    coefficient=float(w),
+                    training=training,
+                )
             )
         logistic = kind == "logistic"
         model = {
@@ -512,21 +558,12 @@ class BiomarkerPanel:
         }
         applies_to = "probability" if logistic else "score"
         th = _threshold_block(threshold, y_true, y_score, classes=None, applies_to=applies_to)
-        doc = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "name": name,
-            "description": description,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "software": _versions(xgboost=False),
-            "outcome": _outcome_block(outcome, None, model["classes"]),
-            "population": _jsonable(dict(population or {})),
-            "features": _jsonable(feats),
-            "model": _jsonable(model),
-            "threshold": th,
-            "performance": _performance_block(performance),
-            "provenance": _jsonable(dict(provenance or {})),
-        }
+        doc = _document(
+            name=name, description=description,
+            outcome=_outcome_block(outcome, None, model["classes"]),
+            population=dict(population or {}), features=feats, model=model, threshold=th,
+            performance=performance, provenance=provenance,
+        )  # fmt: skip
         return cls(doc)
 
     @classmethod
@@ -841,8 +878,8 @@ class BiomarkerPanel:
         """The panel card (Markdown, or HTML with ``html=True``) with its TRIPOD+AI items."""
         return render_card(card_context(self._doc, self.to_frame()), html=html)
 
-    def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
-        """Write ``panel.json``, ``panel.csv``, ``panel_card.md`` and ``panel_card.html``.
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Write ``panel.csv``, ``panel_card.md``, ``panel_card.html`` and ``panel.json``.
 
         Each file is written atomically; ``panel.json`` is written last, so a folder with a
         ``panel.json`` is complete. No subject-level data is written.
@@ -856,20 +893,30 @@ class BiomarkerPanel:
 
         Returns
         -------
-        pathlib.Path
-            Path of ``panel.json``.
+        list of pathlib.Path
+            The paths written, ``panel.json`` last.
         """
         directory = Path(directory)
         target = directory / "panel.json"
         if target.exists() and not overwrite:
             msg = f"{target} already exists; choose another folder or pass overwrite=True"
             raise FileExistsError(msg)
-        write_table(directory / "panel.csv", self.to_frame().reset_index())
         context = card_context(self._doc, self.to_frame())
-        write_text(directory / "panel_card.md", render_card(context, html=False))
-        write_text(directory / "panel_card.html", render_card(context, html=True))
-        write_json(target, self._doc)
-        return target
+        return [
+            write_table(directory / "panel.csv", self.to_frame().reset_index()),
+            write_text(directory / "panel_card.md", render_card(context, html=False)),
+            write_text(directory / "panel_card.html", render_card(context, html=True)),
+            write_json(target, self._doc),
+        ]
+
+    @classmethod
+    def load(cls, directory: str | Path) -> BiomarkerPanel:
+        """Read a folder written by :meth:`save` (same as :meth:`read`, checksum verified)."""
+        return cls.read(directory)
+
+    def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the panel's files like :meth:`save` and return the path of ``panel.json``."""
+        return self.save(directory, overwrite=overwrite)[-1]
 
 
 def _name_lists(mask: np.ndarray, names: list[str]) -> list[tuple[str, ...]]:

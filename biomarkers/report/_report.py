@@ -108,9 +108,9 @@ def _methods_text(config: dict[str, Any], outcome: dict | None, manifest: dict) 
         )
     if models:
         parts.append(
-            f"Models ({', '.join(models.get('names', []))}) were evaluated by "
+            f"Models ({', '.join(models.get('models', []))}) were evaluated by "
             f"{models.get('n_repeats')}× repeated, stratified {models.get('n_splits')}-fold cross-validation "
-            f"grouped by subject, with {models.get('n_inner')}-fold inner cross-validation for "
+            f"grouped by subject, with {models.get('inner_cv')}-fold inner cross-validation for "
             "hyperparameters. Every data-dependent step (censored-value imputation, missing-value "
             "imputation, scaling, feature filters) was fitted inside the training folds. Metrics carry "
             f"95% bootstrap confidence intervals ({models.get('n_bootstraps')} resamples of subjects); "

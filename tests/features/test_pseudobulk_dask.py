@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from biomarkers.exceptions import SchemaError
 from biomarkers.features import pseudobulk
-from biomarkers.features._pseudobulk import _NotCounts
+from biomarkers.features._accumulate import _NotCounts
 from biomarkers.features._pseudobulk_dask import accumulate_dask, partial_sum, task_bounds
 
 

@@ -17,7 +17,7 @@ from .helpers import REPO, complete_manifests, invoke, result_files
 
 SIM_CONFIG = (
     "pipeline: simulate\nname: crash\nseed: 3\noutput: runs\n"
-    "simulate: {subjects: 40, cells_per_sample: 300}\n"
+    "simulate: {n_subjects: 40, cells_per_sample: 300}\n"
 )
 RUN_FILES = {"config.yaml", "manifest.json", "log.txt"}
 

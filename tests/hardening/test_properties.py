@@ -119,7 +119,7 @@ def _simulate_configs(draw):
         cfg["backend"] = {"n_jobs": draw(st.integers(-1, 8))}
     sim = {}
     if draw(st.booleans()):
-        sim["subjects"] = draw(st.integers(4, 1000))
+        sim["n_subjects"] = draw(st.integers(4, 1000))
     if draw(st.booleans()):
         sim["cells_per_sample"] = draw(st.integers(0, 5000))
     if draw(st.booleans()):
@@ -140,7 +140,7 @@ def _discover_configs(draw):
         "data": {"clinical": draw(st.sampled_from(["clinical.csv", "sub/dir/c.csv", "../x.tsv"]))},
         "outcome": {"kind": "transplant_free_survival", "horizon_days": draw(st.integers(1, 365))},
         "models": {
-            "names": draw(
+            "models": draw(
                 st.lists(
                     st.sampled_from(["enet", "rf", "xgboost", "svm"]),
                     min_size=1,

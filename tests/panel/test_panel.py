@@ -245,6 +245,23 @@ def test_written_files_hold_no_subject_ids(lr_panel, tmp_path):
     panel.write(tmp_path / "p", overwrite=True)
 
 
+def test_save_returns_the_paths_written_and_load_reads_them(lr_panel, tmp_path):
+    panel, *_ = lr_panel
+    written = panel.save(tmp_path / "p")
+    assert sorted(written) == sorted((tmp_path / "p").iterdir())
+    assert written[-1].name == "panel.json"  # written last: a folder with it is complete
+    back = BiomarkerPanel.load(tmp_path / "p")
+    assert back.to_dict() == panel.to_dict()
+
+
+def test_both_constructors_build_the_same_document_shape(lr_panel):
+    fitted, *_ = lr_panel
+    published = BiomarkerPanel.from_weights({"cytokine:IL6@D0": 0.5}, intercept=-1.0)
+    a, b = fitted.to_dict(), published.to_dict()
+    assert list(a) == list(b)
+    assert list(a["features"][0]) == list(b["features"][0])
+
+
 # --------------------------------------------------------------------------- from_weights
 
 

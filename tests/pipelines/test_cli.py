@@ -81,7 +81,7 @@ def test_run_simulate_job_prints_run_folder_last(tmp_path):
     cfg = tmp_path / "sim.yaml"
     cfg.write_text(
         "pipeline: simulate\nname: sim\noutput: runs\n"
-        "simulate: {subjects: 8, cells_per_sample: 5}\n"
+        "simulate: {n_subjects: 8, cells_per_sample: 5}\n"
     )
     proc = _cli("run", str(cfg), "--quiet")
     assert proc.returncode == 0, proc.stderr
@@ -97,7 +97,7 @@ def test_killed_run_never_claims_completion(tmp_path):
     cfg = tmp_path / "sim.yaml"
     cfg.write_text(
         "pipeline: simulate\nname: big\noutput: runs\n"
-        "simulate: {subjects: 100, cells_per_sample: 2000}\n"
+        "simulate: {n_subjects: 100, cells_per_sample: 2000}\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "run", str(cfg), "--quiet"],

@@ -36,7 +36,7 @@ def test_valid_config_resolves_relative_paths(discover_cfg, tmp_path):
     assert cfg.data.clinical == (tmp_path / "clinical.csv").resolve()
     assert cfg.output == (tmp_path / "out").resolve()
     assert cfg.backend.n_jobs == 1
-    assert cfg.models.names == ["enet", "xgboost"]
+    assert cfg.models.models == ["enet", "xgboost"]
 
 
 def test_typo_key_suggests_the_right_one(tmp_path):
@@ -136,3 +136,35 @@ def test_config_reference_is_up_to_date(repo_root):
     assert documented == reference_markdown(), (
         "regenerate: python -m pipelines.config > docs/config.md"
     )
+
+
+@pytest.mark.parametrize(
+    ("override", "old", "new"),
+    [
+        ("models.names=[enet]", "models.names", "models.models"),
+        ("models.n_inner=2", "models.n_inner", "models.inner_cv"),
+        ("predictive.methods=[interaction]", "predictive.methods", "predictive.method"),
+        ("mechanism.de_contrasts=[]", "mechanism.de_contrasts", "mechanism.contrasts"),
+        ("mechanism.cell_types=[Treg]", "mechanism.cell_types", "mechanism.cell_type"),
+    ],
+)
+def test_renamed_keys_name_the_new_key(discover_cfg, override, old, new):
+    with pytest.raises(ConfigError, match=rf"key {old} was renamed to {new}; rename it"):
+        load_config(discover_cfg, overrides=[override], check_files=False)
+
+
+def test_renamed_simulate_key_names_the_new_key():
+    data = {"pipeline": "simulate", "name": "s", "simulate": {"subjects": 8}}
+    with pytest.raises(ConfigError, match=r"simulate.subjects was renamed to simulate.n_subjects"):
+        parse_config(data)
+
+
+def test_new_key_names_feed_the_job(discover_cfg):
+    cfg = load_config(
+        discover_cfg,
+        overrides=["models.models=[enet]", "models.inner_cv=4", "predictive.method=[t_learner]"],
+        check_files=False,
+    )
+    assert (cfg.models.models, cfg.models.inner_cv, cfg.predictive.method) == (
+        ["enet"], 4, ["t_learner"],
+    )  # fmt: skip

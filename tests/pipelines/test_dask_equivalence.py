@@ -31,7 +31,7 @@ data:
   flow: trial/flow.csv
 outcome: {{kind: transplant_free_survival, horizon_days: 90}}
 features: {{visits: [D0, D7]}}
-models: {{names: [enet, xgboost], n_splits: 3, n_repeats: 2, n_inner: 2, n_permutations: 4, n_bootstraps: 50}}
+models: {{models: [enet, xgboost], n_splits: 3, n_repeats: 2, inner_cv: 2, n_permutations: 4, n_bootstraps: 50}}
 predictive: {{enabled: false}}
 panel: {{enabled: false}}
 backend: {backend}

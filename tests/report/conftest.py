@@ -23,7 +23,7 @@ def _fake_run(tmp_path):
         "inputs": {"data.clinical": {"path": "/x/clinical.csv", "sha256": "ab" * 32, "size": 10}},
     }))  # fmt: skip
     (run / "config.yaml").write_text(
-        "pipeline: discover\nmodels: {names: [enet], n_splits: 5, n_repeats: 2, n_inner: 3, "
+        "pipeline: discover\nmodels: {models: [enet], n_splits: 5, n_repeats: 2, inner_cv: 3, "
         "n_bootstraps: 100, n_permutations: 10}\nfeatures: {visits: [D0], deltas: false}\n"
     )
     (run / "outcome.json").write_text(

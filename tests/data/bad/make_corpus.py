@@ -106,10 +106,10 @@ def base_config(prefix: str = "../_base") -> dict:
         "outcome": {"kind": "transplant_free_survival", "horizon_days": 90},
         "features": {"visits": ["D0"]},
         "models": {
-            "names": ["enet"],
+            "models": ["enet"],
             "n_splits": 2,
             "n_repeats": 1,
-            "n_inner": 2,
+            "inner_cv": 2,
             "n_permutations": 2,
             "n_bootstraps": 10,
         },
@@ -357,7 +357,7 @@ def cases() -> dict[str, dict]:
         "about": "a run name that would escape the output folder",
     }
     c["cfg_unknown_model"] = {
-        "patch": setkey("models.names", ["enet", "randomforrest"]),
+        "patch": setkey("models.models", ["enet", "randomforrest"]),
         "match": r"randomforrest.*(did you mean|available|one of)",
         "about": "a model name not in the registry (should fail at validate, not mid-run)",
     }
