@@ -415,6 +415,41 @@ class Study:
                 kwargs[key] = config[key]
         return cls.from_files(**kwargs)
 
+    def with_comparison(
+        self,
+        *,
+        treated: str | Sequence[str],
+        control: str | Sequence[str],
+        allocation: float | None = None,
+    ) -> Study:
+        """The same study with another comparison of arms (e.g. one pair of a multi-arm trial).
+
+        Parameters
+        ----------
+        treated, control
+            Arm label(s) of each side (several labels are pooled).
+        allocation
+            Randomisation probability of the treated side; default equal allocation over the
+            compared arms.
+
+        Returns
+        -------
+        A shallow copy (tables and assays shared, not copied) whose ``treated_arm``,
+        ``control_arm``, ``allocation`` and ``treatment`` describe the new comparison.
+
+        Examples
+        --------
+        >>> pairs = [study.with_comparison(treated=a, control="placebo")
+        ...          for a in ("low dose", "high dose")]  # doctest: +SKIP
+        """
+        import copy
+
+        arm = self.clinical["arm"] if "arm" in self.clinical.columns else None
+        design = resolve_design(arm, treated=treated, control=control, allocation=allocation)
+        other = copy.copy(self)
+        other._set_design(design, given=allocation is not None)
+        return other
+
     # ------------------------------------------------------------------ views
 
     @property

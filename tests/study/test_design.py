@@ -132,3 +132,17 @@ def test_simulated_trial_unchanged(data_dir):
     s = Study(read_clinical(data_dir / "clinical.csv"))
     assert (s.treated_arm, s.control_arm, s.allocation) == ("ucMSC+SMT", "SMT", 0.5)
     assert np.array_equal(s.treatment.to_numpy(), [1.0, 0.0, 1.0, 0.0])
+
+
+def test_with_comparison_pairwise():
+    s = Study(_clinical(["A", "B", "C"] * 4), treated=["A", "B"], control="C")
+    pairs = [s.with_comparison(treated=a, control="C") for a in ("A", "B")]
+    assert [(p.treated_arm, p.control_arm, p.allocation) for p in pairs] == [
+        ("A", "C", 0.5),
+        ("B", "C", 0.5),
+    ]
+    t = pairs[1].treatment.iloc[:3]
+    assert np.isnan(t.iloc[0])
+    assert t.iloc[1:].tolist() == [1.0, 0.0]
+    assert s.treated_arm == "A+B"  # the original is unchanged
+    assert pairs[0].clinical is s.clinical
