@@ -93,6 +93,13 @@ def resolve_design(
     treated_l = _merge(treated, treated_arm, role="treated")
     control_l = _merge(control, control_arm, role="control")
     labels = sorted(arm.dropna().astype(str).unique()) if arm is not None else []
+    if arm is None and (treated_l or control_l):
+        msg = (
+            f"clinical: no 'arm' column, so the study is a cohort, but the arm "
+            f"{(treated_l or control_l)[0]!r} is named as treated/control; add the arm column "
+            "to the clinical table, or name no arms for a cohort"
+        )
+        raise SchemaError(msg)
     _check_known(treated_l, labels, "treated_arm" if treated is None else "treated")
     _check_known(control_l, labels, "control_arm" if control is None else "control")
     if len(labels) <= 1:
@@ -101,7 +108,8 @@ def resolve_design(
         return Design("cohort", labels, [], [], None)
     if len(labels) == 2:
         treated_l, control_l = _two_arm_roles(labels, treated_l, control_l)
-    elif not treated_l or not control_l:
+    elif treated is None or control is None:
+        # treated_arm/control_arm are the two-arm keywords (and have defaults in job configs)
         msg = (
             f"clinical: {len(labels)} arms ({', '.join(map(repr, labels))}); name the comparison "
             "with treated= and control= (lists of arm labels, pooled), e.g. treated: "

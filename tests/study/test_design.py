@@ -37,6 +37,13 @@ def test_cohort_read_from_a_file_without_arm(tmp_path):
     assert s.study_design == "cohort"
 
 
+def test_cohort_naming_an_arm_is_refused():
+    with pytest.raises(
+        SchemaError, match=r"no 'arm' column, so the study is a cohort, but the arm 'T'"
+    ):
+        Study(pd.DataFrame({"subject_id": ["a", "b"]}), treated_arm="T")
+
+
 def test_one_arm_is_a_cohort():
     s = Study(_clinical(["A"] * 4))
     assert (s.study_design, s.arms, s.treated_arm) == ("cohort", ["A"], None)
@@ -79,6 +86,7 @@ def test_several_arms_pooled_comparison(caplog):
     [
         ({}, r"3 arms \('A', 'B', 'C'\); name the comparison with treated= and control="),
         ({"treated": "A"}, "3 arms"),
+        ({"treated_arm": "A", "control_arm": "C"}, "3 arms"),
         ({"treated": "A", "control": ["A", "C"]}, "both 'A'"),
         ({"treated": "X", "control": "C"}, r"treated='X' is not an arm"),
         ({"treated": "A", "treated_arm": "A", "control": "C"}, "not both"),
