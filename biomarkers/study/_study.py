@@ -564,7 +564,13 @@ class Study:
             raise SchemaError(msg)
         with md.set_options(pull_on_update=False):
             mdata = md.MuData(mods)
-        design = self.design.reindex(mdata.obs_names.astype(str))
+        tables = [
+            a.obs[[c for c in self.design.columns if c in a.obs.columns]].astype(object)
+            for a in self.assays.values()
+            if a.uns.get("source") == "table"
+        ]
+        design = pd.concat([self.design.astype(object), *tables])
+        design = design[~design.index.duplicated()].reindex(mdata.obs_names.astype(str))
         design.index = mdata.obs.index
         for col in design.columns:
             mdata.obs[col] = design[col].to_numpy()

@@ -106,6 +106,13 @@ def test_study_tables_become_assays(tmp_path, long_table):
     assert v.obs["day"].tolist() == [0, 7, 0]
 
 
+def test_study_table_in_mudata():
+    clin = pd.DataFrame({"subject_id": ["a", "b"], "arm": ["T", "C"]})
+    expr = pd.DataFrame({"subject_id": ["a", "b"], "g1": [1.0, 2.0]})
+    m = Study(clin, treated_arm="T", tables={"expression": expr}).to_mudata()
+    assert m.obs.loc["b@D0", ["subject_id", "visit", "arm"]].tolist() == ["b", "D0", "C"]
+
+
 def test_study_table_subject_not_in_clinical(long_table):
     with pytest.raises(
         SchemaError, match=r"tables\['vitals'\] rows: 1 subject\(s\) not in the clinical table: 'b'"
