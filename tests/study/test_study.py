@@ -371,6 +371,10 @@ def test_in_memory_anndata_into_study(data_dir):
 def test_singlecell_path_into_constructor(tmp_path, data_dir):
     sc = make_sc(["P01_D0_PB", "P02_D0_PB"])
     sc.write_h5ad(tmp_path / "sc.h5ad")
-    s = Study(read_clinical(data_dir / "clinical.csv"), singlecell=tmp_path / "sc.h5ad")
+    s = Study(
+        read_clinical(data_dir / "clinical.csv"),
+        samples=read_samples(data_dir / "samples.csv"),
+        singlecell=tmp_path / "sc.h5ad",
+    )
     assert s.singlecell_path == tmp_path / "sc.h5ad"
     assert s.singlecell.uns["cells_per_sample"] == {"P01_D0_PB": 1, "P02_D0_PB": 1}
