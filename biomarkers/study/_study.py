@@ -618,7 +618,6 @@ class Study:
         return tidy_to_anndata(table, design=design, name=name)
 
     def _set_design(self, design, *, given: bool) -> None:
-        self._design = design
         self.arms: list[str] = list(design.arms)
         self.study_design: str = design.kind
         self.treated_arms: list[str] = list(design.treated)
