@@ -109,4 +109,5 @@ def aclf_course(
         table=table,
         assessed_day=int(days[to_visit]),
         definition=definition,
+        positive=f"ACLF course {from_visit}→{to_visit} {' or '.join(responder)}",
     )

@@ -23,13 +23,21 @@ class Outcome:
     kind
         ``"binary"``, ``"survival"`` or ``"continuous"``.
     table
-        DataFrame indexed by ``subject_id`` (str). Binary: ``name`` (1 = favourable response,
-        0 = not, NaN = unknown/censored); survival: ``event`` (1 = death or transplant) and
-        ``time_days``; extra descriptive columns may follow the label columns.
+        DataFrame indexed by ``subject_id`` (str). Binary: ``name`` (1 = the class named by
+        ``positive``, 0 = not, NaN = unknown/censored); survival: ``event`` (1 = the event named
+        by ``positive``) and ``time_days``; extra descriptive columns may follow the label
+        columns.
     assessed_day
         Study day on which the outcome is assessed; features from this day on leak the outcome.
     definition
         One human-readable sentence saying exactly how the label was derived.
+    positive
+        A short phrase naming class 1 of a binary label or the event of a survival outcome
+        (e.g. ``"status = 'Dead'"``, ``"death or transplant by day 90"``); metrics, thresholds,
+        PPV/NPV and the report's event counts refer to it. Default: ``"{name} = 1"`` (binary),
+        ``"event"`` (survival), ``""`` (continuous).
+    description
+        Words for reports (e.g. ``"distant metastasis"``); default: the name.
     """
 
     name: str
@@ -37,6 +45,8 @@ class Outcome:
     table: pd.DataFrame = field(repr=False)
     assessed_day: int
     definition: str
+    positive: str | None = None
+    description: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -44,6 +54,11 @@ class Outcome:
 
             msg = f"Outcome kind {self.kind!r} is not one of {', '.join(_KINDS)}"
             raise SchemaError(msg)
+        if self.positive is None:
+            default = {"binary": f"{self.name} = 1", "survival": "event", "continuous": ""}
+            object.__setattr__(self, "positive", default[self.kind])  # frozen dataclass
+        if self.description is None:
+            object.__setattr__(self, "description", self.name)
 
     @property
     def columns(self) -> list[str]:
@@ -61,16 +76,20 @@ class Outcome:
             "columns": self.columns,
             "assessed_day": int(self.assessed_day),
             "definition": self.definition,
+            "positive": self.positive,
+            "description": self.description,
         }
 
     def _summary(self) -> dict[str, str]:
         t = self.table
         info = {"subjects": str(len(t))}
         if self.kind == "survival":
+            info["event"] = str(self.positive)
             info["events"] = str(int(t["event"].sum()))
             info["median time (days)"] = f"{t['time_days'].median():.0f}"
         elif self.kind == "binary":
             label = t[self.name]
+            info["positive"] = str(self.positive)
             info["responders (1)"] = str(int((label == 1).sum()))
             info["non-responders (0)"] = str(int((label == 0).sum()))
             info["missing / censored"] = str(int(label.isna().sum()))

@@ -8,24 +8,35 @@ import pandas as pd
 
 from biomarkers._validation import did_you_mean
 from biomarkers.clinical._aclf_course import COURSES, aclf_course
+from biomarkers.clinical._binary_outcome import binary_outcome
+from biomarkers.clinical._continuous_outcome import continuous_outcome
 from biomarkers.clinical._outcome import Outcome
 from biomarkers.clinical._score_change import parse_threshold, score_change
+from biomarkers.clinical._survival_outcome import survival_outcome
 from biomarkers.clinical._transplant_free_survival import transplant_free_survival
 from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.io._visits import resolve_visits
 
 __all__ = ["outcome_from_rule"]
 
+_COMMON = {"kind", "name", "description"}
 _KEYS = {
-    "transplant_free_survival": {"kind", "horizon_days", "label", "name"},
-    "score_change": {"kind", "score", "from", "to", "change", "name"},
-    "aclf_course": {"kind", "course", "from", "to", "responder", "name"},
+    "transplant_free_survival": {*_COMMON, "horizon_days", "label"},
+    "score_change": {*_COMMON, "score", "from", "to", "change"},
+    "aclf_course": {*_COMMON, "course", "from", "to", "responder"},
+    "binary": {*_COMMON, "column", "positive", "assessed_day"},
+    "continuous": {*_COMMON, "column", "assessed_day"},
+    "survival": {*_COMMON, "event", "time", "horizon_days", "label", "assessed_day"},
 }
 _REQUIRED = {
     "transplant_free_survival": ("horizon_days",),
     "score_change": ("score", "from", "to", "change"),
     "aclf_course": ("course", "from", "to"),
+    "binary": ("column", "positive"),
+    "continuous": ("column",),
+    "survival": ("event", "time"),
 }
+_GENERIC = ("binary", "continuous", "survival")
 #: Scores a ``score_change`` rule may name (plus any numeric labs column).
 RULE_SCORES = (
     "meld",
@@ -47,6 +58,11 @@ def _not_allowed(key: str, value, allowed) -> str:
     allowed = list(allowed)
     hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
     return f"outcome rule: {key}: {value!r} is not allowed{hint}; allowed: {', '.join(map(str, allowed))}"
+
+
+def _key_list(kind: str) -> list[str]:
+    """The keys of a rule: its own keys first, then the keys every rule takes."""
+    return [*sorted(_KEYS[kind] - _COMMON), *sorted(_COMMON)]
 
 
 def _kind(rule: Mapping) -> str:
@@ -88,7 +104,17 @@ def outcome_from_rule(
     - ``{"course": "aclf", "from": "D0", "to": "D7", "responder": ["resolution", "improvement"]}``
       → :func:`aclf_course`.
 
-    ``kind`` may be omitted when ``score``/``course``/``horizon_days`` makes it clear.
+    - ``{"kind": "binary", "column": "status", "positive": "Dead"}`` → :func:`binary_outcome`
+      (class 1 = rows equal to ``positive``).
+    - ``{"kind": "continuous", "column": "fev1"}`` → :func:`continuous_outcome`.
+    - ``{"kind": "survival", "event": "status", "time": "time_days", "horizon_days": 365,
+      "label": "survival"}`` → :func:`survival_outcome` (``horizon_days`` optional;
+      ``label: binary`` = event by the horizon as class 1).
+
+    The generic rules also take ``assessed_day`` (default: the horizon, the end of follow-up
+    for survival without one, or the day after the last visit for a column) and every rule takes
+    ``name`` and ``description`` (words for reports). ``kind`` may be omitted when
+    ``score``/``course``/``horizon_days`` makes it clear.
 
     Parameters
     ----------
@@ -126,11 +152,11 @@ def outcome_from_rule(
     kind = _kind(rule)
     for key in rule:
         if key not in _KEYS[kind]:
-            msg = _not_allowed(f"key of a {kind} rule", key, sorted(_KEYS[kind]))
+            msg = _not_allowed(f"key of a {kind} rule", key, _key_list(kind))
             raise ConfigError(msg)
     for key in _REQUIRED[kind]:
         if key not in rule:
-            msg = f"outcome rule ({kind}): required key {key!r} is missing; keys: {', '.join(sorted(_KEYS[kind]))}"
+            msg = f"outcome rule ({kind}): required key {key!r} is missing; keys: {', '.join(_key_list(kind))}"
             raise ConfigError(msg)
     mapping = resolve_visits(visits)
     for key in ("from", "to"):
@@ -138,6 +164,8 @@ def outcome_from_rule(
             msg = _not_allowed(key, rule[key], mapping)
             raise ConfigError(msg)
     name = rule.get("name")
+    if kind in _GENERIC:
+        return _generic(kind, rule, clinical=clinical, visits=mapping)
     if kind == "transplant_free_survival":
         h = rule["horizon_days"]
         if isinstance(h, bool) or not isinstance(h, int) or h <= 0:
@@ -201,11 +229,50 @@ def outcome_from_rule(
     if name and name != out.name:
         table = out.table.rename(columns={out.name: name})
         definition = out.definition.replace(out.name, name, 1)
+        positive = out.positive.replace(out.name, name) if out.kind == "binary" else out.positive
         out = Outcome(
             name=name,
             kind=out.kind,
             table=table,
             assessed_day=out.assessed_day,
             definition=definition,
+            positive=positive,
+            description=out.description if out.description != out.name else name,
         )
+    if rule.get("description"):
+        out = Outcome(**{k: getattr(out, k) for k in _FIELDS}, description=str(rule["description"]))
     return out
+
+
+_FIELDS = ("name", "kind", "table", "assessed_day", "definition", "positive")
+
+
+def _generic(kind: str, rule: Mapping, *, clinical, visits) -> Outcome:
+    """The binary / continuous / survival column rules."""
+    if clinical is None:
+        msg = f"outcome rule {kind} needs the clinical table (clinical=...)"
+        raise ConfigError(msg)
+    day = rule.get("assessed_day")
+    if day is not None and (isinstance(day, bool) or not isinstance(day, int) or day < 0):
+        msg = (
+            f"outcome rule: assessed_day: {day!r} is not allowed; give a whole study day such as 90"
+        )
+        raise ConfigError(msg)
+    common = {"name": rule.get("name"), "assessed_day": day, "description": rule.get("description")}
+    if kind == "binary":
+        return binary_outcome(
+            clinical, column=rule["column"], positive=rule["positive"], visits=visits, **common
+        )
+    if kind == "continuous":
+        return continuous_outcome(clinical, column=rule["column"], visits=visits, **common)
+    h = rule.get("horizon_days")
+    if h is not None and (isinstance(h, bool) or not isinstance(h, int) or h <= 0):
+        msg = f"outcome rule: horizon_days: {h!r} is not allowed; give a positive whole number of days such as 28 or 90"
+        raise ConfigError(msg)
+    label = rule.get("label", "survival")
+    if label not in ("binary", "survival"):
+        msg = _not_allowed("label", label, ("binary", "survival"))
+        raise ConfigError(msg)
+    return survival_outcome(
+        clinical, event=rule["event"], time=rule["time"], horizon_days=h, label=label, **common
+    )

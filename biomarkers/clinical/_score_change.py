@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from biomarkers._logging import logger
 from biomarkers._validation import check_columns, did_you_mean, format_ids
 from biomarkers.clinical._outcome import Outcome
 from biomarkers.exceptions import SchemaError
@@ -76,8 +77,18 @@ def ensure_score(labs: pd.DataFrame, score: str, clinical: pd.DataFrame | None) 
 
 
 def stopped_before(clinical: pd.DataFrame | None, ids: pd.Index, day: float) -> np.ndarray:
-    """Boolean per subject: died or was transplanted on or before ``day``."""
+    """Boolean per subject: died or was transplanted on or before ``day``.
+
+    All False when ``clinical`` is absent or has no ``death`` column (deaths are then unknown).
+    """
     if clinical is None:
+        return np.zeros(len(ids), dtype=bool)
+    if "death" not in clinical.columns:
+        logger.info(
+            "clinical has no 'death' column: subjects without a value at day %g are missing, "
+            "not non-responders",
+            day,
+        )
         return np.zeros(len(ids), dtype=bool)
     import warnings
 
@@ -121,7 +132,8 @@ def score_change(
     clinical
         Subject table with death/transplant days, and age/sex/etiology for the scores. Subjects
         who died or were transplanted on or before ``to_visit`` without a ``to_visit`` value are
-        **non-responders (0)**; without ``clinical`` they are missing.
+        **non-responders (0)**; without ``clinical``, or when it has no ``death`` column (death
+        columns are optional), deaths are unknown and such subjects are missing (NaN).
     visits
         Visit label → study day; defaults to ``D0=0, D7=7, D14=14, D21=21, D28=28, D90=90``.
     name
@@ -177,4 +189,5 @@ def score_change(
         table=table,
         assessed_day=int(days[to_visit]),
         definition=definition,
+        positive=f"{score}({to_visit}) − {score}({from_visit}) {op} {value:g}{unit}",
     )

@@ -91,7 +91,9 @@ def transplant_free_survival(
 
     Returns
     -------
-    Outcome named ``tfs{h}`` with ``assessed_day = horizon_days`` and table columns
+    Outcome named ``tfs{h}`` (``positive``: "alive and transplant-free at day {h}" for the
+    binary label, whose class 1 is the favourable state, or "death or transplant by day {h}" for
+    the survival event) with ``assessed_day = horizon_days`` and table columns
     ``tfs{h}`` (1 = alive and transplant-free at the horizon, 0 = died or transplanted on or
     before it, NaN = censored before the horizon without an event), ``event`` (1 = death or
     transplant on or before the horizon) and ``time_days`` (day of the first event, or of last
@@ -137,10 +139,18 @@ def transplant_free_survival(
         f"earlier; event/time_days = first of death or transplant, censored at day "
         f"{int(horizon_days)} or at last follow-up"
     )
+    h_int = int(horizon_days)
+    positive = (
+        f"alive and transplant-free at day {h_int}"
+        if kind == "binary"
+        else f"death or transplant by day {h_int}"
+    )
     return Outcome(
         name=name,
         kind=kind,
         table=table,
-        assessed_day=int(horizon_days),
+        assessed_day=h_int,
         definition=definition,
+        positive=positive,
+        description=f"transplant-free survival at day {h_int}",
     )

@@ -1,4 +1,4 @@
-"""Readers: clinical tables, single-cell counts, cytokine panels (long, Luminex, MSD, Olink), flow.
+"""Readers: clinical tables, single-cell counts, assay panels, flow, generic subject tables.
 
 Readers read and validate; they never transform. Every reader raises a one-line
 :class:`~biomarkers.exceptions.SchemaError` or :class:`~biomarkers.exceptions.InputFileError`
@@ -14,9 +14,11 @@ from biomarkers.io._cytokines import read_cytokines
 from biomarkers.io._dosing import read_dosing
 from biomarkers.io._flow import read_flow
 from biomarkers.io._labs import read_labs
+from biomarkers.io._numeric_columns import numeric_columns
 from biomarkers.io._replicates import average_replicates
 from biomarkers.io._samples import read_samples
 from biomarkers.io._singlecell import read_singlecell
+from biomarkers.io._subject_table import read_subject_table
 from biomarkers.io._visits import DEFAULT_VISITS
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "DEFAULT_VISITS",
     "TIDY_COLUMNS",
     "average_replicates",
+    "numeric_columns",
     "parse_censored",
     "read_clinical",
     "read_cytokines",
@@ -32,4 +35,5 @@ __all__ = [
     "read_labs",
     "read_samples",
     "read_singlecell",
+    "read_subject_table",
 ]

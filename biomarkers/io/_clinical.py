@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger
@@ -37,7 +38,7 @@ def read_clinical(
     sep: str | None = None,
     allow_identifiers: bool = False,
 ) -> pd.DataFrame:
-    """Read the clinical table: one row per subject with ``subject_id`` and ``arm``.
+    """Read the clinical table: one row per subject with ``subject_id`` (and ``arm`` in a trial).
 
     Parameters
     ----------
@@ -56,13 +57,14 @@ def read_clinical(
 
     Returns
     -------
-    DataFrame indexed by ``subject_id`` (strings); ``arm`` as strings; known numeric columns
+    DataFrame indexed by ``subject_id`` (strings); ``arm`` as strings when present (a table
+    without it is a cohort); known numeric columns
     (``age``, ``weight_kg``, ``death``, ``death_day``, ...) and any all-numeric column as numbers.
 
     Raises
     ------
     SchemaError
-        Missing ``subject_id``/``arm``, duplicate subjects (listed with their rows), non-numeric
+        Missing ``subject_id``, an empty ``arm`` cell, duplicate subjects (listed with their rows), non-numeric
         values in numeric columns, direct identifiers.
     InputFileError
         Missing, empty or unreadable file.
@@ -75,7 +77,7 @@ def read_clinical(
     df, rows = read_checked_table(
         path,
         kind="clinical",
-        required=["subject_id", "arm"],
+        required=["subject_id"],
         keys=["subject_id"],
         id_columns=["subject_id"],
         numeric=CLINICAL_NUMERIC,
@@ -86,13 +88,14 @@ def read_clinical(
         allow_identifiers=allow_identifiers,
         text=("arm", "sex", "etiology"),
     )
-    empty = df["arm"].isna().to_numpy()
+    empty = df["arm"].isna().to_numpy() if "arm" in df.columns else np.zeros(0, dtype=bool)
     if empty.any():
         msg = (
             f"clinical file {path}: column 'arm' is empty at row(s) "
             f"{format_ids(rows[empty].tolist())}; every subject needs its randomised arm"
         )
         raise SchemaError(msg)
-    df["arm"] = df["arm"].astype(str)
+    if "arm" in df.columns:
+        df["arm"] = df["arm"].astype(str)
     logger.info("read %d subjects from %s", len(df), path)
     return df.set_index("subject_id")

@@ -25,7 +25,7 @@ _CHUNK = 10_000_000  # values checked per step (bounded temporary memory)
 
 
 def read_singlecell(
-    path: str | os.PathLike,
+    path: str | os.PathLike | ad.AnnData,
     *,
     backed: bool = False,
     sample_id: str | None = None,
@@ -37,8 +37,10 @@ def read_singlecell(
     Parameters
     ----------
     path
-        An ``.h5ad`` file, a 10x ``.h5`` file, a 10x matrix folder (``matrix.mtx.gz``,
-        ``features.tsv.gz``, ``barcodes.tsv.gz``) or a manifest CSV with columns ``path`` and
+        An AnnData (in memory or opened backed; checked like a file, and copied first
+        unless backed, so the input is not changed), an ``.h5ad`` file, a 10x ``.h5`` file, a
+        10x matrix folder (``matrix.mtx.gz``, ``features.tsv.gz``, ``barcodes.tsv.gz``) or a
+        manifest CSV with columns ``path`` and
         ``sample_id`` (paths relative to the manifest) whose samples are concatenated; other
         manifest columns (``subject_id``, ``visit``, ``batch``) are copied to ``obs``.
     backed
@@ -71,6 +73,12 @@ def read_singlecell(
     >>> adata = bm.io.read_singlecell("singlecell.h5ad", backed=True)  # doctest: +SKIP
     >>> adata.uns["cells_per_sample"]  # doctest: +SKIP
     """
+    import anndata as ad
+
+    if isinstance(path, ad.AnnData):
+        adata = path if path.isbacked else path.copy()
+        where = Path(path.filename) if path.isbacked else Path("AnnData (in memory)")
+        return _checked(adata, path=where, sample_key=sample_key, check_cells=check_cells)
     path = Path(path)
     if not path.exists():
         msg = f"{path}: file or folder not found; check the path"
@@ -90,6 +98,11 @@ def read_singlecell(
             "10x .h5, a 10x matrix folder or a manifest CSV (path, sample_id)"
         )
         raise InputFileError(msg)
+    return _checked(adata, path=path, sample_key=sample_key, check_cells=check_cells)
+
+
+def _checked(adata, *, path: Path, sample_key: str, check_cells: int):
+    """Check counts and samples; record where the counts are and the cells per sample."""
     is_backed = bool(getattr(adata, "isbacked", False))
     adata.uns["counts_layer"] = _check_counts(
         adata, path=path, sample_rows=check_cells if is_backed else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,13 @@ from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.io import CENSOR_CODES
 from biomarkers.io._visits import resolve_visits
 from biomarkers.study._assay import tidy_to_anndata
+from biomarkers.study._design import (
+    check_allocation,
+    resolve_design,
+    treatment_indicator,
+)
 from biomarkers.study._summary import StudySummary
+from biomarkers.study._table_assay import table_to_anndata
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -24,18 +30,27 @@ if TYPE_CHECKING:
 
 __all__ = ["Study"]
 
-#: Arm labels of the simulated trial: the treated arm can be inferred only for these.
-SIMULATED_ARMS = {"treated": "ucMSC+SMT", "control": "SMT"}
 _TABLES = ("clinical", "labs", "samples", "dosing", "singlecell", "cytokines", "flow")
+_DESIGN_KEYS = ("treated_arm", "control_arm", "treated", "control", "allocation")
 _CONFIG_KEYS = (
     *_TABLES,
+    "tables",
     "visits",
-    "treated_arm",
-    "control_arm",
+    *_DESIGN_KEYS,
     "columns",
     "backed",
     "allow_identifiers",
 )
+_TABLE_OPTIONS = {
+    "path",
+    "columns",
+    "unit",
+    "visit_column",
+    "subject_column",
+    "format",
+    "sheet",
+    "sep",
+}
 _READER_OPTIONS = {
     "path",
     "format",
@@ -60,7 +75,7 @@ class Study:
     ----------
     clinical
         One row per subject, indexed by ``subject_id`` (or with a ``subject_id`` column), with
-        ``arm``.
+        ``arm`` in a trial; without ``arm`` (or with a single arm) the study is a cohort.
     labs
         One row per subject × visit (``subject_id, visit`` + labs).
     samples
@@ -70,21 +85,49 @@ class Study:
     assays
         ``{name: tidy table or AnnData samples × analytes}``.
     singlecell
-        AnnData cells × genes with ``obs["sample_id"]``; its ``obs`` gains ``subject_id`` and
-        ``visit`` from the sample table when it lacks them (the only change made to an input).
+        AnnData cells × genes with ``obs["sample_id"]`` (or ``subject_id`` + ``visit`` to build
+        it); its ``obs`` gains ``sample_id``, ``subject_id`` and ``visit`` when it lacks them
+        (the only change made to an input). A path is read with
+        :func:`biomarkers.io.read_singlecell`.
     singlecell_path
         Path of the ``.h5ad`` (for chunked readers).
     visits
         ``{label: study day}`` (or labels); default :data:`biomarkers.study.DEFAULT_VISITS`.
     treated_arm, control_arm
-        Arm labels; inferred only for the simulated trial's labels (``ucMSC+SMT`` / ``SMT``).
+        Arm labels of a two-arm trial; inferred only for the simulated trial's labels
+        (``ucMSC+SMT`` / ``SMT``), or the other arm when one of them is given.
+    treated, control
+        Arm label(s) compared: needed with more than two arms, where several labels on one side
+        are pooled (``treated=["A", "B"], control=["C"]``). Subjects in other arms get no
+        treatment indicator (listed in a log line). Use instead of ``treated_arm``/``control_arm``.
+    allocation
+        Randomisation probability of the treated side (e.g. ``0.75`` for 3:1); default equal
+        allocation over the compared arms (0.5 for two arms). A ``DataQualityWarning`` says when
+        the observed share of treated subjects is unlikely under it (binomial test p < 0.01).
+    tables
+        ``{name: table}``: generic subject × visit tables of numbers (a DataFrame, a path, or
+        ``{"path": ..., "columns": "all" | [...], "unit": ..., "visit_column": ...,
+        "subject_column": ...}``), each becoming ``assays[name]`` (see
+        :func:`biomarkers.io.read_subject_table`); features are named ``name:column@visit``.
 
     Attributes
     ----------
     clinical, labs, samples, dosing, visits, treated_arm, control_arm, assays, singlecell,
     singlecell_path, tidy
         As in ``docs/contracts.md``; ``tidy`` keeps the tidy tables (replicate wells, controls in
-        ``attrs``) the assays were built from.
+        ``attrs``) the assays were built from. ``treated_arm``/``control_arm`` are None in a
+        cohort and ``"A+B"`` for a pooled side.
+    arms
+        Arm labels of the clinical table (``[]`` without an ``arm`` column).
+    study_design
+        ``"cohort"``, ``"two_arm"`` or ``"multi_arm"``.
+    treated_arms, control_arms
+        The labels on each side of the comparison (``[]`` in a cohort).
+    allocation
+        Randomisation probability of the treated side (None in a cohort).
+    treatment
+        Series per subject: 1.0 treated, 0.0 control, NaN outside the comparison (all NaN in a
+        cohort).
 
     Examples
     --------
@@ -107,16 +150,35 @@ class Study:
         visits: Mapping[str, float] | Iterable[str] | None = None,
         treated_arm: str | None = None,
         control_arm: str | None = None,
+        treated: str | Sequence[str] | None = None,
+        control: str | Sequence[str] | None = None,
+        allocation: float | None = None,
+        tables: Mapping[str, Any] | None = None,
     ) -> None:
         self.visits: dict[str, float] = resolve_visits(visits)
         self.clinical = _indexed(clinical, "subject_id", what="clinical")
-        if "arm" not in self.clinical.columns:
-            msg = (
-                "clinical: required column 'arm' not found; add the randomised arm of each subject"
-            )
-            raise SchemaError(msg)
-        self.clinical["arm"] = self.clinical["arm"].astype(str)
-        self.treated_arm, self.control_arm = _arms(self.clinical["arm"], treated_arm, control_arm)
+        arm = None
+        if "arm" in self.clinical.columns:
+            self.clinical["arm"] = self.clinical["arm"].astype(str)
+            arm = self.clinical["arm"]
+        self._set_design(
+            resolve_design(
+                arm,
+                treated=treated,
+                control=control,
+                treated_arm=treated_arm,
+                control_arm=control_arm,
+                allocation=allocation,
+            ),
+            given=allocation is not None,
+        )
+        if isinstance(singlecell, str | os.PathLike):
+            from biomarkers.io import read_singlecell
+
+            path = Path(singlecell)
+            singlecell = read_singlecell(path)
+            if singlecell_path is None and path.suffix.lower() == ".h5ad":
+                singlecell_path = path
         subjects = set(self.clinical.index)
         self.labs = None
         if labs is not None:
@@ -153,6 +215,8 @@ class Study:
         design = self.design
         for name, table in (assays or {}).items():
             self.assays[name] = self._assay(name, table, design)
+        for name, spec in (tables or {}).items():
+            self.assays[str(name)] = self._table(str(name), spec)
         if singlecell is not None:
             ids = singlecell.obs["sample_id"].astype(str).unique()
             _check_samples(ids, design.index, what="single-cell obs['sample_id']")
@@ -172,13 +236,17 @@ class Study:
         clinical: str | os.PathLike | Mapping[str, Any],
         labs: str | os.PathLike | Mapping[str, Any] | None = None,
         samples: str | os.PathLike | Mapping[str, Any] | None = None,
-        singlecell: str | os.PathLike | None = None,
+        singlecell: str | os.PathLike | ad.AnnData | None = None,
         cytokines: str | os.PathLike | Mapping[str, Any] | None = None,
         flow: str | os.PathLike | Mapping[str, Any] | None = None,
         dosing: str | os.PathLike | Mapping[str, Any] | None = None,
+        tables: Mapping[str, Any] | None = None,
         visits: Mapping[str, float] | Iterable[str] | None = None,
         treated_arm: str | None = None,
         control_arm: str | None = None,
+        treated: str | Sequence[str] | None = None,
+        control: str | Sequence[str] | None = None,
+        allocation: float | None = None,
         columns: Mapping[str, Any] | None = None,
         backed: bool = False,
         allow_identifiers: bool = False,
@@ -190,15 +258,23 @@ class Study:
         clinical, labs, samples, dosing, flow
             Paths, or ``{"path": ..., "format"/"sheet"/"sep"/"columns": ...}`` reader options.
         singlecell
-            ``.h5ad``, 10x file/folder or manifest (see :func:`biomarkers.io.read_singlecell`).
+            ``.h5ad``, 10x file/folder or manifest, or an AnnData in memory (see
+            :func:`biomarkers.io.read_singlecell`).
         cytokines
             A path (assay ``"cytokines"``), or ``{name: path}`` / ``{name: {"path": ...,
             "format": ...}}`` for several panels (e.g. ``{"cytokines": ..., "olink": ...}``); a
             list of paths stacks several files of one panel (one per plate).
+        tables
+            ``{name: path or {"path": ..., "columns": "all" | [...], "unit": ...,
+            "visit_column": ..., "subject_column": ...}}``: generic subject × visit tables
+            (:func:`biomarkers.io.read_subject_table`), each an assay ``name``.
         visits
             ``{label: study day}``; default :data:`biomarkers.study.DEFAULT_VISITS`.
         treated_arm, control_arm
             Arm labels (required unless the arms are ``ucMSC+SMT`` and ``SMT``).
+        treated, control, allocation
+            The compared arms (lists, pooled) and the randomisation probability of the treated
+            side; see :class:`Study`.
         columns
             ``{file column: name}`` applied to every table, or ``{"clinical": {...}, "labs":
             {...}, ...}`` per table.
@@ -260,9 +336,12 @@ class Study:
             path, kw = opts(flow, "flow")
             assays["flow"] = io.read_flow(path, **kw)
         sc = sc_path = None
-        if singlecell is not None:
+        if isinstance(singlecell, str | os.PathLike):
             sc = io.read_singlecell(singlecell, backed=backed)
             sc_path = Path(singlecell) if Path(singlecell).suffix.lower() == ".h5ad" else None
+        elif singlecell is not None:
+            sc = io.read_singlecell(singlecell)
+            sc_path = Path(sc.filename) if sc.isbacked else None
         return cls(
             clin,
             labs=lab,
@@ -274,6 +353,10 @@ class Study:
             visits=visits_d,
             treated_arm=treated_arm,
             control_arm=control_arm,
+            treated=treated,
+            control=control,
+            allocation=allocation,
+            tables=tables,
         )
 
     @classmethod
@@ -286,9 +369,9 @@ class Study:
         ----------
         config
             Keys: ``clinical`` (required), ``labs``, ``samples``, ``dosing``, ``singlecell``,
-            ``cytokines``, ``flow`` (paths or reader-option mappings, see :meth:`from_files`),
-            ``visits``, ``treated_arm``, ``control_arm``, ``columns``, ``backed``,
-            ``allow_identifiers``.
+            ``cytokines``, ``flow``, ``tables`` (paths or reader-option mappings, see
+            :meth:`from_files`), ``visits``, ``treated_arm``, ``control_arm``, ``treated``,
+            ``control``, ``allocation``, ``columns``, ``backed``, ``allow_identifiers``.
         base_dir
             Folder that relative paths start from (default: the current folder).
 
@@ -324,18 +407,48 @@ class Study:
                 return [_join(base, p) for p in spec]
             return _join(base, spec)
 
-        kwargs = {k: resolve(config.get(k)) for k in _TABLES if config.get(k) is not None}
-        for key in (
-            "visits",
-            "treated_arm",
-            "control_arm",
-            "columns",
-            "backed",
-            "allow_identifiers",
-        ):
+        kwargs = {
+            k: resolve(config.get(k)) for k in (*_TABLES, "tables") if config.get(k) is not None
+        }
+        for key in ("visits", *_DESIGN_KEYS, "columns", "backed", "allow_identifiers"):
             if key in config:
                 kwargs[key] = config[key]
         return cls.from_files(**kwargs)
+
+    def with_comparison(
+        self,
+        *,
+        treated: str | Sequence[str],
+        control: str | Sequence[str],
+        allocation: float | None = None,
+    ) -> Study:
+        """The same study with another comparison of arms (e.g. one pair of a multi-arm trial).
+
+        Parameters
+        ----------
+        treated, control
+            Arm label(s) of each side (several labels are pooled).
+        allocation
+            Randomisation probability of the treated side; default equal allocation over the
+            compared arms.
+
+        Returns
+        -------
+        A shallow copy (tables and assays shared, not copied) whose ``treated_arm``,
+        ``control_arm``, ``allocation`` and ``treatment`` describe the new comparison.
+
+        Examples
+        --------
+        >>> pairs = [study.with_comparison(treated=a, control="placebo")
+        ...          for a in ("low dose", "high dose")]  # doctest: +SKIP
+        """
+        import copy
+
+        arm = self.clinical["arm"] if "arm" in self.clinical.columns else None
+        design = resolve_design(arm, treated=treated, control=control, allocation=allocation)
+        other = copy.copy(self)
+        other._set_design(design, given=allocation is not None)
+        return other
 
     # ------------------------------------------------------------------ views
 
@@ -344,7 +457,8 @@ class Study:
         """Samples with their subject, visit, study day and arm (indexed by ``sample_id``)."""
         d = self.samples.copy()
         d.insert(2, "day", d["visit"].map(self.visits))
-        d.insert(3, "arm", d["subject_id"].map(self.clinical["arm"]))
+        if "arm" in self.clinical.columns:
+            d.insert(3, "arm", d["subject_id"].map(self.clinical["arm"]))
         return d
 
     @property
@@ -359,15 +473,21 @@ class Study:
         -------
         :class:`StudySummary` with ``to_frame()`` and a Jupyter display.
         """
-        counts = self.clinical["arm"].value_counts()
+        counts = (
+            self.clinical["arm"].value_counts()
+            if "arm" in self.clinical.columns
+            else pd.Series([len(self.clinical)], index=["(cohort)"])
+        )
         arms = pd.DataFrame(
             {
                 "arm": counts.index.astype(str),
                 "role": [
                     "treated"
-                    if a == self.treated_arm
+                    if a in self.treated_arms
                     else "control"
-                    if a == self.control_arm
+                    if a in self.control_arms
+                    else "cohort"
+                    if self.study_design == "cohort"
                     else "other"
                     for a in counts.index
                 ],
@@ -444,18 +564,29 @@ class Study:
             raise SchemaError(msg)
         with md.set_options(pull_on_update=False):
             mdata = md.MuData(mods)
-        design = self.design.reindex(mdata.obs_names.astype(str))
+        tables = [
+            a.obs[[c for c in self.design.columns if c in a.obs.columns]].astype(object)
+            for a in self.assays.values()
+            if a.uns.get("source") == "table"
+        ]
+        design = pd.concat([self.design.astype(object), *tables])
+        design = design[~design.index.duplicated()].reindex(mdata.obs_names.astype(str))
         design.index = mdata.obs.index
         for col in design.columns:
             mdata.obs[col] = design[col].to_numpy()
         mdata.uns["visits"] = dict(self.visits)
-        mdata.uns["treated_arm"] = self.treated_arm
+        if self.treated_arm is not None:
+            mdata.uns["treated_arm"] = self.treated_arm
         if self.control_arm is not None:
             mdata.uns["control_arm"] = self.control_arm
         return mdata
 
     def __repr__(self) -> str:
-        arms = ", ".join(f"{a} {n}" for a, n in self.clinical["arm"].value_counts().items())
+        arms = (
+            ", ".join(f"{a} {n}" for a, n in self.clinical["arm"].value_counts().items())
+            if "arm" in self.clinical.columns
+            else "cohort"
+        )
         assays = (
             ", ".join(f"{k} ({a.n_obs} × {a.n_vars})" for k, a in self.assays.items()) or "none"
         )
@@ -486,8 +617,47 @@ class Study:
         self.tidy[name] = table
         return tidy_to_anndata(table, design=design, name=name)
 
+    def _set_design(self, design, *, given: bool) -> None:
+        self.arms: list[str] = list(design.arms)
+        self.study_design: str = design.kind
+        self.treated_arms: list[str] = list(design.treated)
+        self.control_arms: list[str] = list(design.control)
+        self.treated_arm: str | None = design.treated_arm
+        self.control_arm: str | None = design.control_arm
+        self.allocation: float | None = design.allocation
+        arm = self.clinical["arm"] if "arm" in self.clinical.columns else None
+        self.treatment: pd.Series = treatment_indicator(arm, design, self.clinical.index)
+        check_allocation(self.treatment, design, given=given)
+
+    def _table(self, name: str, spec) -> ad.AnnData:
+        from biomarkers.io._subject_table import check_subject_table, read_subject_table
+
+        if isinstance(spec, pd.DataFrame):
+            table = check_subject_table(spec, source=f"tables[{name!r}]", visits=self.visits)
+        else:
+            opts = dict(spec) if isinstance(spec, Mapping) else {"path": spec}
+            unknown = sorted(set(opts) - _TABLE_OPTIONS)
+            if unknown or "path" not in opts:
+                bad = unknown[0] if unknown else "path"
+                msg = (
+                    f"tables[{name!r}]: option {bad!r} is not known{did_you_mean(bad, _TABLE_OPTIONS)} "
+                    f"(or 'path' is missing); allowed: {', '.join(sorted(_TABLE_OPTIONS))}"
+                )
+                raise ConfigError(msg)
+            path = opts.pop("path")
+            table = read_subject_table(path, visits=self.visits, **opts)
+        _check_subjects(
+            table["subject_id"], set(self.clinical.index), what=f"tables[{name!r}] rows"
+        )
+        arm = self.clinical["arm"] if "arm" in self.clinical.columns else None
+        return table_to_anndata(table, name=name, visits=self.visits, arm=arm)
+
     def _add_singlecell_samples(self, adata) -> None:
         obs = adata.obs
+        if "sample_id" not in obs.columns and {"subject_id", "visit"} <= set(obs.columns):
+            obs["sample_id"] = (
+                obs["subject_id"].astype(str) + "_" + obs["visit"].astype(str)
+            ).astype("category")
         if "sample_id" not in obs.columns:
             msg = "single-cell obs has no 'sample_id' column; read it with biomarkers.io.read_singlecell"
             raise SchemaError(msg)
@@ -566,36 +736,6 @@ def _indexed(df: pd.DataFrame, key: str, *, what: str) -> pd.DataFrame:
         msg = f"{what}: duplicate {key} {format_ids(dup)}; each must appear once"
         raise SchemaError(msg)
     return df
-
-
-def _arms(arm: pd.Series, treated: str | None, control: str | None) -> tuple[str, str | None]:
-    labels = sorted(arm.unique())
-    for given, role in ((treated, "treated_arm"), (control, "control_arm")):
-        if given is not None and given not in labels:
-            msg = (
-                f"{role}={given!r} is not an arm of the clinical table{did_you_mean(given, labels)}; "
-                f"arms: {', '.join(map(repr, labels))}"
-            )
-            raise SchemaError(msg)
-    if len(labels) > 2:
-        msg = f"clinical: {len(labels)} arms ({', '.join(map(repr, labels))}); the toolkit handles two-arm trials"
-        raise SchemaError(msg)
-    if treated is None:
-        if set(labels) <= set(SIMULATED_ARMS.values()) and SIMULATED_ARMS["treated"] in labels:
-            treated = SIMULATED_ARMS["treated"]
-        else:
-            msg = (
-                f"cannot tell which arm is treated among {', '.join(map(repr, labels))}; pass "
-                "treated_arm= (and control_arm=) or set treated_arm: in the config"
-            )
-            raise SchemaError(msg)
-    others = [a for a in labels if a != treated]
-    if control is None:
-        control = others[0] if others else None
-    if control == treated:
-        msg = f"treated_arm and control_arm are both {treated!r}; give two different arms"
-        raise SchemaError(msg)
-    return treated, control
 
 
 def _check_subjects(ids: pd.Series, subjects: set, *, what: str) -> None:

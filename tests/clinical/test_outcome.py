@@ -18,6 +18,8 @@ def test_outcome_reprs_and_dict():
         "columns": ["tfs90"],
         "assessed_day": 90,
         "definition": "alive at 90",
+        "positive": "tfs90 = 1",
+        "description": "tfs90",
     }
     html = o._repr_html_()
     assert "tfs90" in html
@@ -41,3 +43,14 @@ def test_outcome_reprs_and_dict():
 def test_bad_kind():
     with pytest.raises(SchemaError, match="Outcome kind 'ordinal'"):
         Outcome(name="x", kind="ordinal", table=pd.DataFrame(), assessed_day=0, definition="")
+
+
+def test_positive_phrase_of_the_clinical_outcomes(clinical):
+    from biomarkers.clinical import transplant_free_survival
+
+    b = transplant_free_survival(clinical, horizon_days=90)
+    assert b.positive == "alive and transplant-free at day 90"  # class 1 is the favourable state
+    s = transplant_free_survival(clinical, horizon_days=90, kind="survival")
+    assert s.positive == "death or transplant by day 90"
+    assert s.to_dict()["positive"] == "death or transplant by day 90"
+    assert "death or transplant by day 90" in s._repr_html_()

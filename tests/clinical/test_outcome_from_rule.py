@@ -57,8 +57,8 @@ def test_course_rule_and_custom_visits(labs, clinical):
     ("rule", "match"),
     [
         (
-            {"kind": "survival", "horizon_days": 90},
-            "kind: 'survival' is not allowed; allowed: transplant_free_survival",
+            {"kind": "tfs", "horizon_days": 90},
+            "kind: 'tfs' is not allowed; allowed: transplant_free_survival",
         ),
         (
             {"score": "meld", "from": "D0", "to": "D7", "change": -2, "treshold": 1},

@@ -58,3 +58,23 @@ def test_errors(labs):
     dup.loc[1, "visit"] = "D0"
     with pytest.raises(SchemaError, match="several rows for visit 'D0' of 's1'"):
         score_change(dup, score="meld", from_visit="D0", to_visit="D7", threshold=-2)
+
+
+def test_death_columns_optional(labs, clinical):
+    # a clinical table without death/transplant columns: deaths are unknown, so a subject with
+    # no D28 value is missing rather than a non-responder
+    clin = clinical[["subject_id", "age", "sex"]]
+    o = score_change(
+        labs, score="bilirubin_mg_dl", from_visit="D0", to_visit="D28", threshold=-2, clinical=clin
+    )
+    assert np.isnan(o.table.loc["s2", o.name])  # died day 10 in the full table
+    full = score_change(
+        labs,
+        score="bilirubin_mg_dl",
+        from_visit="D0",
+        to_visit="D28",
+        threshold=-2,
+        clinical=clinical,
+    )
+    assert full.table.loc["s2", full.name] == 0.0
+    assert o.table.loc["s1", o.name] == 1.0

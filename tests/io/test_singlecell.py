@@ -178,3 +178,16 @@ def test_manifest_bad_path(tmp_path):
     manifest.write_text("path,sample_id\nnope,S1\n")
     with pytest.raises(InputFileError, match=r"manifest .*row 2: path 'nope' not found"):
         read_singlecell(manifest)
+
+
+def test_in_memory_anndata_checked_like_a_file():
+    a = make_adata()
+    del a.obs["sample_id"]
+    before = a.obs.copy()
+    adata = read_singlecell(a)
+    assert adata is not a
+    assert adata.uns["cells_per_sample"] == {"P01_D0": 20, "P02_D0": 20, "P01_D7": 20}
+    pd.testing.assert_frame_equal(a.obs, before)  # the input is unchanged
+    a.X = sparse.csr_matrix(np.log1p(a.X.toarray()))
+    with pytest.raises(SchemaError, match=r"AnnData \(in memory\): X holds non-integer values"):
+        read_singlecell(a)

@@ -351,3 +351,30 @@ def test_assay_given_as_anndata(data_dir):
         SchemaError, match=r"assay 'elisa': 1 sample\(s\) not in the samples table: 'nope'"
     ):
         Study(clinical, samples=samples, assays={"elisa": bad})
+
+
+def test_in_memory_anndata_into_study(data_dir):
+    # cells with subject_id + visit but no sample_id, in memory, into the constructor and
+    # into from_files (where a path was the only option)
+    clinical = read_clinical(data_dir / "clinical.csv")
+    sc = make_sc(["P01_D0_PB", "P02_D7_PB"], subjects=["P01", "P02"], visits=["D0", "D7"])
+    del sc.obs["sample_id"]
+    s = Study(clinical, singlecell=sc)
+    assert set(s.singlecell.obs["sample_id"]) == {"P01_D0", "P02_D7"}
+    assert s.design.loc["P02_D7", "arm"] == "SMT"
+    del sc.obs["sample_id"]
+    s = Study.from_files(clinical=data_dir / "clinical.csv", singlecell=sc)
+    assert s.singlecell.uns["cells_per_sample"] == {"P01_D0": 1, "P02_D7": 1}
+    assert s.singlecell_path is None
+
+
+def test_singlecell_path_into_constructor(tmp_path, data_dir):
+    sc = make_sc(["P01_D0_PB", "P02_D0_PB"])
+    sc.write_h5ad(tmp_path / "sc.h5ad")
+    s = Study(
+        read_clinical(data_dir / "clinical.csv"),
+        samples=read_samples(data_dir / "samples.csv"),
+        singlecell=tmp_path / "sc.h5ad",
+    )
+    assert s.singlecell_path == tmp_path / "sc.h5ad"
+    assert s.singlecell.uns["cells_per_sample"] == {"P01_D0_PB": 1, "P02_D0_PB": 1}
