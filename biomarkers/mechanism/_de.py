@@ -12,13 +12,12 @@ import pandas as pd
 
 from biomarkers._logging import logger, timed
 from biomarkers._progress import progress
-from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers._stats import bh_qvalues
+from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
 from biomarkers.mechanism._result import DEResult
 from biomarkers.mechanism._utils import (
     as_list,
-    bh,
-    check_choice,
     check_levels,
     join_design,
     resolve_treated,
@@ -44,8 +43,8 @@ _COLUMNS = [
     "stat",
     "pvalue",
     "padj_deseq2",
-    "qvalue",
-    "qvalue_global",
+    "q_value",
+    "q_value_global",
     "base_mean",
     "n_samples",
     "contrast",
@@ -153,8 +152,8 @@ def pseudobulk_de(
     Returns
     -------
     :class:`DEResult` with ``.table`` (``cell_type, gene, log2fc, lfc_se, stat, pvalue,
-    padj_deseq2`` (pydeseq2's BH with independent filtering), ``qvalue`` (BH within cell type
-    over genes with a p-value), ``qvalue_global`` (BH across all cell types of the contrast),
+    padj_deseq2`` (pydeseq2's BH with independent filtering), ``q_value`` (BH within cell type
+    over genes with a p-value), ``q_value_global`` (BH across all cell types of the contrast),
     ``base_mean, n_samples, contrast``), ``.dropped`` (``contrast, cell_type, kind, id, reason``) and
     ``tables["notes"]`` (``contrast, cell_type, message``: pydeseq2's warnings about its automatic
     fallbacks, e.g. a mean-based dispersion trend; also logged).
@@ -164,7 +163,7 @@ def pseudobulk_de(
     >>> res = pseudobulk_de(
     ...     pdata, contrast=("visit", "D7", "D0"), arm="ucMSC+SMT"
     ... )  # doctest: +SKIP
-    >>> res.table.query("qvalue < 0.1")  # doctest: +SKIP
+    >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
     check_choice("backend", backend, ["pydeseq2"])
     counts, obs, genes = _inputs(pdata, design_table=design_table, subject_key=subject_key)
@@ -655,10 +654,10 @@ def _assemble(tables: list[pd.DataFrame], label: str) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame(columns=_COLUMNS)
     table = pd.concat(tables, ignore_index=True)
-    table["qvalue"] = np.nan
+    table["q_value"] = np.nan
     for _, idx in table.groupby("cell_type", sort=False).indices.items():
-        table.loc[table.index[idx], "qvalue"] = bh(table["pvalue"].to_numpy()[idx])
-    table["qvalue_global"] = bh(table["pvalue"].to_numpy())
+        table.loc[table.index[idx], "q_value"] = bh_qvalues(table["pvalue"].to_numpy()[idx])
+    table["q_value_global"] = bh_qvalues(table["pvalue"].to_numpy())
     table["contrast"] = label
     return table[_COLUMNS]
 

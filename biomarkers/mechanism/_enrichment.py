@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import check_columns
+from biomarkers._validation import check_choice, check_columns
 from biomarkers.exceptions import SchemaError
 from biomarkers.mechanism._gene_sets import bundled_gene_sets, read_gmt
 from biomarkers.mechanism._result import DEResult, EnrichmentResult
-from biomarkers.mechanism._utils import check_choice
 
 __all__ = ["enrichment"]
 
@@ -22,7 +21,7 @@ _SOURCE = "enrichment"
 # decoupler methods that take one signed statistic per gene
 _METHODS = ("ulm", "mlm", "zscore", "waggr", "viper", "gsea")
 _BUNDLED_NAMES = ("bundled", "immune_modules")
-_COLUMNS = ["cell_type", "contrast", "source", "score", "padj", "n_genes", "method"]
+_COLUMNS = ["cell_type", "contrast", "source", "score", "q_value", "n_genes", "method"]
 
 
 def enrichment(
@@ -61,7 +60,7 @@ def enrichment(
 
     Returns
     -------
-    :class:`EnrichmentResult` with ``.table`` (``cell_type, contrast, source, score, padj``
+    :class:`EnrichmentResult` with ``.table`` (``cell_type, contrast, source, score, q_value``
     (decoupler's p-value, BH-adjusted across the sets of one cell type × contrast; NaN for
     methods without a test), ``n_genes`` (set genes tested), ``method``) and
     ``tables["skipped"]`` (``cell_type, contrast, source, n_genes``).
@@ -69,7 +68,7 @@ def enrichment(
     Examples
     --------
     >>> res = enrichment(de)  # doctest: +SKIP
-    >>> res.table.query("padj < 0.1")  # doctest: +SKIP
+    >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
     check_choice("method", method, _METHODS)
     de = _de_table(de_result, stat=stat)
@@ -100,7 +99,7 @@ def enrichment(
                     "contrast": contrast,
                     "source": source,
                     "score": float(es.iloc[0][source]),
-                    "padj": float(pv.iloc[0][source]) if pv is not None else np.nan,
+                    "q_value": float(pv.iloc[0][source]) if pv is not None else np.nan,
                     "n_genes": int(sizes[source]),
                     "method": method,
                 }

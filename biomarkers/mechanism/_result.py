@@ -45,7 +45,7 @@ class MechanismResult:
 
     name: ClassVar[str] = "mechanism"
     #: column holding the q-value used for the summary
-    q_column: ClassVar[str] = "qvalue"
+    q_column: ClassVar[str] = "q_value"
 
     def __init__(
         self,
@@ -134,7 +134,7 @@ class DEResult(MechanismResult):
     Attributes
     ----------
     table
-        ``cell_type, gene, log2fc, lfc_se, stat, pvalue, padj_deseq2, qvalue, qvalue_global,
+        ``cell_type, gene, log2fc, lfc_se, stat, pvalue, padj_deseq2, q_value, q_value_global,
         base_mean, n_samples, contrast``.
     dropped
         What the filters removed: ``contrast, cell_type, kind (sample/subject/gene/cell_type), id,
@@ -162,7 +162,7 @@ class CompositionResult(MechanismResult):
     Attributes
     ----------
     table
-        ``cell_type, term, visit, arm, effect, se, ci_low, ci_high, pvalue, qvalue, n_obs,
+        ``cell_type, term, visit, arm, effect, se, ci_low, ci_high, pvalue, q_value, n_obs,
         n_subjects, transform, converged``.
     proportions
         Per-sample proportions and transformed values (long format).
@@ -182,7 +182,7 @@ class TrajectoryResult(MechanismResult):
     Attributes
     ----------
     table
-        ``feature, comparison, term, visit, group, effect, se, ci_low, ci_high, pvalue, qvalue,
+        ``feature, comparison, term, visit, group, effect, se, ci_low, ci_high, pvalue, q_value,
         n_obs, n_subjects, converged``.
     means
         Model-based mean per feature × group × visit with 95% CI, for plotting.
@@ -202,11 +202,11 @@ class EnrichmentResult(MechanismResult):
     Attributes
     ----------
     table
-        ``cell_type, contrast, source, score, padj, n_genes, method``.
+        ``cell_type, contrast, source, score, q_value, n_genes, method``.
     """
 
     name = "enrichment"
-    q_column = "padj"
+    q_column = "q_value"
 
 
 class LinksResult(MechanismResult):
@@ -221,7 +221,7 @@ class LinksResult(MechanismResult):
     """
 
     name = "links"
-    q_column = "q"
+    q_column = "q_value"
 
     @property
     def edges(self) -> pd.DataFrame:

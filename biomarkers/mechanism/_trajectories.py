@@ -11,13 +11,12 @@ import pandas as pd
 
 from biomarkers._logging import timed
 from biomarkers._progress import progress
-from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers._stats import bh_qvalues
+from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.mechanism._lmm import fit_arm_visit
 from biomarkers.mechanism._result import TrajectoryResult
 from biomarkers.mechanism._utils import (
-    bh,
-    check_choice,
     check_levels,
     join_design,
     resolve_treated,
@@ -42,7 +41,7 @@ _COLUMNS = [
     "ci_low",
     "ci_high",
     "pvalue",
-    "qvalue",
+    "q_value",
     "n_obs",
     "n_subjects",
     "converged",
@@ -77,7 +76,7 @@ def trajectories(
     at every visit (``term="arm_difference"``), the change from the reference visit within each
     arm (``"change"``) and the difference of these changes (``"difference"``). With
     ``responder_key`` the same model is fitted within the treated arm with responder status in
-    place of the arm (``comparison="responder"``). ``qvalue`` is BH within each comparison
+    place of the arm (``comparison="responder"``). ``q_value`` is BH within each comparison
     across features × terms × visits. ``.means`` holds the model-based mean of every
     group × visit (covariates at their average) for plotting.
 
@@ -129,7 +128,7 @@ def trajectories(
     Returns
     -------
     :class:`TrajectoryResult` with ``.table`` (``feature, comparison, term, visit, group,
-    effect, se, ci_low, ci_high, pvalue, qvalue, n_obs, n_subjects, converged, fit_warning``),
+    effect, se, ci_low, ci_high, pvalue, q_value, n_obs, n_subjects, converged, fit_warning``),
     ``.means`` (``feature, comparison, group, visit, mean, se, ci_low, ci_high, n``) and
     ``tables["censoring"]`` (per feature: ``n_below, n_above, n_missing, rule``).
 
@@ -200,9 +199,9 @@ def trajectories(
     if result.empty:
         result = pd.DataFrame(columns=_COLUMNS)
     else:
-        result["qvalue"] = np.nan
+        result["q_value"] = np.nan
         for _, idx in result.groupby("comparison").indices.items():
-            result.loc[result.index[idx], "qvalue"] = bh(result["pvalue"].to_numpy()[idx])
+            result.loc[result.index[idx], "q_value"] = bh_qvalues(result["pvalue"].to_numpy()[idx])
         result = result[_COLUMNS]
         bad = result.loc[~result["converged"].astype(bool), "feature"].unique()
         if len(bad):

@@ -12,6 +12,7 @@ import pandas as pd
 from biomarkers._logging import logger, timed
 from biomarkers._progress import progress
 from biomarkers._settings import settings
+from biomarkers._stats import DECISION_THRESHOLDS, bh_qvalues, decision_curve_table
 from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
 from biomarkers.models._engine import FitConfig, outer_fit, outer_splits, seed_for, strata
 from biomarkers.models._inputs import Data, prepare
@@ -131,12 +132,7 @@ def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
 def _ranking(data, outer, models, n_decoys_src, *, fdr_target) -> tuple[pd.DataFrame, dict]:
     p = len(data.features)
     eff, pval, kind = univariate_tests(data.X, data.y, task=data.task)
-    from statsmodels.stats.multitest import multipletests
-
-    q = np.full(p, np.nan)
-    okp = np.isfinite(pval)
-    if okp.any():
-        q[okp] = multipletests(pval[okp], method="fdr_bh")[1]
+    q = bh_qvalues(pval)
     frames, thresholds = [], {}
     D = n_decoys_src.size
     for m in models:
@@ -253,17 +249,8 @@ def _comparison(data, oof, primary, splits, baseline, *, n_bootstraps, random_st
     )
     comparison = pd.DataFrame(rows)
     comparison["model"] = primary
-    dc = []
-    y = data.y
-    prev = y.mean()
-    for t in thresholds:
-        w = t / (1 - t)
-        row = {"threshold": t, "treat_all": prev - (1 - prev) * w, "treat_none": 0.0}
-        for label, P in (("baseline", base), ("baseline+markers", comb)):
-            nb = [((pr >= t) & (y == 1)).mean() - ((pr >= t) & (y == 0)).mean() * w for pr in P]
-            row[label] = float(np.mean(nb))
-        dc.append(row)
-    return comparison, pd.DataFrame(dc), base
+    dc = decision_curve_table(data.y, {"baseline": base, "baseline+markers": comb}, thresholds)
+    return comparison, dc, base
 
 
 def discover(
@@ -286,7 +273,7 @@ def discover(
     fdr_target: float = 0.1,
     horizon: float | None = None,
     permutation_model: str | None = None,
-    decision_thresholds: Sequence[float] = tuple(np.round(np.arange(0.05, 0.65, 0.05), 2)),
+    decision_thresholds: Sequence[float] = DECISION_THRESHOLDS,
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 

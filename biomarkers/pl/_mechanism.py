@@ -32,7 +32,7 @@ def volcano(
     *,
     groupby: str = "cell_type",
     lfc: str = "log2fc",
-    q: str = "qvalue",
+    q: str = "q_value",
     fdr: float = 0.1,
     n_labels: int = 5,
     ncols: int = 4,
@@ -42,7 +42,7 @@ def volcano(
     Parameters
     ----------
     de
-        Tidy DE table (``cell_type, gene, log2fc, qvalue``).
+        Tidy DE table (``cell_type, gene, log2fc, q_value``).
     groupby
         Column defining the panels.
     lfc, q

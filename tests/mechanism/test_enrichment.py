@@ -59,13 +59,13 @@ def test_matches_decoupler_called_directly(de):
     got = res.table.query("cell_type == 'CD14_mono' and contrast == 'visit: D7 vs D0'")
     got = got.set_index("source")
     np.testing.assert_allclose(got.loc[es.columns, "score"], es.iloc[0], rtol=1e-10)
-    np.testing.assert_allclose(got.loc[es.columns, "padj"], padj.iloc[0], rtol=1e-10)
+    np.testing.assert_allclose(got.loc[es.columns, "q_value"], padj.iloc[0], rtol=1e-10)
     assert got.loc["interferon_response", "n_genes"] == 27
 
 
 def test_planted_module_recovered_and_null_quiet(de):
     res = enrichment(de)
-    hits = res.table.query("padj <= 0.1")
+    hits = res.table.query("q_value <= 0.1")
     assert list(zip(hits.cell_type, hits.contrast, hits.source, strict=True)) == [
         ("CD14_mono", "visit: D7 vs D0", "interferon_response")
     ]
