@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 from biomarkers.features._composition import composition
 from biomarkers.features._feature_table import DEFAULT_BLOCKS, build_feature_table
-from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
+from biomarkers.features._genesets import (
+    as_network,
+    bundled_gene_sets,
+    geneset_scores,
+    load_gene_sets,
+    read_gmt,
+)
 from biomarkers.features._plates import PlateMedianNormalizer, bridge_normalize
 from biomarkers.features._pseudobulk import pseudobulk
 
@@ -44,8 +50,10 @@ __all__ = [
     "PlateMedianNormalizer",
     "PseudobulkNormalizer",
     "VarianceFilter",
+    "as_network",
     "bridge_normalize",
     "build_feature_table",
+    "bundled_gene_sets",
     "composition",
     "geneset_scores",
     "load_gene_sets",

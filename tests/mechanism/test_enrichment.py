@@ -14,8 +14,9 @@ from biomarkers.mechanism import (
 )
 
 MODULES = [
-    "antigen_presentation", "hgf_met", "il10_stat3", "interferon_response",
-    "mdsc_hladr_low", "monocyte_inflammatory", "tnf_nfkb", "treg",
+    "antigen_presentation", "cytotoxicity", "hgf_met", "il10_stat3", "interferon_response",
+    "mdsc_hladr_low", "monocyte_immunosuppressive", "monocyte_inflammatory", "th17",
+    "tnf_nfkb", "treg",
 ]  # fmt: skip
 
 
@@ -126,12 +127,12 @@ def test_bundled_modules_documented_and_overlap_simulator_genes():
 
     import scanpy as sc
 
-    import biomarkers.mechanism as mech
+    import biomarkers.features as feat
 
     net = bundled_gene_sets()
     assert sorted(net.source.unique()) == MODULES
     assert set(net.weight) == {1.0, -1.0}
-    readme = (Path(mech.__file__).parent / "data" / "README.md").read_text()
+    readme = (Path(feat.__file__).parent / "data" / "README.md").read_text()
     for module in MODULES:
         assert f"`{module}`" in readme
     pbmc = set(sc.datasets.pbmc68k_reduced().raw.var_names)
