@@ -17,6 +17,7 @@ __all__ = [
     "NotBuiltError",
     "PanelFormatError",
     "SchemaError",
+    "SettingsError",
     "SmallSampleWarning",
 ]
 
@@ -35,6 +36,10 @@ class InputFileError(BiomarkersError, OSError):
 
 class ConfigError(BiomarkersError, ValueError):
     """A job configuration is invalid (unknown key, wrong type, bad value)."""
+
+
+class SettingsError(ConfigError, AttributeError):
+    """``biomarkers.settings`` has no such setting (a typo such as ``settings.progres``)."""
 
 
 class LeakageError(BiomarkersError, ValueError):
