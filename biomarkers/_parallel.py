@@ -12,6 +12,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from biomarkers._logging import logger
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError
 
 __all__ = ["dask_client", "parallel_backend"]
@@ -87,9 +88,7 @@ def parallel_backend(backend: dict[str, Any] | None) -> Iterator[Any]:
         with nullcontext():
             yield None
         return
-    if kind != "dask":
-        msg = f"backend.kind {kind!r} is not supported; use 'local' or 'dask'"
-        raise ConfigError(msg)
+    check_choice("backend.kind", kind, ("local", "dask"))
     import joblib
 
     n_jobs = backend.get("n_jobs")

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from biomarkers._validation import check_choice
+
 __all__ = ["Outcome"]
 
 _KINDS = ("binary", "survival", "continuous")
@@ -39,11 +41,7 @@ class Outcome:
     definition: str
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            from biomarkers.exceptions import SchemaError
-
-            msg = f"Outcome kind {self.kind!r} is not one of {', '.join(_KINDS)}"
-            raise SchemaError(msg)
+        check_choice("kind", self.kind, _KINDS, source="Outcome")
 
     @property
     def columns(self) -> list[str]:

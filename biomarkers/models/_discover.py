@@ -13,6 +13,7 @@ from biomarkers._logging import logger, timed
 from biomarkers._progress import progress
 from biomarkers._settings import settings
 from biomarkers._stats import DECISION_THRESHOLDS, bh_qvalues, decision_curve_table
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
 from biomarkers.models._engine import FitConfig, outer_fit, outer_splits, seed_for, strata
 from biomarkers.models._inputs import Data, prepare
@@ -385,9 +386,7 @@ def discover(
     models = list(dict.fromkeys(resolve_name(m, data.task) for m in models))
     specs = {m: get_spec(m, data.task) for m in models}
     perm_model = resolve_name(permutation_model, data.task) if permutation_model else models[0]
-    if perm_model not in specs:
-        msg = f"permutation_model={perm_model!r} is not one of models={models}"
-        raise ConfigError(msg)
+    check_choice("permutation_model", perm_model, models, source="discover (one of models=)")
     if clinical_baseline and data.task != "binary":
         msg = f"clinical_baseline= is supported for binary outcomes; {data.outcome_name!r} is {data.task}"
         raise ConfigError(msg)

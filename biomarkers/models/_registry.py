@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import did_you_mean
+from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.exceptions import ConfigError
 
 __all__ = ["available_models"]
@@ -512,9 +512,8 @@ def available_models(task: str | None = None) -> pd.DataFrame:
     >>> sorted(available_models("survival")["name"])
     ['coxnet', 'xgboost_cox']
     """
-    if task is not None and task not in TASKS:
-        msg = f"task={task!r} is not one of {', '.join(TASKS)}{did_you_mean(task, TASKS)}"
-        raise ConfigError(msg)
+    if task is not None:
+        check_choice("task", task, TASKS)
     rows = [
         {
             "name": s.name,
