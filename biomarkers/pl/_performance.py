@@ -249,12 +249,11 @@ def _draw_decision_curve(table: pd.DataFrame, curves: list[str], *, ax: Axes | N
     if curves and np.isfinite(treat_all).any():
         ax.plot(t, treat_all, color="grey", ls="--", lw=1, label="treat all")
         ax.axhline(0, color="black", lw=1, label="treat none")
-        # invert treat_all = prevalence - (1 - prevalence) * w at the first threshold
-        w = t[0] / (1 - t[0])
-        prevalence = (treat_all[0] + w) / (1 + w)
+        # no strategy beats the prevalence, and treat-all at a low threshold is close to it
+        top = float(np.nanmax(table[[*curves, "treat_all"]].to_numpy(float), initial=0))
         ax.set_ylim(
             min(-0.05, float(np.nanmin(treat_all[treat_all > -0.2], initial=0))),
-            max(prevalence, 0.05) * 1.1,
+            max(top, 0.05) * 1.1,
         )
     ax.set(xlabel="threshold probability", ylabel="net benefit", title="Decision curve")
     ax.legend(fontsize=8, frameon=False)
