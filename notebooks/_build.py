@@ -898,7 +898,7 @@ traj.table.query("term == 'difference' and visit == 'D28'")[["feature", "effect"
     ),
     code(
         """
-bm.pl.trajectories(traj.means, group="group", ncols=2)
+bm.pl.trajectories(traj.means, groupby="group", ncols=2)
 """
     ),
     md(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger, timed
+from biomarkers._parallel import resolve_n_jobs
 from biomarkers._progress import progress
 from biomarkers._stats import bh_qvalues
 from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
@@ -63,7 +64,7 @@ def pseudobulk_de(
     min_counts: int = 10,
     min_samples: int | None = None,
     design_table: pd.DataFrame | None = None,
-    n_cpus: int = 1,
+    n_jobs: int | None = None,
     arm: str | Sequence[str] | None = None,
     visit: str | Sequence[str] | None = None,
     subject_key: str = "subject_id",
@@ -134,8 +135,9 @@ def pseudobulk_de(
         Per-sample design (indexed by or with a ``sample_id`` column) joined onto ``obs`` for
         the columns it lacks (``subject_id``, ``visit``, ``arm`` ...); for a counts DataFrame,
         the row annotations (same index).
-    n_cpus
-        Processes for pydeseq2 (``DefaultInference(n_cpus=...)``).
+    n_jobs
+        Processes for pydeseq2 (``DefaultInference(n_cpus=...)``); ``None`` uses
+        ``biomarkers.settings.n_jobs``, ``-1`` all cores.
     arm
         Keep only samples of this arm (or arms), e.g. ``"ucMSC+SMT"``.
     visit
@@ -166,6 +168,7 @@ def pseudobulk_de(
     >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
     check_choice("backend", backend, ["pydeseq2"])
+    n_jobs = resolve_n_jobs(n_jobs)
     counts, obs, genes = _inputs(pdata, design_table=design_table, subject_key=subject_key)
     if subject_key in obs.columns and "subject" not in obs.columns:
         obs["subject"] = obs[subject_key].astype(str)
@@ -188,7 +191,7 @@ def pseudobulk_de(
             min_cells=min_cells,
             min_counts=min_counts,
             min_samples=min_samples,
-            n_cpus=n_cpus,
+            n_jobs=n_jobs,
             **spec,
         )
         tables.append(table)
@@ -287,7 +290,7 @@ def _one_contrast(
     min_cells: int,
     min_counts: int,
     min_samples: int | None,
-    n_cpus: int,
+    n_jobs: int,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[dict[str, str]], str]:
     import scipy.sparse as sp
 
@@ -386,7 +389,7 @@ def _one_contrast(
             messages: list[str] = []
             try:
                 res = _run_pydeseq2(
-                    counts_df, sub, kind, spec, design, n_cpus=n_cpus, notes=messages
+                    counts_df, sub, kind, spec, design, n_jobs=n_jobs, notes=messages
                 )
             except ValueError as err:  # e.g. design not of full rank in this cell type
                 reason = f"pydeseq2: {str(err).splitlines()[0]}"
@@ -595,7 +598,7 @@ def _run_pydeseq2(
     spec: Any,
     design: str,
     *,
-    n_cpus: int,
+    n_jobs: int,
     notes: list[str],
 ) -> pd.DataFrame:
     try:
@@ -611,7 +614,7 @@ def _run_pydeseq2(
     for col in meta.columns:
         if not pd.api.types.is_numeric_dtype(meta[col]):
             meta[col] = meta[col].astype(str)
-    inference = DefaultInference(n_cpus=n_cpus)
+    inference = DefaultInference(n_cpus=n_jobs)
     if kind == "interaction":
         design_arg: Any
         design_arg, vec = _interaction_design(sub, spec)

@@ -360,7 +360,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             feats = list(dict.fromkeys(means["feature"]))[:8]
             s.figure(
                 figs, f"trajectories_{name}", f"Trajectories ({name}): mean ± 95% CI by arm",
-                lambda m=means, f=feats, g=group: pl.trajectories(m, features=f, group=g),
+                lambda m=means, f=feats, g=group: pl.trajectories(m, features=f, groupby=g),
             )  # fmt: skip
         sections.append(s)
 
