@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
+from biomarkers._stats import Q_VALUE
 
 __all__ = [
     "CompositionResult",
@@ -45,7 +46,7 @@ class MechanismResult:
 
     name: ClassVar[str] = "mechanism"
     #: column holding the q-value used for the summary
-    q_column: ClassVar[str] = "q_value"
+    q_column: ClassVar[str] = Q_VALUE
 
     def __init__(
         self,
@@ -206,7 +207,6 @@ class EnrichmentResult(MechanismResult):
     """
 
     name = "enrichment"
-    q_column = "q_value"
 
 
 class LinksResult(MechanismResult):
@@ -215,13 +215,12 @@ class LinksResult(MechanismResult):
     Attributes
     ----------
     table
-        Every tested pair: ``feature_a, modality_a, feature_b, modality_b, rho, p, q, n``.
+        Every tested pair: ``feature_a, modality_a, feature_b, modality_b, rho, p, q_value, n``.
     edges
-        The pairs with ``q`` at or below the requested FDR.
+        The pairs with ``q_value`` at or below the requested FDR.
     """
 
     name = "links"
-    q_column = "q_value"
 
     @property
     def edges(self) -> pd.DataFrame:
