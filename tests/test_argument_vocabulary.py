@@ -45,7 +45,7 @@ def test_no_retired_argument_names(label, func):
 @pytest.mark.parametrize(
     ("func", "names"),
     [
-        (mech.pseudobulk_de, {"n_jobs", "subject_key"}),
+        (mech.pseudobulk_de, {"n_jobs", "subject_key", "method"}),
         (mech.trajectories, {"visit_key", "groupby", "subject_key", "responder_key"}),
         (mech.links, {"visit_key", "subject_key"}),
         (mech.composition_change, {"sample_key", "groups_key", "subject_key"}),
@@ -60,6 +60,10 @@ def test_no_retired_argument_names(label, func):
 )
 def test_shared_vocabulary(func, names):
     assert names <= set(inspect.signature(func).parameters)
+
+
+def test_backend_means_where_work_runs_not_which_method():
+    assert "backend" not in inspect.signature(mech.pseudobulk_de).parameters
 
 
 def test_resolve_n_jobs(monkeypatch):

@@ -24,7 +24,7 @@ CASES = {
     "mechanism.enrichment": (lambda: bm.mechanism.enrichment(pd.DataFrame(), method="ulmm"), "method", "ulmm", ["ulm", "mlm"]),
     "mechanism.links": (lambda: bm.mechanism.links({}, method="kendal"), "method", "kendal", ["spearman", "pearson"]),
     "mechanism.composition_change": (lambda: bm.mechanism.composition_change(None, transform="logit2"), "transform", "logit2", ["clr", "logit"]),
-    "mechanism.pseudobulk_de": (lambda: bm.mechanism.pseudobulk_de(None, backend="edger"), "backend", "edger", ["pydeseq2"]),
+    "mechanism.pseudobulk_de": (lambda: bm.mechanism.pseudobulk_de(None, method="edger"), "method", "edger", ["pydeseq2"]),
     "features.pseudobulk": (lambda: bm.features.pseudobulk(_cells(), func="median"), "func", "median", ["sum", "mean"]),
     "features.CensoredValueImputer": (lambda: bm.features.CensoredValueImputer("lod").fit(np.ones((3, 2))), "rule", "lod", ["keep", "lod_sqrt2"]),
     "datasets.simulate_trial": (lambda: bm.datasets.simulate_trial("unused", scenario="strongg"), "scenario", "strongg", ["default", "strong"]),

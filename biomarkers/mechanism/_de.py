@@ -59,7 +59,7 @@ def pseudobulk_de(
     contrast: Sequence | np.ndarray | None = None,
     contrasts: Sequence[Mapping[str, Any]] | None = None,
     cell_type: str | Sequence[str] | None = None,
-    backend: str = "pydeseq2",
+    method: str = "pydeseq2",
     min_cells: int = 10,
     min_counts: int = 10,
     min_samples: int | None = None,
@@ -120,8 +120,9 @@ def pseudobulk_de(
         Several contrasts, as a list of dicts; see above.
     cell_type
         Cell type(s) to test; default all.
-    backend
-        Only ``"pydeseq2"``.
+    method
+        DE implementation; only ``"pydeseq2"``. (``backend`` means where work runs, as in
+        :func:`biomarkers.features.pseudobulk`.)
     min_cells
         Pseudobulk samples with fewer cells are dropped (needs ``obs['n_cells']``).
     min_counts
@@ -167,7 +168,7 @@ def pseudobulk_de(
     ... )  # doctest: +SKIP
     >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
-    check_choice("backend", backend, ["pydeseq2"])
+    check_choice("method", method, ["pydeseq2"])
     n_jobs = resolve_n_jobs(n_jobs)
     counts, obs, genes = _inputs(pdata, design_table=design_table, subject_key=subject_key)
     if subject_key in obs.columns and "subject" not in obs.columns:
@@ -209,7 +210,7 @@ def pseudobulk_de(
         ],
         "contrast_labels": labels,
         "cell_type": cell_type,
-        "backend": backend,
+        "method": method,
         "min_cells": min_cells,
         "min_counts": min_counts,
         "min_samples": min_samples,

@@ -169,8 +169,8 @@ def test_errors_name_the_problem(pdata):
         pseudobulk_de(pdata, contrast=("visit", "D9", "D0"))
     with pytest.raises(ConfigError, match=r"contrast=.*not understood"):
         pseudobulk_de(pdata, contrast=("visit", "D7"))
-    with pytest.raises(ConfigError, match="backend='edger' is not supported"):
-        pseudobulk_de(pdata, contrast=("visit", "D7", "D0"), backend="edger")
+    with pytest.raises(ConfigError, match="method='edger' is not supported"):
+        pseudobulk_de(pdata, contrast=("visit", "D7", "D0"), method="edger")
     with pytest.raises(SchemaError, match="design '~ subjct \\+ visit' uses 'subjct'"):
         pseudobulk_de(pdata, design="~ subjct + visit", contrast=("visit", "D7", "D0"))
     bad = pdata.copy()
