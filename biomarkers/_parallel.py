@@ -12,9 +12,28 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from biomarkers._logging import logger
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError
 
-__all__ = ["dask_client", "parallel_backend"]
+__all__ = ["dask_client", "parallel_backend", "resolve_n_jobs"]
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Number of processes for ``n_jobs``: ``None`` uses ``settings.n_jobs`` (1 if unset), -1 all cores."""
+    import os
+
+    from biomarkers._settings import settings
+
+    if n_jobs is None:
+        n_jobs = settings.n_jobs
+    if n_jobs is None:
+        return 1
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        msg = f"n_jobs={n_jobs!r} must be None (settings.n_jobs), -1 (all cores) or an int >= 1"
+        raise ConfigError(msg)
+    return n_jobs
 
 
 def _require_distributed():
@@ -87,9 +106,7 @@ def parallel_backend(backend: dict[str, Any] | None) -> Iterator[Any]:
         with nullcontext():
             yield None
         return
-    if kind != "dask":
-        msg = f"backend.kind {kind!r} is not supported; use 'local' or 'dask'"
-        raise ConfigError(msg)
+    check_choice("backend.kind", kind, ("local", "dask"))
     import joblib
 
     n_jobs = backend.get("n_jobs")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError, did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "check_choice",
     "check_columns",
     "check_random_state",
     "did_you_mean",
@@ -21,10 +21,45 @@ __all__ = [
 ]
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else ""
+def check_choice(
+    name: str, value: Any, allowed: Iterable[Any], *, source: str | None = None
+) -> None:
+    """Raise :class:`ConfigError` when the argument ``name=value`` is not one of ``allowed``.
+
+    The one check for a bad *choice* of an argument or config value (``method="ulmm"``); the
+    message names the argument, shows the value, suggests the closest choice and lists them
+    all. Problems with the data themselves raise :class:`SchemaError` instead.
+
+    Parameters
+    ----------
+    name
+        Argument (or config key) name, shown as ``name=value``.
+    value
+        The value given.
+    allowed
+        The accepted values.
+    source
+        Optional prefix naming where the value came from (a function, a file).
+
+    Examples
+    --------
+    >>> check_choice("method", "ulmm", ["ulm", "mlm"])
+    Traceback (most recent call last):
+    ...
+    biomarkers.exceptions.ConfigError: method='ulmm' is not supported; did you mean 'ulm'?; use one of: 'ulm', 'mlm'
+    """
+    allowed = list(allowed)
+    try:
+        ok = value in allowed
+    except TypeError:  # unhashable / incomparable value
+        ok = False
+    if not ok:
+        prefix = f"{source}: " if source else ""
+        msg = (
+            f"{prefix}{name}={value!r} is not supported{did_you_mean(str(value), map(str, allowed))}; "
+            f"use one of: {', '.join(map(repr, allowed))}"
+        )
+        raise ConfigError(msg)
 
 
 def format_ids(ids: Sequence, *, limit: int = 5) -> str:

@@ -6,6 +6,9 @@ message and exit code 2. Anything else is a bug (exit code 1, traceback in the r
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "BelowDetectionLimitWarning",
     "BiomarkersError",
@@ -17,8 +20,15 @@ __all__ = [
     "NotBuiltError",
     "PanelFormatError",
     "SchemaError",
+    "SettingsError",
     "SmallSampleWarning",
 ]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""
 
 
 class BiomarkersError(Exception):
@@ -35,6 +45,10 @@ class InputFileError(BiomarkersError, OSError):
 
 class ConfigError(BiomarkersError, ValueError):
     """A job configuration is invalid (unknown key, wrong type, bad value)."""
+
+
+class SettingsError(ConfigError, AttributeError):
+    """``biomarkers.settings`` has no such setting (a typo such as ``settings.progres``)."""
 
 
 class LeakageError(BiomarkersError, ValueError):

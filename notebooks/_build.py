@@ -668,8 +668,8 @@ means "not shown".
     ),
     code(
         """
-cols = ["marker", "beta_control", "q_prognostic", "interaction", "ci_low", "ci_high", "q_interaction", "label"]
-res.markers[cols].sort_values("q_interaction").head(10).round(3)
+cols = ["marker", "beta_control", "q_value_prognostic", "interaction", "ci_low", "ci_high", "q_value_interaction", "label"]
+res.markers[cols].sort_values("q_value_interaction").head(10).round(3)
 """
     ),
     md(
@@ -836,7 +836,7 @@ de = bm.mechanism.pseudobulk_de(
 in_cd14 = mechanism_truth["feature"].str.startswith("pseudobulk:CD14_mono:")
 planted_genes = set(mechanism_truth.loc[in_cd14, "entity"])  # planted in CD14 monocytes
 top = de.table.sort_values("pvalue").head(10)
-top.assign(planted=top["gene"].isin(planted_genes))[["cell_type", "gene", "log2fc", "pvalue", "qvalue", "planted"]]
+top.assign(planted=top["gene"].isin(planted_genes))[["cell_type", "gene", "log2fc", "pvalue", "q_value", "planted"]]
 """
     ),
     code(
@@ -871,7 +871,7 @@ planted effect: Treg up, HLA-DR-low monocytes down.
         """
 comp = bm.mechanism.composition_change(pb, design_table=study.clinical)
 diff = comp.table.query("term == 'difference'")
-diff.sort_values("pvalue")[["cell_type", "visit", "effect", "ci_low", "ci_high", "qvalue"]].head(8).round(3)
+diff.sort_values("pvalue")[["cell_type", "visit", "effect", "ci_low", "ci_high", "q_value"]].head(8).round(3)
 """
     ),
     code(
@@ -894,12 +894,12 @@ VEGF is a null control. Note that patients who die drop out: later visits show t
 traj = bm.mechanism.trajectories(
     study.assays["cytokines"], features=["IL6", "TNFa", "IL10", "VEGF"], transform="log2"
 )
-traj.table.query("term == 'difference' and visit == 'D28'")[["feature", "effect", "ci_low", "ci_high", "qvalue"]].round(3)
+traj.table.query("term == 'difference' and visit == 'D28'")[["feature", "effect", "ci_low", "ci_high", "q_value"]].round(3)
 """
     ),
     code(
         """
-bm.pl.trajectories(traj.means, group="group", ncols=2)
+bm.pl.trajectories(traj.means, groupby="group", ncols=2)
 """
     ),
     md(
@@ -918,7 +918,7 @@ ft = bm.features.build_feature_table(
 )
 changes = ft[:, ft.var["kind"] == "delta"].copy()
 lk = bm.mechanism.links(changes, fdr=0.1)
-lk.table.sort_values("q").head(10)
+lk.table.sort_values("q_value").head(10)
 """
     ),
 ]

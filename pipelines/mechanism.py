@@ -63,7 +63,7 @@ def mechanism_steps(
                 min_cells=settings.min_cells, **arms,
             )  # fmt: skip
         save("mechanism/de.csv", de.to_frame())
-        found["de_significant"] = _count(de.to_frame(), "qvalue", settings.fdr)
+        found["de_significant"] = _count(de.to_frame(), "q_value", settings.fdr)
         if settings.enrichment and len(de.to_frame()):
             with timed("enrichment"):
                 gene_sets = str(settings.gene_sets) if settings.gene_sets else None
@@ -81,7 +81,7 @@ def mechanism_steps(
             )  # fmt: skip
         save("mechanism/composition.csv", comp)
         save("mechanism/composition_change.csv", change.to_frame())
-        found["composition_significant"] = _count(change.to_frame(), "qvalue", settings.fdr)
+        found["composition_significant"] = _count(change.to_frame(), "q_value", settings.fdr)
         per_sample["composition"] = composition
     if settings.trajectories:
         for name, adata in study.assays.items():
@@ -93,7 +93,7 @@ def mechanism_steps(
             save(f"mechanism/trajectories_{name}.csv", traj.to_frame())
             save(f"mechanism/trajectory_means_{name}.csv", traj.means)
             found[f"trajectories_{name}_significant"] = _count(
-                traj.to_frame(), "qvalue", settings.fdr
+                traj.to_frame(), "q_value", settings.fdr
             )
             per_sample[name] = adata
     if settings.links and per_sample:
@@ -102,7 +102,7 @@ def mechanism_steps(
                 per_sample, design_table=design, outcome=outcome, fdr=settings.fdr
             )
         save("mechanism/links.csv", links.to_frame())
-        found["links_significant"] = _count(links.to_frame(), "q", settings.fdr)
+        found["links_significant"] = _count(links.to_frame(), "q_value", settings.fdr)
     logger.info("mechanism findings: %s", found)
     return found
 

@@ -24,7 +24,10 @@ def test_local_backend_is_a_no_op():
 
 def test_unknown_backend_is_refused():
     with (
-        pytest.raises(ConfigError, match=r"backend\.kind 'spark' is not supported"),
+        pytest.raises(
+            ConfigError,
+            match=r"backend\.kind='spark' is not supported; use one of: 'local', 'dask'",
+        ),
         parallel_backend({"kind": "spark"}),
     ):
         pass

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import SchemaError
 
 __all__ = [
@@ -285,9 +286,8 @@ def check_range(
 
 def to_conventional(inputs: Inputs, units: str, names: Mapping[str, str]) -> None:
     """Convert SI inputs in place (``names`` maps input name → kind in :data:`UNIT_FACTORS`)."""
-    if units not in _UNITS:
-        msg = f"units={units!r} is not supported; use 'conventional' (mg/dL, g/dL) or 'si' (µmol/L, g/L)"
-        raise SchemaError(msg)
+    # 'conventional' = mg/dL, g/dL; 'si' = µmol/L, g/L
+    check_choice("units", units, _UNITS)
     if units == "si":
         for name, kind in names.items():
             if name in inputs.arrays:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from biomarkers._validation import check_choice
 from biomarkers.clinical._common import (
     Inputs,
     check_range,
@@ -130,9 +131,7 @@ def meld(
     >>> round(meld(4.2, 1.2, 1.9, version="kamath"), 4)
     20.0392
     """
-    if version not in _VERSIONS:
-        msg = f"version={version!r} is not a MELD version; use one of {', '.join(_VERSIONS)}"
-        raise SchemaError(msg)
+    check_choice("version", version, _VERSIONS, source="meld")
     if etiology is not None and version != "kamath":
         msg = "etiology is only used by version='kamath' (UNOS MELD applies 0.643 to everyone)"
         raise SchemaError(msg)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from biomarkers._validation import check_choice
 from biomarkers.clinical._common import check_range, round_half_up
 from biomarkers.clinical._meld import _bounded_labs, _prepare, meld_i_unos
-from biomarkers.exceptions import SchemaError
 
 __all__ = ["meld_na"]
 
@@ -66,9 +66,7 @@ def meld_na(
     >>> round(meld_na(2, 1.8, 2, 131, version="kim2008"), 3)
     26.257
     """
-    if version not in _VERSIONS:
-        msg = f"version={version!r} is not a MELD-Na version; use one of {', '.join(_VERSIONS)}"
-        raise SchemaError(msg)
+    check_choice("version", version, _VERSIONS, source="meld_na")
     inputs = _prepare(bilirubin, inr, creatinine, dialysis, units, extra={"sodium": sodium})
     check_range(inputs, "sodium", unit="mmol/L")
     if version == "unos2016":

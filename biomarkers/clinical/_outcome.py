@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from biomarkers._validation import check_choice
+
 __all__ = ["Outcome"]
 
 _KINDS = ("binary", "survival", "continuous")
@@ -49,11 +51,7 @@ class Outcome:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            from biomarkers.exceptions import SchemaError
-
-            msg = f"Outcome kind {self.kind!r} is not one of {', '.join(_KINDS)}"
-            raise SchemaError(msg)
+        check_choice("kind", self.kind, _KINDS, source="Outcome")
         if self.positive is None:
             default = {"binary": f"{self.name} = 1", "survival": "event", "continuous": ""}
             object.__setattr__(self, "positive", default[self.kind])  # frozen dataclass

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import check_columns, format_ids
+from biomarkers._validation import check_choice, check_columns, format_ids
 from biomarkers.clinical._common import coerce_bool, subject_table
 from biomarkers.clinical._outcome import Outcome
 from biomarkers.exceptions import DataQualityWarning, SchemaError
@@ -114,9 +114,7 @@ def transplant_free_survival(
     >>> transplant_free_survival(clin, horizon_days=90).table["tfs90"].tolist()
     [0.0, 1.0, nan]
     """
-    if kind not in ("binary", "survival"):
-        msg = f"kind={kind!r} is not supported; use 'binary' or 'survival'"
-        raise SchemaError(msg)
+    check_choice("kind", kind, ("binary", "survival"))
     if not isinstance(horizon_days, (int, np.integer)) or horizon_days <= 0:
         msg = f"horizon_days must be a positive whole number of days; got {horizon_days!r}"
         raise SchemaError(msg)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
 from biomarkers._logging import timed
-from biomarkers._validation import did_you_mean
+from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
 from biomarkers.datasets._scenarios import SCENARIOS, Scenario, mechanism_weight
@@ -381,9 +381,7 @@ def simulate_trial(
     if out_dir is None:
         msg = "out_dir is required: give the folder to write the simulated trial into"
         raise ConfigError(msg)
-    if scenario not in SCENARIOS:
-        msg = f"scenario={scenario!r} is unknown{did_you_mean(scenario, SCENARIOS)}; choose one of {', '.join(SCENARIOS)}"
-        raise ConfigError(msg)
+    check_choice("scenario", scenario, SCENARIOS)
     n = _check_int("n_subjects", n_subjects, 2)
     seed = _check_int("seed", seed, 0)
     cells = _check_int("cells_per_sample", cells_per_sample, 0)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from biomarkers._names import parse_feature_name
+from biomarkers._validation import check_choice
 
 __all__ = ["Truth"]
 
@@ -114,14 +115,11 @@ class Truth:
             "severity_associated": list(self.severity_associated),
             "null": list(self.null_features),
         }
-        if role is not None and role not in roles:
-            msg = f"role={role!r} is unknown; choose one of {', '.join(roles)} or None"
-            raise ValueError(msg)
+        if role is not None:
+            check_choice("role", role, [*roles, None])
         names = roles[role] if role is not None else [n for r in roles.values() for n in r]
         known = {"long", *(k for v in self.analyte_aliases.values() for k in v)}
-        if source not in known:
-            msg = f"source={source!r} is unknown; choose one of {', '.join(sorted(known))}"
-            raise ValueError(msg)
+        check_choice("source", source, sorted(known))
         rename = {a: al.get(source, a) for a, al in self.analyte_aliases.items()}
         out = []
         for name in names:

@@ -23,7 +23,12 @@ from biomarkers._names import (
 from biomarkers.features._blocks import available_blocks, resolve_blocks
 from biomarkers.features._composition import composition
 from biomarkers.features._feature_table import build_feature_table
-from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
+from biomarkers.features._genesets import (
+    as_network,
+    bundled_gene_sets,
+    geneset_scores,
+    read_gmt,
+)
 from biomarkers.features._plates import PlateMedianNormalizer, bridge_normalize
 from biomarkers.features._pseudobulk import pseudobulk
 
@@ -52,15 +57,16 @@ __all__ = [
     "PlateMedianNormalizer",
     "PseudobulkNormalizer",
     "VarianceFilter",
+    "as_network",
     "available_blocks",
     "bridge_normalize",
     "build_feature_table",
+    "bundled_gene_sets",
     "composition",
     "feature_name",
     "geneset_scores",
     "is_feature_name",
     "known_at_day",
-    "load_gene_sets",
     "parse_feature_name",
     "pseudobulk",
     "read_gmt",

@@ -470,14 +470,14 @@ def build_pseudobulk(ctx: BuildContext, block: str, opts, acc: _Block) -> None:
 
 def build_geneset(ctx: BuildContext, block: str, opts, acc: _Block) -> None:
     """Gene-set scores (mean log1p CPM of the set, centred) per cell type × visit."""
-    from biomarkers.features._genesets import geneset_scores, load_gene_sets, read_gmt
+    from biomarkers.features._genesets import bundled_gene_sets, geneset_scores, read_gmt
 
     pb = ctx.pseudobulk(opts)
     if pb is None:
         return
     sets = opts.get("gene_sets")
     if sets is None:
-        sets = load_gene_sets()
+        sets = bundled_gene_sets()
     elif isinstance(sets, str):
         sets = read_gmt(sets)
     keep = np.isin(pb.obs[opts["groups_key"]].astype(str), _cell_types(pb, opts))

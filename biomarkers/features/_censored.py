@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import SchemaError
 
 __all__ = ["CensoredValueImputer"]
@@ -124,9 +125,7 @@ class CensoredValueImputer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        if self.rule not in _RULES:
-            msg = f"CensoredValueImputer: rule={self.rule!r} is not one of {', '.join(_RULES)}"
-            raise ValueError(msg)
+        check_choice("rule", self.rule, _RULES, source="CensoredValueImputer")
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=True)
         n = X.shape[1]
         finite = np.isfinite(X)

@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from biomarkers._validation import check_choice
+
 __all__ = ["PseudobulkNormalizer"]
 
 _METHODS = ("log1p_cpm", "cpm", "median_ratio")
@@ -62,11 +64,7 @@ class PseudobulkNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         -------
         self
         """
-        if self.method not in _METHODS:
-            msg = (
-                f"PseudobulkNormalizer: method={self.method!r} is not one of {', '.join(_METHODS)}"
-            )
-            raise ValueError(msg)
+        check_choice("method", self.method, _METHODS, source="PseudobulkNormalizer")
         X = validate_data(self, X, dtype=np.float64, reset=True)
         self._check_counts(X)
         logx = np.log(np.where(X > 0, X, 1.0))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger, timed
-from biomarkers._validation import did_you_mean
+from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.exceptions import InputFileError, SchemaError
 from biomarkers.features._accumulate import (
     _NotCounts,
@@ -172,15 +172,11 @@ def pseudobulk(
     """
     import anndata as ad
 
-    if func not in _FUNCS:
-        msg = f"pseudobulk: func={func!r} is not one of {', '.join(_FUNCS)}"
-        raise ValueError(msg)
+    check_choice("func", func, _FUNCS, source="pseudobulk")
     if int(chunk_size) < 1:
         msg = f"pseudobulk: chunk_size={chunk_size} must be a positive number of cells"
         raise ValueError(msg)
-    if backend not in ("local", "dask"):
-        msg = f"pseudobulk: backend={backend!r} is not supported; use 'local' or 'dask'"
-        raise ValueError(msg)
+    check_choice("backend", backend, ("local", "dask"), source="pseudobulk")
     if backend == "dask" and int(rows_per_task) < 1:
         msg = f"pseudobulk: rows_per_task={rows_per_task} must be a positive number of cells"
         raise ValueError(msg)

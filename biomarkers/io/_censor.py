@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import SchemaError
 from biomarkers.io._constants import CENSOR_CODES
 
@@ -191,9 +192,7 @@ def parse_censored(
     >>> censor.tolist()
     [0, 1, 2, 3, 4]
     """
-    if decimal not in {".", ","}:
-        msg = f"decimal={decimal!r} is not supported; use '.' or ','"
-        raise SchemaError(msg)
+    check_choice("decimal", decimal, (".", ","))
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
         out = values.astype(np.float64, copy=True).ravel()
         return _finish_numeric(out, values, source=source, column=column, rows=rows)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from biomarkers._logging import logger
-from biomarkers._validation import did_you_mean
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import BelowDetectionLimitWarning, SchemaError
 from biomarkers.io._constants import CENSOR_CODES
 from biomarkers.io._table import check_file
@@ -116,9 +116,8 @@ def read_cytokines(
     layout = str(format).lower()
     if layout == "auto":
         layout = detect_layout(path, fmt, sheet=sheet, sep=sep, columns=columns)
-    elif layout not in LAYOUTS:
-        msg = f"format={format!r} is not a known layout{did_you_mean(layout, LAYOUTS)}; use 'auto' or one of {', '.join(LAYOUTS)}"
-        raise SchemaError(msg)
+    else:
+        check_choice("format", layout, ("auto", *LAYOUTS), source="read_cytokines")
     assay = assay or _ASSAY_NAME[layout]
     kwargs = {
         "fmt": fmt,

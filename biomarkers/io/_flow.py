@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger
-from biomarkers._validation import check_columns
+from biomarkers._validation import check_choice, check_columns
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.io._table import check_file, read_raw_table, rename_columns
 from biomarkers.io._vendors import container_format, parse_long, parse_wide
@@ -70,9 +70,7 @@ def read_flow(
                 head, ["population"], source=str(path),
                 hint="a long flow table needs sample_id, population, frequency; map yours with columns=",
             )  # fmt: skip
-    if layout not in {"long", "wide"}:
-        msg = f"read_flow: format={format!r} is not supported; use 'auto', 'long' or 'wide'"
-        raise SchemaError(msg)
+    check_choice("format", layout, ("auto", "long", "wide"), source="read_flow")
     common = {
         "fmt": fmt,
         "sheet": sheet,

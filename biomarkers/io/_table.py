@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import InputFileError, SchemaError
 from biomarkers.io._constants import IDENTIFIER_COLUMNS
 
@@ -52,9 +52,7 @@ def file_format(path: Path, fmt: str | None) -> str:
     """Decide the container format from ``fmt`` or the file extension (``.gz`` allowed)."""
     if fmt is not None:
         fmt = fmt.lower().lstrip(".")
-        if fmt not in FORMATS:
-            msg = f"format={fmt!r} is not supported{did_you_mean(fmt, FORMATS)}; use one of {', '.join(FORMATS)}"
-            raise SchemaError(msg)
+        check_choice("format", fmt, FORMATS)
         return fmt
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in {".gz", ".bz2", ".zip", ".xz"}:

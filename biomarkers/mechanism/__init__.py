@@ -7,10 +7,10 @@ and what moves together); they are descriptive companions to the predictive mode
 
 from __future__ import annotations
 
+from biomarkers.features._genesets import bundled_gene_sets, read_gmt
 from biomarkers.mechanism._composition import composition_change
 from biomarkers.mechanism._de import pseudobulk_de
 from biomarkers.mechanism._enrichment import enrichment
-from biomarkers.mechanism._gene_sets import bundled_gene_sets, read_gmt
 from biomarkers.mechanism._links import links
 from biomarkers.mechanism._result import (
     CompositionResult,

@@ -10,13 +10,12 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import timed
-from biomarkers._validation import check_columns, format_ids
+from biomarkers._stats import bh_qvalues
+from biomarkers._validation import check_choice, check_columns, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.mechanism._lmm import fit_arm_visit
 from biomarkers.mechanism._result import CompositionResult
 from biomarkers.mechanism._utils import (
-    bh,
-    check_choice,
     check_levels,
     join_design,
     resolve_treated,
@@ -40,7 +39,7 @@ _COLUMNS = [
     "ci_low",
     "ci_high",
     "pvalue",
-    "qvalue",
+    "q_value",
     "n_obs",
     "n_subjects",
     "transform",
@@ -75,7 +74,7 @@ def composition_change(
     each arm (``term="change"``), the difference of these changes between the arms
     (``term="difference"``, the treatment effect on the change) and the arm difference at
     each visit (``term="arm_difference"``), each with a Wald 95% CI and p-value from the
-    model's fixed-effect covariance; ``qvalue`` is BH across all cell types × terms.
+    model's fixed-effect covariance; ``q_value`` is BH across all cell types × terms.
 
     Parameters
     ----------
@@ -114,14 +113,14 @@ def composition_change(
     Returns
     -------
     :class:`CompositionResult` with ``.table`` (``cell_type, term, visit, arm, effect, se,
-    ci_low, ci_high, pvalue, qvalue, n_obs, n_subjects, transform, converged, fit_warning``;
+    ci_low, ci_high, pvalue, q_value, n_obs, n_subjects, transform, converged, fit_warning``;
     effects are on the transformed scale) and ``.proportions`` (per sample × cell type:
     ``count, proportion, value`` (transformed) and the design columns).
 
     Examples
     --------
     >>> res = composition_change(adata, transform="clr")  # doctest: +SKIP
-    >>> res.table.query("term == 'difference' and qvalue < 0.1")  # doctest: +SKIP
+    >>> res.table.query("term == 'difference' and q_value < 0.1")  # doctest: +SKIP
     """
     check_choice("transform", transform, _TRANSFORMS)
     arm_key, visit_key, covariates = _parse_design(design)
@@ -178,7 +177,7 @@ def composition_change(
     if table.empty:
         table = pd.DataFrame(columns=_COLUMNS)
     else:
-        table["qvalue"] = bh(table["pvalue"].to_numpy())
+        table["q_value"] = bh_qvalues(table["pvalue"].to_numpy())
         table["transform"] = transform
         table = table[_COLUMNS]
         bad = table.loc[~table["converged"].astype(bool), "cell_type"].unique()

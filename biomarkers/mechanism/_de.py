@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger, timed
+from biomarkers._parallel import resolve_n_jobs
 from biomarkers._progress import progress
-from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers._stats import bh_qvalues
+from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
 from biomarkers.mechanism._result import DEResult
 from biomarkers.mechanism._utils import (
     as_list,
-    bh,
-    check_choice,
     check_levels,
     join_design,
     resolve_treated,
@@ -44,8 +44,8 @@ _COLUMNS = [
     "stat",
     "pvalue",
     "padj_deseq2",
-    "qvalue",
-    "qvalue_global",
+    "q_value",
+    "q_value_global",
     "base_mean",
     "n_samples",
     "contrast",
@@ -59,12 +59,12 @@ def pseudobulk_de(
     contrast: Sequence | np.ndarray | None = None,
     contrasts: Sequence[Mapping[str, Any]] | None = None,
     cell_type: str | Sequence[str] | None = None,
-    backend: str = "pydeseq2",
+    method: str = "pydeseq2",
     min_cells: int = 10,
     min_counts: int = 10,
     min_samples: int | None = None,
     design_table: pd.DataFrame | None = None,
-    n_cpus: int = 1,
+    n_jobs: int | None = None,
     arm: str | Sequence[str] | None = None,
     visit: str | Sequence[str] | None = None,
     subject_key: str = "subject_id",
@@ -120,8 +120,9 @@ def pseudobulk_de(
         Several contrasts, as a list of dicts; see above.
     cell_type
         Cell type(s) to test; default all.
-    backend
-        Only ``"pydeseq2"``.
+    method
+        DE implementation; only ``"pydeseq2"``. (``backend`` means where work runs, as in
+        :func:`biomarkers.features.pseudobulk`.)
     min_cells
         Pseudobulk samples with fewer cells are dropped (needs ``obs['n_cells']``).
     min_counts
@@ -135,8 +136,9 @@ def pseudobulk_de(
         Per-sample design (indexed by or with a ``sample_id`` column) joined onto ``obs`` for
         the columns it lacks (``subject_id``, ``visit``, ``arm`` ...); for a counts DataFrame,
         the row annotations (same index).
-    n_cpus
-        Processes for pydeseq2 (``DefaultInference(n_cpus=...)``).
+    n_jobs
+        Processes for pydeseq2 (``DefaultInference(n_cpus=...)``); ``None`` uses
+        ``biomarkers.settings.n_jobs``, ``-1`` all cores.
     arm
         Keep only samples of this arm (or arms), e.g. ``"ucMSC+SMT"``.
     visit
@@ -153,8 +155,8 @@ def pseudobulk_de(
     Returns
     -------
     :class:`DEResult` with ``.table`` (``cell_type, gene, log2fc, lfc_se, stat, pvalue,
-    padj_deseq2`` (pydeseq2's BH with independent filtering), ``qvalue`` (BH within cell type
-    over genes with a p-value), ``qvalue_global`` (BH across all cell types of the contrast),
+    padj_deseq2`` (pydeseq2's BH with independent filtering), ``q_value`` (BH within cell type
+    over genes with a p-value), ``q_value_global`` (BH across all cell types of the contrast),
     ``base_mean, n_samples, contrast``), ``.dropped`` (``contrast, cell_type, kind, id, reason``) and
     ``tables["notes"]`` (``contrast, cell_type, message``: pydeseq2's warnings about its automatic
     fallbacks, e.g. a mean-based dispersion trend; also logged).
@@ -164,9 +166,10 @@ def pseudobulk_de(
     >>> res = pseudobulk_de(
     ...     pdata, contrast=("visit", "D7", "D0"), arm="ucMSC+SMT"
     ... )  # doctest: +SKIP
-    >>> res.table.query("qvalue < 0.1")  # doctest: +SKIP
+    >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
-    check_choice("backend", backend, ["pydeseq2"])
+    check_choice("method", method, ["pydeseq2"])
+    n_jobs = resolve_n_jobs(n_jobs)
     counts, obs, genes = _inputs(pdata, design_table=design_table, subject_key=subject_key)
     if subject_key in obs.columns and "subject" not in obs.columns:
         obs["subject"] = obs[subject_key].astype(str)
@@ -189,7 +192,7 @@ def pseudobulk_de(
             min_cells=min_cells,
             min_counts=min_counts,
             min_samples=min_samples,
-            n_cpus=n_cpus,
+            n_jobs=n_jobs,
             **spec,
         )
         tables.append(table)
@@ -207,7 +210,7 @@ def pseudobulk_de(
         ],
         "contrast_labels": labels,
         "cell_type": cell_type,
-        "backend": backend,
+        "method": method,
         "min_cells": min_cells,
         "min_counts": min_counts,
         "min_samples": min_samples,
@@ -288,7 +291,7 @@ def _one_contrast(
     min_cells: int,
     min_counts: int,
     min_samples: int | None,
-    n_cpus: int,
+    n_jobs: int,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[dict[str, str]], str]:
     import scipy.sparse as sp
 
@@ -387,7 +390,7 @@ def _one_contrast(
             messages: list[str] = []
             try:
                 res = _run_pydeseq2(
-                    counts_df, sub, kind, spec, design, n_cpus=n_cpus, notes=messages
+                    counts_df, sub, kind, spec, design, n_jobs=n_jobs, notes=messages
                 )
             except ValueError as err:  # e.g. design not of full rank in this cell type
                 reason = f"pydeseq2: {str(err).splitlines()[0]}"
@@ -596,7 +599,7 @@ def _run_pydeseq2(
     spec: Any,
     design: str,
     *,
-    n_cpus: int,
+    n_jobs: int,
     notes: list[str],
 ) -> pd.DataFrame:
     try:
@@ -612,7 +615,7 @@ def _run_pydeseq2(
     for col in meta.columns:
         if not pd.api.types.is_numeric_dtype(meta[col]):
             meta[col] = meta[col].astype(str)
-    inference = DefaultInference(n_cpus=n_cpus)
+    inference = DefaultInference(n_cpus=n_jobs)
     if kind == "interaction":
         design_arg: Any
         design_arg, vec = _interaction_design(sub, spec)
@@ -655,10 +658,10 @@ def _assemble(tables: list[pd.DataFrame], label: str) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame(columns=_COLUMNS)
     table = pd.concat(tables, ignore_index=True)
-    table["qvalue"] = np.nan
+    table["q_value"] = np.nan
     for _, idx in table.groupby("cell_type", sort=False).indices.items():
-        table.loc[table.index[idx], "qvalue"] = bh(table["pvalue"].to_numpy()[idx])
-    table["qvalue_global"] = bh(table["pvalue"].to_numpy())
+        table.loc[table.index[idx], "q_value"] = bh_qvalues(table["pvalue"].to_numpy()[idx])
+    table["q_value_global"] = bh_qvalues(table["pvalue"].to_numpy())
     table["contrast"] = label
     return table[_COLUMNS]
 

@@ -10,19 +10,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import check_columns
+from biomarkers._validation import check_choice, check_columns
 from biomarkers.exceptions import SchemaError
-from biomarkers.mechanism._gene_sets import bundled_gene_sets, read_gmt
+from biomarkers.features._genesets import as_network
 from biomarkers.mechanism._result import DEResult, EnrichmentResult
-from biomarkers.mechanism._utils import check_choice
 
 __all__ = ["enrichment"]
 
 _SOURCE = "enrichment"
 # decoupler methods that take one signed statistic per gene
 _METHODS = ("ulm", "mlm", "zscore", "waggr", "viper", "gsea")
-_BUNDLED_NAMES = ("bundled", "immune_modules")
-_COLUMNS = ["cell_type", "contrast", "source", "score", "padj", "n_genes", "method"]
+_COLUMNS = ["cell_type", "contrast", "source", "score", "q_value", "n_genes", "method"]
 
 
 def enrichment(
@@ -47,7 +45,7 @@ def enrichment(
         with ``cell_type``, ``gene``, ``stat`` (and optionally ``contrast``) columns.
     gene_sets
         ``None`` (or ``"immune_modules"``) for the bundled immune modules
-        (:func:`bundled_gene_sets`), a GMT path, a
+        (:func:`biomarkers.features.bundled_gene_sets`), a GMT path, a
         CSV path or DataFrame network (``source, target[, weight]``), or a mapping
         ``{set name: genes}``.
     method
@@ -61,7 +59,7 @@ def enrichment(
 
     Returns
     -------
-    :class:`EnrichmentResult` with ``.table`` (``cell_type, contrast, source, score, padj``
+    :class:`EnrichmentResult` with ``.table`` (``cell_type, contrast, source, score, q_value``
     (decoupler's p-value, BH-adjusted across the sets of one cell type × contrast; NaN for
     methods without a test), ``n_genes`` (set genes tested), ``method``) and
     ``tables["skipped"]`` (``cell_type, contrast, source, n_genes``).
@@ -69,11 +67,11 @@ def enrichment(
     Examples
     --------
     >>> res = enrichment(de)  # doctest: +SKIP
-    >>> res.table.query("padj < 0.1")  # doctest: +SKIP
+    >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
     check_choice("method", method, _METHODS)
     de = _de_table(de_result, stat=stat)
-    net = _network(gene_sets)
+    net = as_network(gene_sets, source=_SOURCE)
     import decoupler as dc
 
     func = getattr(dc.mt, method)
@@ -100,7 +98,7 @@ def enrichment(
                     "contrast": contrast,
                     "source": source,
                     "score": float(es.iloc[0][source]),
-                    "padj": float(pv.iloc[0][source]) if pv is not None else np.nan,
+                    "q_value": float(pv.iloc[0][source]) if pv is not None else np.nan,
                     "n_genes": int(sizes[source]),
                     "method": method,
                 }
@@ -138,37 +136,3 @@ def _de_table(de_result: Any, *, stat: str) -> pd.DataFrame:
         de["contrast"] = ""
     de["gene"] = de["gene"].astype(str)
     return de
-
-
-def _network(gene_sets: Any) -> pd.DataFrame:
-    if gene_sets is None or (isinstance(gene_sets, str) and gene_sets in _BUNDLED_NAMES):
-        return bundled_gene_sets()
-    if isinstance(gene_sets, str | os.PathLike):
-        path = Path(gene_sets)
-        if path.suffix.lower() in {".csv", ".tsv"}:
-            from biomarkers.exceptions import InputFileError
-
-            if not path.is_file():
-                msg = f"gene-set file {str(path)!r} not found"
-                raise InputFileError(msg)
-            net = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-        else:
-            return read_gmt(path)
-    elif isinstance(gene_sets, pd.DataFrame):
-        net = gene_sets
-    elif isinstance(gene_sets, Mapping):
-        net = pd.DataFrame(
-            [(k, g) for k, genes in gene_sets.items() for g in genes], columns=["source", "target"]
-        )
-    else:
-        msg = (
-            f"{_SOURCE}: gene_sets must be None (bundled), a GMT/CSV path, a DataFrame "
-            f"(source, target[, weight]) or a dict, got {type(gene_sets).__name__}"
-        )
-        raise SchemaError(msg)
-    check_columns(net, ["source", "target"], source=f"{_SOURCE}: gene_sets", hint="")
-    net = net.copy()
-    if "weight" not in net.columns:
-        net["weight"] = 1.0
-    net = net.drop_duplicates(["source", "target"])
-    return net[["source", "target", "weight"]]

@@ -8,15 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import format_ids
+from biomarkers._stats import bh_qvalues
+from biomarkers._validation import check_choice, format_ids
 from biomarkers.exceptions import SchemaError
 from biomarkers.mechanism._result import LinksResult
-from biomarkers.mechanism._utils import bh, check_choice
 
 __all__ = ["links"]
 
 _SOURCE = "links"
-_COLUMNS = ["feature_a", "modality_a", "feature_b", "modality_b", "rho", "p", "q", "n"]
+_COLUMNS = ["feature_a", "modality_a", "feature_b", "modality_b", "rho", "p", "q_value", "n"]
 
 
 def links(
@@ -77,9 +77,9 @@ def links(
     Returns
     -------
     :class:`LinksResult` with ``.table`` (every tested pair: ``feature_a, modality_a,
-    feature_b, modality_b, rho, p, q, n``; ``p`` from the t-distribution with ``n − 2``
-    degrees of freedom as in :func:`scipy.stats.spearmanr`; ``q`` BH over all pairs; sorted by
-    ``p``) and ``.edges`` (rows with ``q ≤ fdr``).
+    feature_b, modality_b, rho, p, q_value, n``; ``p`` from the t-distribution with ``n − 2``
+    degrees of freedom as in :func:`scipy.stats.spearmanr`; ``q_value`` BH over all pairs; sorted by
+    ``p``) and ``.edges`` (rows with ``q_value ≤ fdr``).
 
     Examples
     --------
@@ -135,13 +135,13 @@ def links(
             "modality_b": mods_arr[jj],
             "rho": np.where(n >= max(min_n, 3), rho, np.nan),
             "p": p,
-            "q": bh(p),
+            "q_value": bh_qvalues(p),
             "n": n,
         }
     )
     table = table.sort_values(["p", "feature_a", "feature_b"], na_position="last")
     table = table.reset_index(drop=True)
-    edges = table[table["q"] <= fdr].reset_index(drop=True)
+    edges = table[table["q_value"] <= fdr].reset_index(drop=True)
     params = {"method": method, "fdr": fdr, "min_n": min_n, "modalities": list(blocks)}
     return LinksResult(table, extra={"edges": edges}, params=params)
 

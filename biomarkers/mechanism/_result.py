@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
+from biomarkers._stats import Q_VALUE
 from biomarkers.exceptions import InputFileError
 
 __all__ = [
@@ -47,7 +48,7 @@ class MechanismResult:
 
     name: ClassVar[str] = "mechanism"
     #: column holding the q-value used for the summary
-    q_column: ClassVar[str] = "qvalue"
+    q_column: ClassVar[str] = Q_VALUE
 
     def __init__(
         self,
@@ -173,7 +174,7 @@ class DEResult(MechanismResult):
     Attributes
     ----------
     table
-        ``cell_type, gene, log2fc, lfc_se, stat, pvalue, padj_deseq2, qvalue, qvalue_global,
+        ``cell_type, gene, log2fc, lfc_se, stat, pvalue, padj_deseq2, q_value, q_value_global,
         base_mean, n_samples, contrast``.
     dropped
         What the filters removed: ``contrast, cell_type, kind (sample/subject/gene/cell_type), id,
@@ -201,7 +202,7 @@ class CompositionResult(MechanismResult):
     Attributes
     ----------
     table
-        ``cell_type, term, visit, arm, effect, se, ci_low, ci_high, pvalue, qvalue, n_obs,
+        ``cell_type, term, visit, arm, effect, se, ci_low, ci_high, pvalue, q_value, n_obs,
         n_subjects, transform, converged``.
     proportions
         Per-sample proportions and transformed values (long format).
@@ -221,7 +222,7 @@ class TrajectoryResult(MechanismResult):
     Attributes
     ----------
     table
-        ``feature, comparison, term, visit, group, effect, se, ci_low, ci_high, pvalue, qvalue,
+        ``feature, comparison, term, visit, group, effect, se, ci_low, ci_high, pvalue, q_value,
         n_obs, n_subjects, converged``.
     means
         Model-based mean per feature × group × visit with 95% CI, for plotting.
@@ -241,11 +242,10 @@ class EnrichmentResult(MechanismResult):
     Attributes
     ----------
     table
-        ``cell_type, contrast, source, score, padj, n_genes, method``.
+        ``cell_type, contrast, source, score, q_value, n_genes, method``.
     """
 
     name = "enrichment"
-    q_column = "padj"
 
 
 class LinksResult(MechanismResult):
@@ -254,13 +254,12 @@ class LinksResult(MechanismResult):
     Attributes
     ----------
     table
-        Every tested pair: ``feature_a, modality_a, feature_b, modality_b, rho, p, q, n``.
+        Every tested pair: ``feature_a, modality_a, feature_b, modality_b, rho, p, q_value, n``.
     edges
-        The pairs with ``q`` at or below the requested FDR.
+        The pairs with ``q_value`` at or below the requested FDR.
     """
 
     name = "links"
-    q_column = "q"
 
     @property
     def edges(self) -> pd.DataFrame:

@@ -12,13 +12,12 @@ import pandas as pd
 from biomarkers._logging import timed
 from biomarkers._names import FeatureName, is_feature_name, parse_feature_name
 from biomarkers._progress import progress
-from biomarkers._validation import check_columns, did_you_mean, format_ids
+from biomarkers._stats import bh_qvalues
+from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.mechanism._lmm import fit_arm_visit
 from biomarkers.mechanism._result import TrajectoryResult
 from biomarkers.mechanism._utils import (
-    bh,
-    check_choice,
     check_levels,
     join_design,
     resolve_treated,
@@ -43,7 +42,7 @@ _COLUMNS = [
     "ci_low",
     "ci_high",
     "pvalue",
-    "qvalue",
+    "q_value",
     "n_obs",
     "n_subjects",
     "converged",
@@ -55,8 +54,8 @@ def trajectories(
     table: pd.DataFrame | Any,
     *,
     features: Sequence[str] | None = None,
-    time_key: str = "visit",
-    group_key: str = "arm",
+    visit_key: str = "visit",
+    groupby: str = "arm",
     subject_key: str = "subject_id",
     covariates: Sequence[str] = (),
     reference_visit: str = "D0",
@@ -78,7 +77,7 @@ def trajectories(
     at every visit (``term="arm_difference"``), the change from the reference visit within each
     arm (``"change"``) and the difference of these changes (``"difference"``). With
     ``responder_key`` the same model is fitted within the treated arm with responder status in
-    place of the arm (``comparison="responder"``). ``qvalue`` is BH within each comparison
+    place of the arm (``comparison="responder"``). ``q_value`` is BH within each comparison
     across features × terms × visits. ``.means`` holds the model-based mean of every
     group × visit (covariates at their average) for plotting.
 
@@ -93,17 +92,17 @@ def trajectories(
     Parameters
     ----------
     table
-        A wide DataFrame (one row per subject × visit; ``subject_key``, ``time_key``,
-        ``group_key`` and one column per feature), a tidy long table (``sample_id, analyte,
+        A wide DataFrame (one row per subject × visit; ``subject_key``, ``visit_key``,
+        ``groupby`` and one column per feature), a tidy long table (``sample_id, analyte,
         value`` (+ ``censor, lod, uloq``), design from ``design_table`` or its own columns),
         an assay AnnData (samples × analytes; ``obs`` with the design; ``layers['censor']``),
         or a FeatureTable (subjects × ``modality:entity@visit`` features).
     features
         Features to model (columns, analytes, or FeatureTable entities / ``modality:entity``);
         default all.
-    time_key
+    visit_key
         Column holding the visit label.
-    group_key
+    groupby
         Column holding the arm.
     subject_key
         Column holding subject IDs (random intercept).
@@ -125,12 +124,12 @@ def trajectories(
         censoring; concentrations are usually modelled on the log scale.
     design_table
         Per-sample design (indexed by or with ``sample_id``) for tidy/AnnData inputs that lack
-        ``subject_key``, ``time_key`` or ``group_key``.
+        ``subject_key``, ``visit_key`` or ``groupby``.
 
     Returns
     -------
     :class:`TrajectoryResult` with ``.table`` (``feature, comparison, term, visit, group,
-    effect, se, ci_low, ci_high, pvalue, qvalue, n_obs, n_subjects, converged, fit_warning``),
+    effect, se, ci_low, ci_high, pvalue, q_value, n_obs, n_subjects, converged, fit_warning``),
     ``.means`` (``feature, comparison, group, visit, mean, se, ci_low, ci_high, n``) and
     ``tables["censoring"]`` (per feature: ``n_below, n_above, n_missing, rule``).
 
@@ -144,8 +143,8 @@ def trajectories(
     extra_cols = [*covariates, *([responder_key] if responder_key else [])]
     long = _to_long(
         table,
-        time_key=time_key,
-        group_key=group_key,
+        visit_key=visit_key,
+        groupby=groupby,
         subject_key=subject_key,
         extra=extra_cols,
         design_table=design_table,
@@ -156,19 +155,19 @@ def trajectories(
     censoring["rule"] = censor_rule
     if transform is not None:
         long = _transform(long, transform)
-    check_levels(long, time_key, [reference_visit], source=_SOURCE)
+    check_levels(long, visit_key, [reference_visit], source=_SOURCE)
     treated_label, control = resolve_treated(
-        long, group_key, treated_arm, control=control_arm, source=_SOURCE
+        long, groupby, treated_arm, control=control_arm, source=_SOURCE
     )
-    long = long[long[group_key].astype(str).isin([treated_label, control])]
-    visits = visit_order(long[time_key].unique())
+    long = long[long[groupby].astype(str).isin([treated_label, control])]
+    visits = visit_order(long[visit_key].unique())
     visits = [reference_visit] + [v for v in visits if v != reference_visit]
 
     comparisons: list[tuple[str, pd.DataFrame, str, str, str]] = [
-        ("arm", long, group_key, treated_label, control)
+        ("arm", long, groupby, treated_label, control)
     ]
     if responder_key:
-        within = long[long[group_key].astype(str) == treated_label].copy()
+        within = long[long[groupby].astype(str) == treated_label].copy()
         within["_responder"] = _responder_labels(within[responder_key])
         within = within[within["_responder"].notna()]
         comparisons.append(("responder", within, "_responder", "responder", "non-responder"))
@@ -183,7 +182,7 @@ def trajectories(
                     value="value",
                     subject=subject_key,
                     arm=gcol,
-                    visit=time_key,
+                    visit=visit_key,
                     treated=t_label,
                     control=c_label,
                     visits=visits,
@@ -201,9 +200,9 @@ def trajectories(
     if result.empty:
         result = pd.DataFrame(columns=_COLUMNS)
     else:
-        result["qvalue"] = np.nan
+        result["q_value"] = np.nan
         for _, idx in result.groupby("comparison").indices.items():
-            result.loc[result.index[idx], "qvalue"] = bh(result["pvalue"].to_numpy()[idx])
+            result.loc[result.index[idx], "q_value"] = bh_qvalues(result["pvalue"].to_numpy()[idx])
         result = result[_COLUMNS]
         bad = result.loc[~result["converged"].astype(bool), "feature"].unique()
         if len(bad):
@@ -219,8 +218,8 @@ def trajectories(
         ]
     params = {
         "features": list(features) if features is not None else None,
-        "time_key": time_key,
-        "group_key": group_key,
+        "visit_key": visit_key,
+        "groupby": groupby,
         "subject_key": subject_key,
         "covariates": list(covariates),
         "reference_visit": reference_visit,
@@ -238,17 +237,17 @@ def trajectories(
 def _to_long(
     data: Any,
     *,
-    time_key: str,
-    group_key: str,
+    visit_key: str,
+    groupby: str,
     subject_key: str,
     extra: list[str],
     design_table: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """Long table: subject, visit, group, feature, value, censor, lod, uloq (+ extra)."""
-    design = [subject_key, time_key, group_key, *extra]
+    design = [subject_key, visit_key, groupby, *extra]
     if hasattr(data, "obs") and hasattr(data, "var"):
         if {"entity", "visit"} <= set(data.var.columns):
-            long = _from_feature_table(data, time_key=time_key, subject_key=subject_key)
+            long = _from_feature_table(data, visit_key=visit_key, subject_key=subject_key)
         else:
             long = _from_assay(data)
         obs = data.obs.copy()
@@ -286,12 +285,12 @@ def _to_long(
         msg = f"{_SOURCE}: expected a DataFrame or an AnnData, got {type(data).__name__}"
         raise SchemaError(msg)
     check_columns(long, design, source=f"{_SOURCE}: table", hint="pass design_table=")
-    dup = long.duplicated([subject_key, time_key, "feature"])
+    dup = long.duplicated([subject_key, visit_key, "feature"])
     if dup.any():
         first = long.loc[dup].iloc[0]
         msg = (
             f"{_SOURCE}: {int(dup.sum())} repeated measurement(s) of the same subject × visit × "
-            f"feature, e.g. {first[subject_key]!r} {first[time_key]!r} {first['feature']!r}; "
+            f"feature, e.g. {first[subject_key]!r} {first[visit_key]!r} {first['feature']!r}; "
             "average replicate wells first (biomarkers.io.average_replicates)"
         )
         raise SchemaError(msg)
@@ -301,7 +300,7 @@ def _to_long(
     long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)
     long["censor"] = long["censor"].astype(str)
     long[subject_key] = long[subject_key].astype(str)
-    long[time_key] = long[time_key].astype(str)
+    long[visit_key] = long[visit_key].astype(str)
     long["feature"] = long["feature"].astype(str)
     return long.reset_index(drop=True)
 
@@ -327,7 +326,7 @@ def _from_assay(adata: Any) -> pd.DataFrame:
     return long
 
 
-def _from_feature_table(ft: Any, *, time_key: str, subject_key: str) -> pd.DataFrame:
+def _from_feature_table(ft: Any, *, visit_key: str, subject_key: str) -> pd.DataFrame:
     var = ft.var
     keep = var["visit"].notna().to_numpy()
     if "kind" in var.columns:
@@ -342,7 +341,7 @@ def _from_feature_table(ft: Any, *, time_key: str, subject_key: str) -> pd.DataF
     long = pd.DataFrame(
         {
             subject_key: np.repeat(ft.obs_names.astype(str), n_var),
-            time_key: np.tile(var["visit"].astype(str).to_numpy(), n_obs),
+            visit_key: np.tile(var["visit"].astype(str).to_numpy(), n_obs),
             "feature": np.tile(entity, n_obs),
             "value": x.ravel(),
             "censor": "ok",

@@ -1,4 +1,4 @@
-"""Private helpers shared by the mechanism analyses (BH, mixed models, input coercion)."""
+"""Private helpers shared by the mechanism analyses (mixed models, input coercion)."""
 
 from __future__ import annotations
 
@@ -11,34 +11,12 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._validation import check_columns, did_you_mean, format_ids
-from biomarkers.exceptions import ConfigError, SchemaError
+from biomarkers.exceptions import SchemaError
 from biomarkers.io._visits import visit_order  # noqa: F401 (the mechanism modules import it from here)
 
 __all__: list[str] = []
 
 Z_975 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
-
-
-def bh(pvalues: np.ndarray | pd.Series) -> np.ndarray:
-    """Benjamini–Hochberg q-values; NaN p-values stay NaN and do not count as tests."""
-    from scipy import stats
-
-    p = np.asarray(pvalues, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        q[ok] = stats.false_discovery_control(p[ok], method="bh")
-    return q
-
-
-def check_choice(name: str, value: Any, allowed: Sequence[str]) -> None:
-    """Raise :class:`ConfigError` when ``value`` is not one of ``allowed``."""
-    if value not in allowed:
-        msg = (
-            f"{name}={value!r} is not supported{did_you_mean(str(value), allowed)}; "
-            f"use one of: {', '.join(map(repr, allowed))}"
-        )
-        raise ConfigError(msg)
 
 
 def as_list(value: Any) -> list:

@@ -10,6 +10,8 @@ import pandas as pd
 
 from biomarkers._logging import logger, timed
 from biomarkers._settings import settings
+from biomarkers._stats import DECISION_THRESHOLDS, bh_qvalues, decision_curve_table
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError, SmallSampleWarning
 from biomarkers.models._cv import (
     CVPlan,
@@ -73,12 +75,7 @@ def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
 def _ranking(data, outer, models, n_decoys_src, *, fdr_target) -> tuple[pd.DataFrame, dict]:
     p = len(data.features)
     eff, pval, kind = univariate_tests(data.X, data.y, task=data.task)
-    from statsmodels.stats.multitest import multipletests
-
-    q = np.full(p, np.nan)
-    okp = np.isfinite(pval)
-    if okp.any():
-        q[okp] = multipletests(pval[okp], method="fdr_bh")[1]
+    q = bh_qvalues(pval)
     frames, thresholds = [], {}
     D = n_decoys_src.size
     for m in models:
@@ -196,17 +193,8 @@ def _comparison(
     )
     comparison = pd.DataFrame(rows)
     comparison["model"] = primary
-    dc = []
-    y = data.y
-    prev = y.mean()
-    for t in thresholds:
-        w = t / (1 - t)
-        row = {"threshold": t, "treat_all": prev - (1 - prev) * w, "treat_none": 0.0}
-        for label, P in (("baseline", base), ("baseline+markers", comb)):
-            nb = [((pr >= t) & (y == 1)).mean() - ((pr >= t) & (y == 0)).mean() * w for pr in P]
-            row[label] = float(np.mean(nb))
-        dc.append(row)
-    return comparison, pd.DataFrame(dc), base
+    dc = decision_curve_table(data.y, {"baseline": base, "baseline+markers": comb}, thresholds)
+    return comparison, dc, base
 
 
 def discover(
@@ -229,7 +217,7 @@ def discover(
     fdr_target: float = 0.1,
     horizon: float | None = None,
     permutation_model: str | None = None,
-    decision_thresholds: Sequence[float] = tuple(np.round(np.arange(0.05, 0.65, 0.05), 2)),
+    decision_thresholds: Sequence[float] = DECISION_THRESHOLDS,
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -340,9 +328,7 @@ def discover(
     models = list(dict.fromkeys(resolve_name(m, data.task) for m in models))
     specs = {m: get_spec(m, data.task) for m in models}
     perm_model = resolve_name(permutation_model, data.task) if permutation_model else models[0]
-    if perm_model not in specs:
-        msg = f"permutation_model={perm_model!r} is not one of models={models}"
-        raise ConfigError(msg)
+    check_choice("permutation_model", perm_model, models, source="discover (one of models=)")
     if clinical_baseline and data.task != "binary":
         msg = f"clinical_baseline= is supported for binary outcomes; {data.outcome_name!r} is {data.task}"
         raise ConfigError(msg)

@@ -221,15 +221,3 @@ def fill_censored(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
     imputer = CensoredValueImputer("keep").fit(train)
     return [imputer.transform(a) for a in (train, *others)]
-
-
-def check_choice(value, allowed, name: str) -> None:
-    """Raise ConfigError when ``value`` is not among ``allowed``."""
-    from biomarkers.exceptions import ConfigError
-
-    if value not in allowed:
-        msg = (
-            f"{name}={value!r} is not supported{did_you_mean(str(value), allowed)}; "
-            f"choose one of {', '.join(map(repr, allowed))}"
-        )
-        raise ConfigError(msg)

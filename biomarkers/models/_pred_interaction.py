@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from biomarkers._stats import bh_qvalues
 from biomarkers.models._pred_data import _PredData
 
 __all__: list[str] = []
@@ -22,9 +23,9 @@ MARKER_COLUMNS = [
     "ci_low",
     "ci_high",
     "p_interaction",
-    "q_interaction",
+    "q_value_interaction",
     "p_prognostic",
-    "q_prognostic",
+    "q_value_prognostic",
     "label",
 ]
 EXTRA_COLUMNS = [
@@ -47,24 +48,6 @@ _SCALE = {
 }
 # a standardised coefficient this large means (quasi-)separation, not an estimate
 _MAX_ABS_COEF = 15.0
-
-
-def bh_fdr(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values; NaN p-values stay NaN and are not counted."""
-    p = np.asarray(p, dtype=float)
-    q = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv)
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    q[ok] = out
-    return q
 
 
 _BLOCK = 256  # markers fitted together (memory: block × subjects × parameters floats)
@@ -267,10 +250,10 @@ def _estimates(data: _PredData) -> pd.DataFrame:
         )
 
 
-def label_markers(q_interaction, q_prognostic, fdr: float) -> np.ndarray:
+def label_markers(q_value_interaction, q_value_prognostic, fdr: float) -> np.ndarray:
     """``predictive`` / ``prognostic`` / ``both`` / ``neither`` at the given FDR."""
-    pred = np.nan_to_num(np.asarray(q_interaction, dtype=float), nan=2.0) <= fdr
-    prog = np.nan_to_num(np.asarray(q_prognostic, dtype=float), nan=2.0) <= fdr
+    pred = np.nan_to_num(np.asarray(q_value_interaction, dtype=float), nan=2.0) <= fdr
+    prog = np.nan_to_num(np.asarray(q_value_prognostic, dtype=float), nan=2.0) <= fdr
     return np.select([pred & prog, pred, prog], ["both", "predictive", "prognostic"], "neither")
 
 
@@ -282,7 +265,7 @@ def interaction_table(data: _PredData, *, fdr: float) -> pd.DataFrame:
     Cox models one marker at a time with :func:`cox_efron`.
     """
     df = _estimates(data)
-    df["q_interaction"] = bh_fdr(df["p_interaction"].to_numpy())
-    df["q_prognostic"] = bh_fdr(df["p_prognostic"].to_numpy())
-    df["label"] = label_markers(df["q_interaction"], df["q_prognostic"], fdr)
+    df["q_value_interaction"] = bh_qvalues(df["p_interaction"].to_numpy())
+    df["q_value_prognostic"] = bh_qvalues(df["p_prognostic"].to_numpy())
+    df["label"] = label_markers(df["q_value_interaction"], df["q_value_prognostic"], fdr)
     return df[MARKER_COLUMNS + EXTRA_COLUMNS]

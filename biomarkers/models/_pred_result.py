@@ -36,7 +36,7 @@ class PredictiveResult:
     ----------
     markers
         One row per marker: ``marker, n, beta_control, beta_treated, interaction, ci_low,
-        ci_high, p_interaction, q_interaction, p_prognostic, q_prognostic, label`` then
+        ci_high, p_interaction, q_value_interaction, p_prognostic, q_value_prognostic, label`` then
         ``n_events, se_*, ci_control_*, ci_treated_*, p_treated, scale, status``. Coefficients
         are per standard deviation of the marker (log odds ratio, mean difference or log hazard
         ratio, see ``scale``); ``status`` is ``ok`` or why the model gave no estimate
@@ -98,8 +98,8 @@ class PredictiveResult:
         if self._label_counts():
             counts = ", ".join(f"{k}: {v}" for k, v in self._label_counts().items())
             parts.append(f"<p>Markers: {esc(counts)}</p>")
-            cols = ["marker", "interaction", "ci_low", "ci_high", "q_interaction"]
-            cols += ["q_prognostic", "label"]
+            cols = ["marker", "interaction", "ci_low", "ci_high", "q_value_interaction"]
+            cols += ["q_value_prognostic", "label"]
             top = self.markers.sort_values("p_interaction", na_position="last").head(10)
             parts.append(top[cols].to_html(index=False, float_format=lambda v: f"{v:.3g}"))
         if self.uplift:

@@ -14,6 +14,7 @@ import pandas as pd
 from biomarkers._docs import doc_n_jobs, doc_random_state
 from biomarkers._logging import logger, timed
 from biomarkers._settings import settings
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError, DataQualityWarning
 from biomarkers.models._cv import parallel_map, root_seed, seed_for
 from biomarkers.models._pred_cate import (
@@ -23,7 +24,7 @@ from biomarkers.models._pred_cate import (
     outcome_strata,
     survival_outcome,
 )
-from biomarkers.models._pred_data import check_choice, prepare
+from biomarkers.models._pred_data import prepare
 from biomarkers.models._pred_interaction import EXTRA_COLUMNS, MARKER_COLUMNS, interaction_table
 from biomarkers.models._pred_result import PredictiveResult
 from biomarkers.models._pred_subgroups import subgroup_table
@@ -46,8 +47,8 @@ def _check_params(method, propensity, fdr, n_folds, n_bootstraps, n_permutations
         msg = f"method=() is empty; choose one or more of {', '.join(map(repr, METHODS))}"
         raise ConfigError(msg)
     for m in method:
-        check_choice(m, METHODS, "method")
-    check_choice(learner, LEARNERS, "learner")
+        check_choice("method", m, METHODS)
+    check_choice("learner", learner, LEARNERS)
     if not isinstance(propensity, Real) or not 0 < float(propensity) < 1:
         msg = (
             f"propensity={propensity!r} must be the randomisation probability of the treated "

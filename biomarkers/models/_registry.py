@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from biomarkers._validation import did_you_mean
+from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.exceptions import ConfigError
 from biomarkers.models._survival import surv_xgb_label
 
@@ -506,9 +506,8 @@ def available_models(task: str | None = None) -> pd.DataFrame:
     >>> sorted(available_models("survival")["name"])
     ['coxnet', 'xgboost_cox']
     """
-    if task is not None and task not in TASKS:
-        msg = f"task={task!r} is not one of {', '.join(TASKS)}{did_you_mean(task, TASKS)}"
-        raise ConfigError(msg)
+    if task is not None:
+        check_choice("task", task, TASKS)
     rows = [
         {
             "name": s.name,

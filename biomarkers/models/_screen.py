@@ -7,6 +7,8 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from biomarkers._validation import check_choice
+
 __all__ = ["UnivariateScreen"]
 
 _TASKS = ("binary", "continuous", "survival")
@@ -110,9 +112,7 @@ class UnivariateScreen(SelectorMixin, BaseEstimator):
         -------
         self
         """
-        if self.task not in _TASKS:
-            msg = f"UnivariateScreen: task={self.task!r} is not one of {', '.join(_TASKS)}"
-            raise ValueError(msg)
+        check_choice("task", self.task, _TASKS, source="UnivariateScreen")
         if self.task == "survival":
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         else:

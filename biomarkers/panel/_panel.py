@@ -15,7 +15,7 @@ import pandas as pd
 from biomarkers._atomic import write_json, write_table, write_text
 from biomarkers._logging import logger
 from biomarkers._names import is_feature_name, parse_feature_name
-from biomarkers._validation import format_ids
+from biomarkers._validation import check_choice, format_ids
 from biomarkers.exceptions import PanelFormatError, SchemaError
 from biomarkers.panel._card import card_context, render_card
 from biomarkers.panel._data import feature_matrix, missing_message
@@ -656,9 +656,7 @@ class BiomarkerPanel:
         >>> scores["score"].tolist(), scores["predicted"].tolist()
         ([-1.0, 1.0], [0, 1])
         """
-        if allow_missing not in _ALLOW_MISSING:
-            msg = f"allow_missing={allow_missing!r} is not None or 'impute_training_median'"
-            raise SchemaError(msg)
+        check_choice("allow_missing", allow_missing, _ALLOW_MISSING, source="BiomarkerPanel.score")
         doc = self._doc
         names = self.features
         source = f"panel {self.name!r}"

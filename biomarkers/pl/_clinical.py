@@ -21,7 +21,7 @@ def kaplan_meier(
     *,
     time: str = "time_days",
     event: str = "event",
-    group: str = "arm",
+    groupby: str = "arm",
     horizon: float | None = None,
     ax: Axes | None = None,
 ) -> Figure:
@@ -31,8 +31,10 @@ def kaplan_meier(
     ----------
     data
         One row per subject with time, event (1 = event) and group columns.
-    time, event, group
+    time, event
         Column names.
+    groupby
+        Column of the groups (one curve each).
     horizon
         Cut the x axis at this time.
     ax
@@ -41,11 +43,11 @@ def kaplan_meier(
     from sksurv.nonparametric import kaplan_meier_estimator
 
     fig, ax = new_axes(ax)
-    for i, (g, df) in enumerate(data.dropna(subset=[time, event]).groupby(group, sort=True)):
+    for i, (g, df) in enumerate(data.dropna(subset=[time, event]).groupby(groupby, sort=True)):
         t, s, (lo, hi) = kaplan_meier_estimator(
             df[event].astype(bool).to_numpy(), df[time].to_numpy(float), conf_type="log-log"
         )
-        color = arm_color(str(g)) if group == "arm" else OKABE_ITO[i % len(OKABE_ITO)]
+        color = arm_color(str(g)) if groupby == "arm" else OKABE_ITO[i % len(OKABE_ITO)]
         ax.step(np.r_[0, t], np.r_[1, s], where="post", color=color, label=f"{g} (n={len(df)})")
         ax.fill_between(
             np.r_[0, t], np.r_[1, lo], np.r_[1, hi], step="post", color=color, alpha=0.15, lw=0

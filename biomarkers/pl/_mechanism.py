@@ -33,7 +33,7 @@ def volcano(
     *,
     groupby: str = "cell_type",
     lfc: str = "log2fc",
-    q: str = "qvalue",
+    q: str = "q_value",
     fdr: float = 0.1,
     n_labels: int = 5,
     ncols: int = 4,
@@ -43,7 +43,7 @@ def volcano(
     Parameters
     ----------
     de
-        Tidy DE table (``cell_type, gene, log2fc, qvalue``).
+        Tidy DE table (``cell_type, gene, log2fc, q_value``).
     groupby
         Column defining the panels.
     lfc, q
@@ -88,9 +88,9 @@ def composition(
     *,
     cell_types: list[str] | None = None,
     value: str = "proportion",
-    arm: str = "arm",
-    visit: str = "visit",
-    subject: str = "subject_id",
+    arm_key: str = "arm",
+    visit_key: str = "visit",
+    subject_key: str = "subject_id",
     visits: list[str] | None = None,
     ncols: int = 4,
 ) -> Figure:
@@ -102,7 +102,7 @@ def composition(
         Tidy table: one row per sample × cell type with ``cell_type``, ``value``, arm, visit, subject.
     cell_types
         Which cell types (panels); default all.
-    value, arm, visit, subject
+    value, arm_key, visit_key, subject_key
         Column names.
     visits
         Visit order on the x axis; default by study day (``biomarkers.io._visits.visit_order``).
@@ -110,8 +110,8 @@ def composition(
         Panels per row.
     """
     cell_types = cell_types or list(props["cell_type"].unique())
-    visits = visits or visit_order(props[visit].unique())
-    arms = list(props[arm].unique())
+    visits = visits or visit_order(props[visit_key].unique())
+    arms = list(props[arm_key].unique())
     fig, axes = _grid(len(cell_types), ncols=ncols)
     width = 0.8 / max(len(arms), 1)
     for ax, ct in zip(axes, cell_types, strict=False):
@@ -120,14 +120,15 @@ def composition(
             color = arm_color(str(a))
             offset = (j - (len(arms) - 1) / 2) * width
             data = [
-                df[(df[arm] == a) & (df[visit] == v)][value].dropna().to_numpy() for v in visits
+                df[(df[arm_key] == a) & (df[visit_key] == v)][value].dropna().to_numpy()
+                for v in visits
             ]
             pos = np.arange(len(visits)) + offset
             ax.boxplot(data, positions=pos, widths=width * 0.8, showfliers=False, patch_artist=True,
                        boxprops={"facecolor": color, "alpha": 0.25, "edgecolor": color},
                        medianprops={"color": color}, whiskerprops={"color": color}, capprops={"color": color})  # fmt: skip
-            sub = df[df[arm] == a].pivot_table(
-                index=subject, columns=visit, values=value, aggfunc="mean"
+            sub = df[df[arm_key] == a].pivot_table(
+                index=subject_key, columns=visit_key, values=value, aggfunc="mean"
             )
             sub = sub.reindex(columns=visits)
             for _, row in sub.iterrows():
@@ -145,8 +146,8 @@ def trajectories(
     features: list[str] | None = None,
     estimate: str = "mean",
     ci: tuple[str, str] = ("ci_low", "ci_high"),
-    group: str | None = None,
-    visit: str = "visit",
+    groupby: str | None = None,
+    visit_key: str = "visit",
     visits: list[str] | None = None,
     ncols: int = 4,
 ) -> Figure:
@@ -158,9 +159,9 @@ def trajectories(
         Tidy table: ``feature``, group, visit, ``mean``, ``ci_low``, ``ci_high``.
     features
         Panels to draw; default all.
-    estimate, ci, visit
+    estimate, ci, visit_key
         Column names.
-    group
+    groupby
         Column of the arms (default ``arm``, or ``group`` as in ``TrajectoryResult.means``, of
         which the by-arm rows are drawn).
     visits
@@ -168,18 +169,18 @@ def trajectories(
     ncols
         Panels per row.
     """
-    if group is None:  # TrajectoryResult.means names it "group"; hand-made tables "arm"
-        group = "arm" if "arm" in means else "group"
-    if "comparison" in means and group == "group":
+    if groupby is None:  # TrajectoryResult.means names it "group"; hand-made tables "arm"
+        groupby = "arm" if "arm" in means else "group"
+    if "comparison" in means and groupby == "group":
         means = means[means["comparison"] == "arm"]
     features = features or list(means["feature"].unique())
-    visits = visits or list(dict.fromkeys(means[visit]))
+    visits = visits or list(dict.fromkeys(means[visit_key]))
     fig, axes = _grid(len(features), ncols=ncols)
     x_of = {v: i for i, v in enumerate(visits)}
     for ax, feat in zip(axes, features, strict=False):
         df = means[means["feature"] == feat]
-        for g, sub in df.groupby(group, sort=True):
-            sub = sub.assign(_x=sub[visit].map(x_of)).sort_values("_x")
+        for g, sub in df.groupby(groupby, sort=True):
+            sub = sub.assign(_x=sub[visit_key].map(x_of)).sort_values("_x")
             color = arm_color(str(g))
             ax.plot(sub["_x"], sub[estimate], marker="o", ms=3, color=color, label=str(g))
             ax.fill_between(sub["_x"], sub[ci[0]], sub[ci[1]], color=color, alpha=0.2, lw=0)

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from biomarkers._stats import DECISION_THRESHOLDS, decision_curve_table
+from biomarkers.exceptions import ConfigError
 from biomarkers.pl._style import OKABE_ITO, new_axes
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -181,46 +185,75 @@ def calibration(
 
 
 def decision_curve(
-    oof: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     model: str | list[str] | None = None,
-    thresholds=None,
+    thresholds: Sequence[float] | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Decision curve: net benefit of acting on the model vs treat-all and treat-none.
 
-    Net benefit at threshold p is TP/n − FP/n · p/(1 − p) (Vickers & Elkin 2006).
+    Net benefit at threshold p is TP/n − FP/n · p/(1 − p) (Vickers & Elkin 2006), computed by
+    :func:`biomarkers._stats.decision_curve_table` only.
 
     Parameters
     ----------
-    oof
-        Out-of-fold predictions (``model, y_true, y_pred`` with probabilities).
+    data
+        Either a stored decision-curve table (``threshold, treat_all, treat_none`` and one column
+        per prediction, e.g. ``DiscoveryResult.decision_curve`` or ``decision_curve.csv``), drawn
+        as it is; or out-of-fold predictions (``model, y_true, y_pred`` with probabilities), from
+        which the table is computed.
     model
-        Model name(s) to draw; default all.
+        Name(s) to draw (models of the predictions, or columns of the table); default all.
     thresholds
-        Threshold probabilities; default 0.05–0.80.
+        Threshold probabilities for out-of-fold predictions; default the ones ``discover``
+        stores (``0.05, 0.10, …, 0.60``). A stored table keeps its own.
     ax
         Axes to draw into; default a new figure.
     """
-    thresholds = np.linspace(0.05, 0.8, 31) if thresholds is None else np.asarray(thresholds)
+    if "threshold" in data.columns:
+        if thresholds is not None:
+            msg = (
+                "decision_curve: thresholds= applies to out-of-fold predictions; a stored "
+                "decision-curve table is drawn at its own thresholds; drop thresholds="
+            )
+            raise ConfigError(msg)
+        table = data
+    else:
+        table = _oof_decision_table(
+            data, model, DECISION_THRESHOLDS if thresholds is None else thresholds
+        )
+    curves = [c for c in table.columns if c not in ("threshold", "treat_all", "treat_none")]
+    if model is not None:
+        wanted = [model] if isinstance(model, str) else list(model)
+        curves = [c for c in curves if c in wanted]
+    return _draw_decision_curve(table, curves, ax=ax)
+
+
+def _oof_decision_table(
+    oof: pd.DataFrame, model: str | list[str] | None, thresholds: Sequence[float]
+) -> pd.DataFrame:
+    table = None
+    for _, name, df in _per_model(oof, model):
+        one = decision_curve_table(df["y_true"], {name: df["y_pred"]}, thresholds)
+        table = one if table is None else table.assign(**{name: one[name]})
+    return decision_curve_table([], {}, thresholds) if table is None else table
+
+
+def _draw_decision_curve(table: pd.DataFrame, curves: list[str], *, ax: Axes | None) -> Figure:
     fig, ax = new_axes(ax)
-    prevalence = None
-    for i, name, df in _per_model(oof, model):
-        y, p = df["y_true"].to_numpy(float), df["y_pred"].to_numpy(float)
-        n = len(y)
-        net = [
-            ((p >= t) & (y == 1)).sum() / n - ((p >= t) & (y == 0)).sum() / n * t / (1 - t)
-            for t in thresholds
-        ]
-        ax.plot(thresholds, net, color=OKABE_ITO[i % len(OKABE_ITO)], label=name)
-        prevalence = y.mean()
-    if prevalence is not None:
-        treat_all = prevalence - (1 - prevalence) * thresholds / (1 - thresholds)
-        ax.plot(thresholds, treat_all, color="grey", ls="--", lw=1, label="treat all")
+    t = table["threshold"].to_numpy(float)
+    for i, name in enumerate(curves):
+        ax.plot(t, table[name].to_numpy(float), color=OKABE_ITO[i % len(OKABE_ITO)], label=name)
+    treat_all = table["treat_all"].to_numpy(float)
+    if curves and np.isfinite(treat_all).any():
+        ax.plot(t, treat_all, color="grey", ls="--", lw=1, label="treat all")
         ax.axhline(0, color="black", lw=1, label="treat none")
+        # no strategy beats the prevalence, and treat-all at a low threshold is close to it
+        top = float(np.nanmax(table[[*curves, "treat_all"]].to_numpy(float), initial=0))
         ax.set_ylim(
             min(-0.05, float(np.nanmin(treat_all[treat_all > -0.2], initial=0))),
-            max(prevalence, 0.05) * 1.1,
+            max(top, 0.05) * 1.1,
         )
     ax.set(xlabel="threshold probability", ylabel="net benefit", title="Decision curve")
     ax.legend(fontsize=8, frameon=False)

@@ -215,13 +215,16 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             and {"y_true", "y_pred", "model"} <= set(oof.columns)
             and oof["y_true"].nunique() == 2
         ):
-            for name, fn, cap in (
-                ("roc", pl.roc_curve, "ROC curves, mean and 95% band over repeats"),
-                ("pr", pl.pr_curve, "Precision-recall"),
-                ("calibration", pl.calibration, "Calibration"),
-                ("decision_curve", pl.decision_curve, "Decision curve (net benefit)"),
+            # the decision curve discover stored (clinical comparator) is drawn as stored
+            stored_dc = _read_csv(run / "decision_curve.csv")
+            dc_data = stored_dc if stored_dc is not None and len(stored_dc) else oof
+            for name, fn, cap, data in (
+                ("roc", pl.roc_curve, "ROC curves, mean and 95% band over repeats", oof),
+                ("pr", pl.pr_curve, "Precision-recall", oof),
+                ("calibration", pl.calibration, "Calibration", oof),
+                ("decision_curve", pl.decision_curve, "Decision curve (net benefit)", dc_data),
             ):
-                s.figure(figs, name, cap, lambda fn=fn: fn(oof))
+                s.figure(figs, name, cap, lambda fn=fn, data=data: fn(data))
         sections.append(s)
     else:
         missing.append("performance")
@@ -317,7 +320,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         s = _Section("mechanism", "Mechanism of action")
         de = _read_csv(mech / "de.csv")
         if de is not None and len(de):
-            q = "qvalue" if "qvalue" in de else None
+            q = "q_value" if "q_value" in de else None
             if q:
                 s.tables.append(
                     (
@@ -329,7 +332,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         for name in ("composition_change", "enrichment", "links"):
             df = _read_csv(mech / f"{name}.csv")
             if df is not None and len(df):
-                sort = "qvalue" if "qvalue" in df else None
+                sort = "q_value" if "q_value" in df else None
                 s.tables.append(
                     (
                         name.replace("_", " ").capitalize(),
@@ -357,7 +360,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             feats = list(dict.fromkeys(means["feature"]))[:8]
             s.figure(
                 figs, f"trajectories_{name}", f"Trajectories ({name}): mean ± 95% CI by arm",
-                lambda m=means, f=feats, g=group: pl.trajectories(m, features=f, group=g),
+                lambda m=means, f=feats, g=group: pl.trajectories(m, features=f, groupby=g),
             )  # fmt: skip
         sections.append(s)
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from biomarkers.clinical import meld
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 
 
 def test_m1_unos_rounds_half_up():
@@ -108,11 +108,15 @@ def test_misaligned_series_raise():
 
 
 def test_bad_version_and_etiology_use():
-    with pytest.raises(SchemaError, match="version='optn' is not a MELD version"):
+    with pytest.raises(
+        ConfigError, match="version='optn' is not supported; use one of: 'unos', 'kamath'"
+    ):
         meld(1, 1, 1, version="optn")
     with pytest.raises(SchemaError, match="only used by version='kamath'"):
         meld(1, 1, 1, etiology="alcohol")
-    with pytest.raises(SchemaError, match="units='mmol' is not supported"):
+    with pytest.raises(
+        ConfigError, match="units='mmol' is not supported; use one of: 'conventional', 'si'"
+    ):
         meld(1, 1, 1, units="mmol")
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from biomarkers.clinical import meld, meld_na
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 
 
 def test_m1():
@@ -50,7 +50,10 @@ def test_nan_and_errors():
     assert math.isnan(meld_na(4.2, 1.2, 1.9, np.nan))
     with pytest.raises(SchemaError, match=r"sodium must be > 0 mmol/L; got 0\.0"):
         meld_na(4.2, 1.2, 1.9, 0.0)
-    with pytest.raises(SchemaError, match="not a MELD-Na version"):
+    with pytest.raises(
+        ConfigError,
+        match=r"version='unos' is not supported; did you mean 'unos2016'\?; use one of: 'unos2016', 'kim2008'",
+    ):
         meld_na(4.2, 1.2, 1.9, 130, version="unos")
 
 

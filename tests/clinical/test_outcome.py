@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from biomarkers.clinical import Outcome
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError
 
 
 def test_outcome_reprs_and_dict():
@@ -41,7 +41,9 @@ def test_outcome_reprs_and_dict():
 
 
 def test_bad_kind():
-    with pytest.raises(SchemaError, match="Outcome kind 'ordinal'"):
+    with pytest.raises(
+        ConfigError, match="Outcome: kind='ordinal' is not supported; use one of: 'binary'"
+    ):
         Outcome(name="x", kind="ordinal", table=pd.DataFrame(), assessed_day=0, definition="")
 
 

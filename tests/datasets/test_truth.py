@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from biomarkers.datasets import Truth, load_truth, simulate_trial
-from biomarkers.exceptions import InputFileError
+from biomarkers.exceptions import ConfigError, InputFileError
 
 
 def test_truth_json_round_trip(small_trial):
@@ -107,7 +107,11 @@ def test_feature_names_for_each_cytokine_source(small_trial):
     assert "cytokine:TNF-α@D7" in t.features("mechanism", source="msd")
     everything = t.features()
     assert len(everything) == len(set(everything))
-    with pytest.raises(ValueError, match="role='prognosis' is unknown"):
+    with pytest.raises(
+        ConfigError, match="role='prognosis' is not supported; did you mean 'prognostic'"
+    ):
         t.features("prognosis")
-    with pytest.raises(ValueError, match="source='xponent' is unknown"):
+    with pytest.raises(
+        ConfigError, match="source='xponent' is not supported; use one of: 'bioplex'"
+    ):
         t.features(source="xponent")

@@ -7,7 +7,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.features import CensoredValueImputer
 
 NINF, PINF, NAN = -np.inf, np.inf, np.nan
@@ -117,7 +117,9 @@ def test_bad_limits_length(X):
 
 
 def test_bad_rule(X):
-    with pytest.raises(ValueError, match="rule='lod' is not one of keep, lod_sqrt2"):
+    with pytest.raises(
+        ConfigError, match=r"rule='lod' is not supported.*use one of: 'keep', 'lod_sqrt2'"
+    ):
         CensoredValueImputer("lod").fit(X)
 
 

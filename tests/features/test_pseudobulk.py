@@ -7,7 +7,7 @@ import pytest
 import scanpy as sc
 import scipy.sparse as sp
 
-from biomarkers.exceptions import InputFileError, SchemaError
+from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
 from biomarkers.features import pseudobulk
 
 # anndata 0.12 announces that write_zarr will switch to zarr v3 by default (writing only; the
@@ -147,7 +147,10 @@ def test_layer_and_errors(tmp_path):
         pseudobulk(adata, sample_key="sample")
     with pytest.raises(InputFileError, match=r"missing\.h5ad: file not found"):
         pseudobulk(tmp_path / "missing.h5ad")
-    with pytest.raises(ValueError, match="func='median' is not one of sum, mean, count_nonzero"):
+    with pytest.raises(
+        ConfigError,
+        match=r"func='median' is not supported.*use one of: 'sum', 'mean', 'count_nonzero'",
+    ):
         pseudobulk(adata, func="median")
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.features import pseudobulk
 from biomarkers.features._accumulate import _NotCounts
 from biomarkers.features._pseudobulk_dask import accumulate_dask, partial_sum, task_bounds
@@ -157,7 +157,9 @@ def test_non_count_task_reports_and_aborts(h5ad, tmp_path):
 def test_dask_input_errors(h5ad, tmp_path):
     with pytest.raises(ValueError, match=r"backend='dask' needs the path of an \.h5ad file"):
         pseudobulk(_cells(), backend="dask", client=_InlineClient())
-    with pytest.raises(ValueError, match="backend='spark' is not supported; use 'local' or 'dask'"):
+    with pytest.raises(
+        ConfigError, match="backend='spark' is not supported; use one of: 'local', 'dask'"
+    ):
         pseudobulk(h5ad, backend="spark")
     with pytest.raises(ValueError, match="rows_per_task=0 must be a positive number"):
         pseudobulk(h5ad, backend="dask", client=_InlineClient(), rows_per_task=0)

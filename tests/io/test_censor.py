@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.io import CENSOR_CODES, parse_censored
 
 OK, BELOW, ABOVE, EXTRA, MISSING = (
@@ -98,7 +98,7 @@ def test_error_counts_bad_values():
 
 
 def test_bad_decimal_argument():
-    with pytest.raises(SchemaError, match="decimal=';'"):
+    with pytest.raises(ConfigError, match=r"decimal=';' is not supported; use one of: '\.', ','"):
         parse_censored(["1"], decimal=";")
 
 

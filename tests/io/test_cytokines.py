@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from biomarkers.exceptions import BelowDetectionLimitWarning, InputFileError, SchemaError
+from biomarkers.exceptions import (
+    BelowDetectionLimitWarning,
+    ConfigError,
+    InputFileError,
+    SchemaError,
+)
 from biomarkers.io import CENSOR_CODES, TIDY_COLUMNS, read_cytokines
 
 
@@ -283,7 +288,8 @@ def test_unknown_layout(tmp_path):
     with pytest.raises(SchemaError, match=r"cannot recognise the cytokine layout.*pass format="):
         read_cytokines(path)
     with pytest.raises(
-        SchemaError, match=r"format='olnk' is not a known layout; did you mean 'olink'\?"
+        ConfigError,
+        match=r"format='olnk' is not supported; did you mean 'olink'\?; use one of: 'auto'",
     ):
         read_cytokines(path, format="olnk")
 

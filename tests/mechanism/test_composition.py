@@ -55,7 +55,7 @@ def test_terms_match_statsmodels_fitted_directly(long, result):
 
 
 def test_planted_proportion_increase_recovered(result):
-    hits = result.table.query("term == 'difference' and qvalue <= 0.1")
+    hits = result.table.query("term == 'difference' and q_value <= 0.1")
     treg = hits.query("cell_type == 'Treg'")
     assert set(treg.visit) == {"D7", "D28"}
     assert (treg.effect > 0.5).all()
@@ -68,7 +68,7 @@ def test_planted_proportion_increase_recovered(result):
 def test_null_data_gives_no_more_findings_than_chance(make_comp):
     null = composition_change(make_comp(seed=1), transform="logit")
     tested = null.table.query("term != 'arm_difference'")
-    assert (tested.qvalue <= 0.1).sum() <= 0.1 * len(tested)
+    assert (tested.q_value <= 0.1).sum() <= 0.1 * len(tested)
     assert (tested.pvalue < 0.05).mean() <= 0.15
     assert null.table.converged.all()
 
@@ -134,7 +134,7 @@ def test_single_arm_design_reports_changes_only(long):
     assert set(res.table.term) == {"change"}
     assert set(res.table.arm) == {"all"}
     treg = res.table.query("cell_type == 'Treg' and visit == 'D28'")
-    assert treg.qvalue.iat[0] <= 0.1
+    assert treg.q_value.iat[0] <= 0.1
 
 
 def test_covariate_enters_the_model(long):

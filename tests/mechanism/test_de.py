@@ -81,29 +81,29 @@ def test_interaction_equals_design_matrix_contrast(pdata, interaction):
 
 
 def test_planted_genes_recovered_and_null_cell_type_quiet(paired, interaction):
-    hits = paired.table.query("qvalue <= 0.1")
+    hits = paired.table.query("q_value <= 0.1")
     assert {"G0", "G1"} <= set(hits.query("cell_type == 'CD14_mono'").gene)
     assert (hits.query("gene in ['G0', 'G1']").log2fc > 1.5).all()
     # T_CD4 has no planted change: at FDR 0.1 expect (almost) nothing
     assert len(hits.query("cell_type == 'T_CD4'")) <= 2
-    inter_hits = interaction.table.query("qvalue <= 0.1")
+    inter_hits = interaction.table.query("q_value <= 0.1")
     assert {"G0", "G1"} <= set(inter_hits.gene)
     assert len(inter_hits) <= 4
 
 
-def test_table_columns_and_qvalues(paired):
+def test_table_columns_and_q_values(paired):
     tab = paired.table
     assert list(tab.columns) == [
         "cell_type", "gene", "log2fc", "lfc_se", "stat", "pvalue", "padj_deseq2",
-        "qvalue", "qvalue_global", "base_mean", "n_samples", "contrast",
+        "q_value", "q_value_global", "base_mean", "n_samples", "contrast",
     ]  # fmt: skip
     from scipy.stats import false_discovery_control
 
     for _, g in tab.groupby("cell_type"):
         ok = g.pvalue.notna()
-        np.testing.assert_allclose(g.qvalue[ok], false_discovery_control(g.pvalue[ok]))
+        np.testing.assert_allclose(g.q_value[ok], false_discovery_control(g.pvalue[ok]))
     ok = tab.pvalue.notna()
-    np.testing.assert_allclose(tab.qvalue_global[ok], false_discovery_control(tab.pvalue[ok]))
+    np.testing.assert_allclose(tab.q_value_global[ok], false_discovery_control(tab.pvalue[ok]))
     assert tab.contrast.iat[0] == "visit: D7 vs D0 [arm=ucMSC+SMT]"
 
 
@@ -169,8 +169,8 @@ def test_errors_name_the_problem(pdata):
         pseudobulk_de(pdata, contrast=("visit", "D9", "D0"))
     with pytest.raises(ConfigError, match=r"contrast=.*not understood"):
         pseudobulk_de(pdata, contrast=("visit", "D7"))
-    with pytest.raises(ConfigError, match="backend='edger' is not supported"):
-        pseudobulk_de(pdata, contrast=("visit", "D7", "D0"), backend="edger")
+    with pytest.raises(ConfigError, match="method='edger' is not supported"):
+        pseudobulk_de(pdata, contrast=("visit", "D7", "D0"), method="edger")
     with pytest.raises(SchemaError, match="design '~ subjct \\+ visit' uses 'subjct'"):
         pseudobulk_de(pdata, design="~ subjct + visit", contrast=("visit", "D7", "D0"))
     bad = pdata.copy()
@@ -202,7 +202,7 @@ def test_null_pvalues_are_calibrated(make_pb):
     res = pseudobulk_de(null, contrast=("visit", "D7", "D0"))
     p = res.table.pvalue.dropna()
     assert 0.01 < (p < 0.05).mean() < 0.10
-    assert (res.table.qvalue <= 0.1).sum() <= 2
+    assert (res.table.q_value <= 0.1).sum() <= 2
 
 
 @pytest.mark.slow  # two more pydeseq2 fits; input-representation check
@@ -215,9 +215,9 @@ def test_sparse_float32_counts_and_categorical_obs_give_same_result(pdata, paire
         p.obs[col] = p.obs[col].astype("category")
     res = pseudobulk_de(p, contrast=("visit", "D7", "D0"), arm=TREATED, cell_type="T_CD4")
     ref = paired.table.query("cell_type == 'T_CD4'").reset_index(drop=True)
-    # qvalue_global differs by design: here only one cell type is in the family
+    # q_value_global differs by design: here only one cell type is in the family
     pd.testing.assert_frame_equal(
-        res.table.drop(columns="qvalue_global"), ref.drop(columns="qvalue_global")
+        res.table.drop(columns="q_value_global"), ref.drop(columns="q_value_global")
     )
 
 
@@ -253,7 +253,7 @@ def test_default_contrasts_are_paired_change_and_interaction(pdata, paired, inte
     pd.testing.assert_frame_equal(inter, interaction.table)
     mine = res.table[res.table.contrast == labels[0]].reset_index(drop=True)
     ref = paired.table.query("cell_type == 'CD14_mono'").reset_index(drop=True)
-    cols = ["gene", "log2fc", "pvalue", "qvalue"]
+    cols = ["gene", "log2fc", "pvalue", "q_value"]
     pd.testing.assert_frame_equal(mine[cols], ref[cols])
 
 

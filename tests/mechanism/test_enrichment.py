@@ -14,8 +14,9 @@ from biomarkers.mechanism import (
 )
 
 MODULES = [
-    "antigen_presentation", "hgf_met", "il10_stat3", "interferon_response",
-    "mdsc_hladr_low", "monocyte_inflammatory", "tnf_nfkb", "treg",
+    "antigen_presentation", "cytotoxicity", "hgf_met", "il10_stat3", "interferon_response",
+    "mdsc_hladr_low", "monocyte_immunosuppressive", "monocyte_inflammatory", "th17",
+    "tnf_nfkb", "treg",
 ]  # fmt: skip
 
 
@@ -59,13 +60,13 @@ def test_matches_decoupler_called_directly(de):
     got = res.table.query("cell_type == 'CD14_mono' and contrast == 'visit: D7 vs D0'")
     got = got.set_index("source")
     np.testing.assert_allclose(got.loc[es.columns, "score"], es.iloc[0], rtol=1e-10)
-    np.testing.assert_allclose(got.loc[es.columns, "padj"], padj.iloc[0], rtol=1e-10)
+    np.testing.assert_allclose(got.loc[es.columns, "q_value"], padj.iloc[0], rtol=1e-10)
     assert got.loc["interferon_response", "n_genes"] == 27
 
 
 def test_planted_module_recovered_and_null_quiet(de):
     res = enrichment(de)
-    hits = res.table.query("padj <= 0.1")
+    hits = res.table.query("q_value <= 0.1")
     assert list(zip(hits.cell_type, hits.contrast, hits.source, strict=True)) == [
         ("CD14_mono", "visit: D7 vs D0", "interferon_response")
     ]
@@ -126,12 +127,12 @@ def test_bundled_modules_documented_and_overlap_simulator_genes():
 
     import scanpy as sc
 
-    import biomarkers.mechanism as mech
+    import biomarkers.features as feat
 
     net = bundled_gene_sets()
     assert sorted(net.source.unique()) == MODULES
     assert set(net.weight) == {1.0, -1.0}
-    readme = (Path(mech.__file__).parent / "data" / "README.md").read_text()
+    readme = (Path(feat.__file__).parent / "data" / "README.md").read_text()
     for module in MODULES:
         assert f"`{module}`" in readme
     pbmc = set(sc.datasets.pbmc68k_reduced().raw.var_names)

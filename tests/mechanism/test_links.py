@@ -55,7 +55,7 @@ def test_matches_scipy_per_pair(tables):
         assert row.rho == pytest.approx(r, abs=1e-12)
         assert row.p == pytest.approx(p, rel=1e-9)
         assert row.n == 40
-    np.testing.assert_allclose(res.table.q, stats.false_discovery_control(res.table.p))
+    np.testing.assert_allclose(res.table.q_value, stats.false_discovery_control(res.table.p))
     assert res.table.p.is_monotonic_increasing
 
 

@@ -11,7 +11,7 @@ from biomarkers.mechanism import DEResult, LinksResult
 
 def test_save_returns_every_path_and_load_reads_them_back(tmp_path):
     table = pd.DataFrame(
-        {"cell_type": ["T", "B"], "gene": ["IL10", "FOXP3"], "qvalue": [0.01, 0.4]}
+        {"cell_type": ["T", "B"], "gene": ["IL10", "FOXP3"], "q_value": [0.01, 0.4]}
     )
     dropped = pd.DataFrame({"kind": ["gene"], "id": ["X1"], "reason": ["low counts"]})
     notes = pd.DataFrame({"contrast": ["D7-D0"], "cell_type": ["T"], "message": ["refit"]})

@@ -48,7 +48,7 @@ def test_pseudobulk_de_and_enrichment_recover_planted_genes(trial, cells):
         pb, contrast=("visit", "D28", "D0"), arm="ucMSC+SMT", cell_type=cell_types,
         design_table=clinical,
     )  # fmt: skip
-    hits = de.table.query("qvalue <= 0.1")
+    hits = de.table.query("q_value <= 0.1")
     for m in planted:
         if m["cell_type"] in cell_types:
             row = hits[(hits.cell_type == m["cell_type"]) & (hits.gene == m["entity"])]
@@ -60,9 +60,9 @@ def test_pseudobulk_de_and_enrichment_recover_planted_genes(trial, cells):
     # expression filter can drop one for the few Treg cells: allow modules of 3 genes here
     enr = mech.enrichment(de, tmin=3).table.set_index(["cell_type", "source"])
     assert enr.loc[("CD14_mono", "monocyte_inflammatory"), "score"] < 0
-    assert enr.loc[("CD14_mono", "monocyte_inflammatory"), "padj"] <= 0.1
+    assert enr.loc[("CD14_mono", "monocyte_inflammatory"), "q_value"] <= 0.1
     assert enr.loc[("Treg", "treg"), "score"] > 0
-    assert enr.loc[("Treg", "treg"), "padj"] <= 0.1
+    assert enr.loc[("Treg", "treg"), "q_value"] <= 0.1
 
 
 def test_composition_change_recovers_planted_proportions(trial, cells):
@@ -70,7 +70,7 @@ def test_composition_change_recovers_planted_proportions(trial, cells):
     res = mech.composition_change(adata, design_table=clinical)
     diff = res.table.query("term == 'difference' and visit == 'D28'").set_index("cell_type")
     for m in _planted(trial, "composition"):
-        assert diff.loc[m["entity"], "qvalue"] <= 0.1, m
+        assert diff.loc[m["entity"], "q_value"] <= 0.1, m
         assert (diff.loc[m["entity"], "effect"] > 0) == (m["direction"] == "up")
 
 
@@ -85,7 +85,7 @@ def test_trajectories_recover_planted_cytokines(trial):
     diff = res.table.query("term == 'difference' and visit == 'D28'").set_index("feature")
     planted = {m["entity"]: m["direction"] for m in _planted(trial, "cytokine")}
     for entity, direction in planted.items():
-        assert diff.loc[entity, "qvalue"] <= 0.1, entity
+        assert diff.loc[entity, "q_value"] <= 0.1, entity
         assert (diff.loc[entity, "effect"] > 0) == (direction == "up")
     null = diff.drop(index=list(planted))
-    assert (null.qvalue <= 0.1).sum() <= 1
+    assert (null.q_value <= 0.1).sum() <= 1

@@ -53,12 +53,12 @@ def test_arm_differences_match_statsmodels(wide, result):
 def test_planted_decrease_recovered_and_null_features_quiet(result):
     arm = result.table.query("comparison == 'arm' and term == 'difference'")
     il6 = arm.query("feature == 'IL6'")
-    assert (il6.qvalue <= 0.1).all()
+    assert (il6.q_value <= 0.1).all()
     assert (il6.effect < -0.4).all()
     assert (il6.ci_high < 0).all()
     others = arm.query("feature != 'IL6'")
     # BH at 0.1 with ~12 true discoveries in the family tolerates about one false one
-    assert (others.qvalue <= 0.1).sum() <= 1
+    assert (others.q_value <= 0.1).sum() <= 1
 
 
 def test_responder_trajectories_within_treated_arm(result, wide):

@@ -9,6 +9,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from scipy.special import expit
 
+from biomarkers._stats import bh_qvalues
 from biomarkers.exceptions import (
     ConfigError,
     DataQualityWarning,
@@ -17,7 +18,6 @@ from biomarkers.exceptions import (
     SchemaError,
     SmallSampleWarning,
 )
-from biomarkers.models._pred_interaction import bh_fdr
 from biomarkers.models._pred_subgroups import out_of_fold_groups
 from biomarkers.models._predictive import PredictiveResult, predictive
 
@@ -217,17 +217,6 @@ def test_interaction_matches_statsmodels(kind):
         assert row["status"] == "ok"
 
 
-def test_bh_matches_statsmodels_and_keeps_nan():
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.random.default_rng(0).uniform(size=30) ** 2
-    assert np.allclose(bh_fdr(p), multipletests(p, method="fdr_bh")[1])
-    p_nan = np.append(p, np.nan)
-    q = bh_fdr(p_nan)
-    assert np.isnan(q[-1])
-    assert np.allclose(q[:-1], multipletests(p, method="fdr_bh")[1])
-
-
 # --------------------------------------------------------------------------------------------
 # subgroups
 # --------------------------------------------------------------------------------------------
@@ -370,7 +359,9 @@ def test_separation_is_flagged_not_raised():
     assert table.loc["pred", "status"] == "ok"
     # NaN p-values do not count in the FDR
     ok = table["p_interaction"].notna()
-    assert np.allclose(table.loc[ok, "q_interaction"], bh_fdr(table.loc[ok, "p_interaction"]))
+    assert np.allclose(
+        table.loc[ok, "q_value_interaction"], bh_qvalues(table.loc[ok, "p_interaction"])
+    )
 
 
 def test_missing_outcomes_are_dropped_and_columns_inferred():
@@ -446,7 +437,7 @@ def test_result_tables_and_reprs(result):
     assert isinstance(result, PredictiveResult)
     assert list(result.markers.columns[:12]) == [
         "marker", "n", "beta_control", "beta_treated", "interaction", "ci_low", "ci_high",
-        "p_interaction", "q_interaction", "p_prognostic", "q_prognostic", "label",
+        "p_interaction", "q_value_interaction", "p_prognostic", "q_value_prognostic", "label",
     ]  # fmt: skip
     assert list(result.cate.columns[:4]) == ["subject_id", "cate_t", "cate_dr", "fold"]
     assert result.cate["subject_id"].is_unique

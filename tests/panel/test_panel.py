@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.panel import BiomarkerPanel
 
 try:
@@ -189,7 +189,10 @@ def test_score_bad_tables_refused(lr_panel):
         panel.score(text)
     with pytest.raises(SchemaError, match="cannot score a ndarray"):
         panel.score(df.to_numpy())
-    with pytest.raises(SchemaError, match="allow_missing='zero'"):
+    with pytest.raises(
+        ConfigError,
+        match="allow_missing='zero' is not supported; use one of: None, 'impute_training_median'",
+    ):
         panel.score(df, allow_missing="zero")
 
 

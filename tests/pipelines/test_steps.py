@@ -17,7 +17,7 @@ def run(tmp_path):
 
 
 def test_save_result_records_the_paths_save_returned(run):
-    result = MechanismResult(pd.DataFrame({"qvalue": [0.01, 0.5]}), params={"fdr": 0.1})
+    result = MechanismResult(pd.DataFrame({"q_value": [0.01, 0.5]}), params={"fdr": 0.1})
     (run.path / "mechanism").mkdir()
     # a file another writer put there is not an output of this step: nothing diffs the folder
     (run.path / "mechanism" / "stray.csv").write_text("x\n")

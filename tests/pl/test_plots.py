@@ -6,6 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import biomarkers.pl as pl
+from biomarkers.exceptions import ConfigError
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def test_mechanism_plots():
             "cell_type": ["A"] * 3 + ["B"] * 3,
             "gene": list("xyzxyz"),
             "log2fc": [2, 0.1, -1, 0, 0, 0.2],
-            "qvalue": [0.01, 0.9, 0.05, 1, 1, 0.5],
+            "q_value": [0.01, 0.9, 0.05, 1, 1, 0.5],
         }
     )
     fig = pl.volcano(de)
@@ -174,3 +175,34 @@ def test_umap_colours_by_available_keys():
     fig = pl.umap(adata, color=("cell_type", "arm", "visit"))
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["cell_type", "arm"]
     assert "X_umap" not in adata.obsm  # input untouched
+
+
+def test_decision_curve_draws_a_stored_table_as_is():
+    table = pd.DataFrame(
+        {
+            "threshold": [0.1, 0.3],
+            "treat_all": [0.3, 0.1],
+            "treat_none": [0.0, 0.0],
+            "baseline": [0.25, 0.05],
+            "baseline+markers": [0.31, 0.12],
+        }
+    )
+    fig = pl.decision_curve(table)
+    lines = {line.get_label(): line for line in fig.axes[0].lines}
+    assert list(lines["baseline+markers"].get_xdata()) == [0.1, 0.3]
+    assert list(lines["baseline+markers"].get_ydata()) == [0.31, 0.12]
+    assert list(lines["treat all"].get_ydata()) == [0.3, 0.1]
+    fig = pl.decision_curve(table, model="baseline")
+    assert "baseline+markers" not in {line.get_label() for line in fig.axes[0].lines}
+    with pytest.raises(ConfigError, match="thresholds="):
+        pl.decision_curve(table, thresholds=[0.2])
+
+
+def test_decision_curve_from_predictions_uses_the_stored_grid_and_one_function(oof):
+    from biomarkers._stats import DECISION_THRESHOLDS, net_benefit
+
+    fig = pl.decision_curve(oof, model="enet")
+    line = next(ln for ln in fig.axes[0].lines if ln.get_label() == "enet")
+    np.testing.assert_allclose(line.get_xdata(), DECISION_THRESHOLDS)
+    enet = oof[oof.model == "enet"]
+    np.testing.assert_allclose(line.get_ydata(), net_benefit(enet.y_true, enet.y_pred))
