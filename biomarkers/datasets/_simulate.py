@@ -11,6 +11,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
 from biomarkers._logging import timed
+from biomarkers._names import feature_name
 from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
@@ -188,9 +189,9 @@ def _build_truth(
     def mech(modality, entity, direction, effect, scale, cell_type=None, visits=None):
         visits = on if visits is None else visits
         if cell_type and modality == "pseudobulk":
-            feats = [f"pseudobulk:{cell_type}:{entity}@{v}" for v in visits]
+            feats = [feature_name("pseudobulk", entity, v, cell_type=cell_type) for v in visits]
         else:
-            feats = [f"{modality}:{entity}@{v}" for v in visits]
+            feats = [feature_name(modality, entity, v) for v in visits]
         mechanism.append(
             {
                 "modality": modality,
@@ -277,11 +278,17 @@ def _build_truth(
     severity = []
     if scen.severity_loading:
         severity += [
-            f"cytokine:{a}@{base}" for a, spec in assays.ANALYTES.items() if spec[6][0] != 0
+            feature_name("cytokine", a, base)
+            for a, spec in assays.ANALYTES.items()
+            if spec[6][0] != 0
         ]
-        severity += [f"flow:{p}@{base}" for p, spec in assays.FLOW.items() if spec[3][0] != 0]
         severity += [
-            f"olink:{a}@{base}" for a, spec in assays.OLINK.items() if spec[5] and spec[5][0] != 0
+            feature_name("flow", p, base) for p, spec in assays.FLOW.items() if spec[3][0] != 0
+        ]
+        severity += [
+            feature_name("olink", a, base)
+            for a, spec in assays.OLINK.items()
+            if spec[5] and spec[5][0] != 0
         ]
         if sc_base:
             severity += [

@@ -8,6 +8,7 @@ import anndata as ad
 import pandas as pd
 import pytest
 
+from biomarkers._names import clean_entity, parse_feature_name
 from biomarkers.datasets import Truth, load_truth, simulate_trial
 from biomarkers.exceptions import ConfigError, InputFileError
 
@@ -60,26 +61,26 @@ def test_feature_names_resolve_to_data(small_trial):
     olink = pd.read_csv(small_trial.paths["olink_npx"], sep=";")
     flow = pd.read_csv(small_trial.paths["flow"])
     adata = ad.read_h5ad(small_trial.paths["singlecell"], backed="r")
+    # truth names are feature names: entities cleaned by the grammar, as the FeatureTable builds them
     entities = {
         "cytokine": set(long["analyte"]),
         "olink": set(olink["Assay"]),
         "flow": set(flow["population"]),
         "composition": set(adata.obs["cell_type"].cat.categories),
     }
+    entities = {m: {clean_entity(e) for e in es} for m, es in entities.items()}
     visits = {"D0", "D7", "D14", "D21", "D28", "D90"}
     t = small_trial.truth
     names = t.prognostic_features + t.predictive_features + t.mechanism_features + t.null_features
     names += t.severity_associated
     for name in names:
-        modality, rest = name.split(":", 1)
-        entity, visit = rest.rsplit("@", 1)
-        assert visit in visits, name
-        if modality == "pseudobulk":
-            cell_type, gene = entity.split(":")
-            assert cell_type in entities["composition"], name
-            assert gene in adata.var_names, name
+        f = parse_feature_name(name)
+        assert f.visit in visits, name
+        if f.modality == "pseudobulk":
+            assert f.cell_type in entities["composition"], name
+            assert f.entity in adata.var_names, name
         else:
-            assert entity in entities[modality], name
+            assert f.entity in entities[f.modality], name
     adata.file.close()
 
 
