@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Why the treatment-effect steps do not run in a cohort (logged and put in the run summary).
-COHORT_REASON = "the study is a cohort (no arms to compare): treatment-effect steps skipped"
+COHORT_REASON = "the study is a cohort (no arms to compare)"
 
 
 def load_study(cfg: DiscoverConfig | MechanismConfig | ScoreConfig) -> Study:

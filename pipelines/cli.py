@@ -136,7 +136,7 @@ def validate(
         n_inputs = len(input_paths(cfg))
     for line in lines:
         typer.echo(f"  {line}")
-    for line in warning_summary(summarise_warnings(caught)):
+    for line in warning_summary(summarise_warnings(caught), during="the dry run"):
         typer.echo(line, err=True)
     typer.echo(f"{config}: valid {cfg.pipeline} config ({n_inputs} input files checked)")
 

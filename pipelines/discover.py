@@ -179,7 +179,7 @@ def _run_comparisons(
     """The predictive analysis of every comparison the design names (none in a cohort)."""
     found = comparisons(cfg, study)
     if not found:
-        logger.info("predictive: %s", COHORT_REASON)
+        logger.info("predictive steps skipped: %s", COHORT_REASON)
         return {"skipped": COHORT_REASON}
     results = {
         folder: _run_predictive(cfg, table, outcome, one, run, folder=folder)

@@ -101,8 +101,10 @@ def mechanism_steps(
             found[f"trajectories_{name}_significant"] = _count(
                 traj.to_frame(), "q_value", settings.fdr
             )
-            per_sample[name] = adata
-    if settings.links and per_sample:
+    per_sample.update(study.assays)
+    if settings.links and len(per_sample) + (outcome is not None) < 2:
+        logger.info("mechanism: links skipped: they need two modalities, or one and an outcome")
+    elif settings.links:
         with timed("cross-modal links"):
             links = bm.mechanism.links(
                 per_sample, design_table=design, outcome=outcome, fdr=settings.fdr

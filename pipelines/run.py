@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,6 +97,7 @@ class RunFolder:
         self.manifest = manifest
         self.outputs: list[str] = []
         self._handler: logging.Handler | None = None
+        self._warned: set[tuple[str, str]] = set()
 
     @classmethod
     def create(
@@ -191,8 +192,14 @@ class RunFolder:
             list(self.manifest.get("warnings", [])),
         )  # fmt: skip
 
+    def log_warning(self, category: str, message: str) -> None:
+        """Write a warning to ``log.txt`` when it happens, once per distinct message."""
+        if (category, message) not in self._warned:
+            self._warned.add((category, message))
+            self._log_to_file(logging.WARNING, f"{category}: {message}")
+
     def record_warnings(self, caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
-        """Write each distinct warning once to ``log.txt`` and their counts to the manifest.
+        """Store the counts of the warnings raised during the job in the manifest.
 
         Returns
         -------
@@ -200,8 +207,6 @@ class RunFolder:
         appearance (``count`` distinct warnings, ``first`` the first message), also stored as
         the manifest's ``warnings``.
         """
-        for kind, text in _distinct(caught):
-            self._log_to_file(logging.WARNING, f"{kind}: {text}")
         self.manifest["warnings"] = summarise_warnings(caught)
         return self.manifest["warnings"]
 
@@ -274,11 +279,14 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
 
 
 @contextmanager
-def capture_warnings() -> Iterator[list[warnings.WarningMessage]]:
+def capture_warnings(
+    on_warning: Callable[[str, str], None] | None = None,
+) -> Iterator[list[warnings.WarningMessage]]:
     """Record the warnings raised inside the block, each distinct one once per location.
 
     Deprecation, import and resource warnings of other packages stay ignored, as in Python's
-    default filters; those of ``biomarkers`` and ``pipelines`` are recorded.
+    default filters; those of ``biomarkers`` and ``pipelines`` are recorded. ``on_warning``
+    is called with the category name and the message as each warning is raised.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
@@ -288,7 +296,19 @@ def capture_warnings() -> Iterator[list[warnings.WarningMessage]]:
         warnings.filterwarnings(
             "default", category=DeprecationWarning, module=r"(biomarkers|pipelines)(\.|$)"
         )
+        if on_warning is not None:
+            record = warnings.showwarning  # catch_warnings' recorder
+
+            def show(message, category, filename, lineno, file=None, line=None):
+                record(message, category, filename, lineno, file, line)
+                on_warning(category.__name__, _text(message))
+
+            warnings.showwarning = show  # restored when catch_warnings exits
         yield caught
+
+
+def _text(message: Warning | str) -> str:
+    return " ".join(str(message).split())
 
 
 def _distinct(caught: list[warnings.WarningMessage]) -> list[tuple[str, str]]:
@@ -306,12 +326,13 @@ def summarise_warnings(caught: list[warnings.WarningMessage]) -> list[dict[str, 
     return list(by_kind.values())
 
 
-def warning_summary(entries: list[dict[str, Any]]) -> list[str]:
+def warning_summary(entries: list[dict[str, Any]], *, during: str = "the run") -> list[str]:
     """Console lines summarising a run's warnings: the count by kind and the first message."""
     if not entries:
         return []
     total = sum(e["count"] for e in entries)
-    lines = [f"{total} warning{'s' if total != 1 else ''} during the run (all in log.txt):"]
+    where = " (all in log.txt)" if during == "the run" else ""
+    lines = [f"{total} warning{'s' if total != 1 else ''} during {during}{where}:"]
     lines += [f"  {e['category']} ×{e['count']}: {e['first']}" for e in entries]
     return lines
 
@@ -356,7 +377,7 @@ def run_job(
     )
     start = time.perf_counter()
     logger.info("run %s (%s) in %s", cfg.name, cfg.pipeline, folder.path)
-    with capture_warnings() as caught:
+    with capture_warnings(folder.log_warning) as caught:
         try:
             summary = job(cfg, folder)
         except BaseException as err:
