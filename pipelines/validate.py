@@ -83,7 +83,7 @@ def _outcome_line(outcome: Outcome) -> str:
         return f"outcome: {outcome.name} (continuous, {int(values.notna().sum())} with a value)"
     return (
         f"outcome: {outcome.name} ({outcome.kind}); class 1 = {outcome.positive}: "
-        f"{int((values == 1).sum())} events of {int(values.notna().sum())} labelled"
+        f"{int((values == 1).sum())} of {int(values.notna().sum())} labelled subjects"
     )
 
 
@@ -153,7 +153,7 @@ def _check_table_names(cfg: Any, table: AnnData, source: str) -> None:
         if missing:
             msg = (
                 f"{source}: {key}: {missing[0]!r} is not in the feature table"
-                f"{did_you_mean(missing[0], known)}; built: {format_ids(known)}; name a feature "
-                "or column the table has (see features.csv of a run, or the blocks above)"
+                f"{did_you_mean(missing[0], known)}; built: {format_ids(known)}; name one the "
+                "feature table has"
             )
             raise ConfigError(msg)
