@@ -114,3 +114,32 @@ def test_side_labels_pool_arms_and_leave_others_out():
     assert sides.iloc[:3].tolist() == ["A+B", "A+B", "C"]
     assert pd.isna(sides.iloc[3])
     assert (sides == "A+B").tolist() == (study.treatment == 1).tolist()
+
+
+def test_a_generic_table_becomes_features_and_an_input(design_config, designs):
+    import numpy as np
+
+    from pipelines._steps import build_outcome, load_study
+    from pipelines.config import input_paths
+    from pipelines.discover import build_table
+
+    clinical = pd.read_csv(designs / "trial" / "clinical.csv", dtype={"subject_id": str})
+    rng = np.random.default_rng(0)
+    expression = pd.DataFrame(
+        {"subject_id": clinical["subject_id"], "g1": rng.normal(size=len(clinical)),
+         "g2": rng.normal(size=len(clinical)), "batch": "x"}
+    )  # fmt: skip
+    expression.to_csv(designs / "expression.csv", index=False)
+    config = design_config("tables", clinical="trial/clinical.csv")
+    cfg = load_config(
+        config,
+        overrides=[
+            "data.tables={expression: {path: expression.csv, columns: all, unit: log2}}",
+            "features.blocks={clinical: true, expression: true}",
+        ],
+    )
+    assert input_paths(cfg)["data.tables.expression.path"] == designs / "expression.csv"
+    study = load_study(cfg)
+    table = build_table(cfg, study, build_outcome(cfg, study))
+    assert {"expression:g1@D0", "expression:g2@D0"} <= set(table.var_names)
+    assert not any("batch" in name for name in table.var_names)  # not numeric: left out
