@@ -67,7 +67,7 @@ def dry_run(cfg: Any, *, source: str = "config") -> list[str]:
 def _design_line(cfg: Any, study: Study) -> str:
     n = len(study.clinical)
     if study.study_design == "cohort":
-        return f"subjects: {n}; design: cohort; predictive steps skipped ({COHORT_REASON})"
+        return f"subjects: {n}; design: cohort; predictive steps skipped: {COHORT_REASON}"
     found = comparisons(cfg, study) if hasattr(cfg, "predictive") else {".": study}
     pairs = "; ".join(
         f"{s.treated_arm} vs {s.control_arm} (allocation {s.allocation:.3g})"
