@@ -11,26 +11,46 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from biomarkers._logging import timed
+from biomarkers.exceptions import SchemaError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import pandas as pd
 
     from biomarkers.clinical import Outcome
     from biomarkers.study import Study
     from pipelines.config import DiscoverConfig, MechanismConfig, ScoreConfig
     from pipelines.run import RunFolder
 
-__all__ = ["build_outcome", "load_study", "record_saved", "save_result", "write_report"]
+__all__ = [
+    "build_outcome",
+    "comparisons",
+    "load_study",
+    "record_saved",
+    "save_result",
+    "side_labels",
+    "write_report",
+]
+
+#: Why the treatment-effect steps do not run in a cohort (logged and put in the run summary).
+COHORT_REASON = "the study is a cohort (no arms to compare)"
 
 
 def load_study(cfg: DiscoverConfig | MechanismConfig | ScoreConfig) -> Study:
-    """Read and validate every input the config names into a :class:`~biomarkers.study.Study`."""
+    """Read and validate every input the config names into a :class:`~biomarkers.study.Study`.
+
+    ``study:`` maps onto the design keywords of :meth:`~biomarkers.study.Study.from_files`
+    (``treated_arm``/``control_arm`` for two arms, ``treated``/``control`` for a comparison among
+    more arms, ``allocation``); ``study.arms`` is checked against the clinical table's arms.
+    """
     from biomarkers.study import Study
 
-    data = cfg.data
+    data, design = cfg.data, cfg.study
     cytokines = {name: {"path": a.path, "format": a.format} for name, a in data.cytokines.items()}
+    tables = {name: t.model_dump(exclude_none=True) for name, t in data.tables.items()}
     with timed("reading inputs"):
-        return Study.from_files(
+        study = Study.from_files(
             clinical=data.clinical,
             labs=data.labs,
             samples=data.samples,
@@ -38,12 +58,70 @@ def load_study(cfg: DiscoverConfig | MechanismConfig | ScoreConfig) -> Study:
             singlecell=data.singlecell,
             cytokines=cytokines or None,
             flow=data.flow,
-            visits=cfg.study.visits,
-            treated_arm=cfg.study.treated_arm,
-            control_arm=cfg.study.control_arm,
+            tables=tables or None,
+            visits=design.visits,
+            treated_arm=design.treated_arm,
+            control_arm=design.control_arm,
+            treated=design.treated,
+            control=design.control,
+            allocation=design.allocation,
             columns=data.columns or None,
             allow_identifiers=data.allow_identifiers,
         )
+    _check_arms(study, design.arms, source=str(data.clinical))
+    return study
+
+
+def _check_arms(study: Study, expected: list[str] | None, *, source: str) -> None:
+    """The arms the config expects are the arms of the clinical table."""
+    if expected is None or sorted(map(str, expected)) == sorted(study.arms):
+        return
+    msg = (
+        f"{source}: study.arms lists {', '.join(map(repr, expected))} but the arm column holds "
+        f"{', '.join(map(repr, study.arms)) or 'no arms (a cohort)'}; fix study.arms or the "
+        "clinical table"
+    )
+    raise SchemaError(msg)
+
+
+def comparisons(cfg: DiscoverConfig | MechanismConfig, study: Study) -> dict[str, Study]:
+    """The arm comparisons the treatment-effect steps run on, by run sub-folder.
+
+    A cohort has none; two arms, or ``comparison: pooled``, one (``"."``: the run folder);
+    ``comparison: pairwise`` one per treated × control pair (``predictive/<treated>_vs_<control>``),
+    each with the configured ``allocation`` (default: equal allocation within the pair).
+    """
+    if study.study_design == "cohort":
+        return {}
+    if cfg.study.comparison == "pooled" or study.study_design == "two_arm":
+        return {".": study}
+    return {
+        f"predictive/{_folder_name(t)}_vs_{_folder_name(c)}": study.with_comparison(
+            treated=t, control=c, allocation=cfg.study.allocation
+        )
+        for t in study.treated_arms
+        for c in study.control_arms
+    }
+
+
+def side_labels(study: Study, arm: pd.Series | None = None) -> pd.Series:
+    """The side of the comparison of each subject (the labels of ``study.treatment``).
+
+    ``study.treated_arm`` (``"A+B"`` when pooled), ``study.control_arm``, or NaN for arms
+    outside the comparison. ``arm`` holds the arm label per row (default ``study.clinical["arm"]``), e.g. the ``arm``
+    column of a pseudonymised FeatureTable.
+    """
+    arm = study.clinical["arm"] if arm is None else arm
+    arm = arm.astype(str)
+    sides = arm.where(~arm.isin(study.treated_arms), study.treated_arm)
+    sides = sides.where(arm.isin([*study.treated_arms, *study.control_arms]))
+    return sides.where(~arm.isin(study.control_arms), study.control_arm).rename("comparison")
+
+
+def _folder_name(label: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", str(label)).strip("_") or "arm"
 
 
 def build_outcome(cfg: DiscoverConfig | MechanismConfig, study: Study) -> Outcome:

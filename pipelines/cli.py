@@ -94,17 +94,23 @@ def run(
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
-    """Run the job a config names; prints the run folder as the last line."""
+    """Run the job a config names; prints the run folder as the last line.
+
+    Every warning the library raised is in the run's ``log.txt`` and summarised on stderr at the
+    end (count by kind, first message of each), also with ``--quiet``.
+    """
     _setup_logging(quiet=quiet, debug=debug)
     with _guard(debug=debug):
         from pipelines.config import load_config
-        from pipelines.run import run_job
+        from pipelines.run import run_job, warning_summary
 
         overrides = list(set_ or [])
         if scheduler:
             overrides += ["backend.kind=dask", f"backend.scheduler={scheduler}"]
         cfg = load_config(config, overrides=overrides)
         result = run_job(cfg, config_dir=config.parent, out=out, command=sys.argv)
+    for line in warning_summary(result.warnings):
+        typer.echo(line, err=True)
     typer.echo(str(result.run_dir))
 
 
@@ -114,18 +120,24 @@ def validate(
     set_: list[str] | None = SET,
     debug: bool = DEBUG,
 ) -> None:
-    """Check a config and its input files without running anything."""
+    """Check a config and dry-run its data path (study, outcome, features) without fitting.
+
+    Refuses, with exit 2, what a long run would refuse late: a feature visit that leaks the
+    outcome, a missing block, an unknown cell type, clinical-baseline names not in the table.
+    """
     with _guard(debug=debug):
         from pipelines.config import input_paths, load_config
+        from pipelines.run import capture_warnings, summarise_warnings, warning_summary
+        from pipelines.validate import dry_run
 
         cfg = load_config(config, overrides=list(set_ or []))
-        if cfg.pipeline in ("discover", "mechanism"):
-            from pipelines._steps import build_outcome, load_study
-
-            study = load_study(cfg)
-            if getattr(cfg, "outcome", None):
-                build_outcome(cfg, study)
+        with capture_warnings() as caught:
+            lines = dry_run(cfg, source=str(config))
         n_inputs = len(input_paths(cfg))
+    for line in lines:
+        typer.echo(f"  {line}")
+    for line in warning_summary(summarise_warnings(caught), during="the dry run"):
+        typer.echo(line, err=True)
     typer.echo(f"{config}: valid {cfg.pipeline} config ({n_inputs} input files checked)")
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "MechanismConfig",
     "SimulateConfig",
     "StudyConfig",
+    "TableInput",
     "apply_overrides",
     "load_config",
     "parse_config",
@@ -60,6 +61,22 @@ class AssayInput(_Strict):
     )
 
 
+class TableInput(_Strict):
+    """A generic subject × visit table of numbers; features are named ``NAME:column@visit``."""
+
+    path: Path = Field(description="the table (CSV, TSV, XLSX or Parquet)")
+    columns: Literal["all"] | list[str] = Field(
+        "all", description="`all` (every numeric column) or the value columns to read"
+    )
+    unit: str | dict[str, str] | None = Field(
+        None, description="one unit for every column, or column → unit"
+    )
+    visit_column: str = Field(
+        "visit", description="column with the visit label; without it the values are baseline"
+    )
+    subject_column: str = Field("subject_id", description="column with the subject ID")
+
+
 class DataConfig(_Strict):
     """Input files (DESIGN.md §3). Paths are relative to the config file's folder."""
 
@@ -74,6 +91,10 @@ class DataConfig(_Strict):
     )
     cytokines: dict[str, AssayInput] = Field(default_factory=dict, description="assay name → file")
     flow: Path | None = Field(None, description="gated population frequencies")
+    tables: dict[str, TableInput] = Field(
+        default_factory=dict,
+        description="assay name → generic subject × visit table (features `NAME:column@visit`)",
+    )
     columns: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="per file, your column → contract column"
     )
@@ -81,10 +102,44 @@ class DataConfig(_Strict):
 
 
 class StudyConfig(_Strict):
-    """The trial design: arm labels and visit days."""
+    """The study design: arms compared, allocation and visit days.
 
-    treated_arm: str = Field("ucMSC+SMT", description="arm label of the treated arm")
-    control_arm: str = Field("SMT", description="arm label of the control arm")
+    No arms named and a clinical table without ``arm`` (or with one arm) is a cohort; two arms
+    need ``treated_arm`` (inferred for the simulated trial's labels); more than two arms need
+    ``treated`` and ``control`` (several labels on a side are pooled).
+    """
+
+    treated_arm: str | None = Field(
+        None, description="arm label of the treated arm (two arms; `ucMSC+SMT` inferred)"
+    )
+    control_arm: str | None = Field(
+        None, description="arm label of the control arm (default: the other arm)"
+    )
+    arms: list[str] | None = Field(
+        None, description="arm labels expected in clinical.csv (checked); absent: from the data"
+    )
+    treated: str | list[str] | None = Field(
+        None, description="more than two arms: the treated side (labels pooled)"
+    )
+    control: str | list[str] | None = Field(
+        None, description="more than two arms: the control side (labels pooled)"
+    )
+    comparison: Literal["pooled", "pairwise"] = Field(
+        "pooled",
+        description=(
+            "pooled: one predictive analysis of treated vs control; pairwise: one per "
+            "treated × control pair, under predictive/<treated>_vs_<control>/"
+        ),
+    )
+    allocation: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description=(
+            "randomisation probability of the treated side (e.g. 0.75 for 3:1); default equal "
+            "allocation; feeds every CATE/BLP/Qini step"
+        ),
+    )
     visits: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_VISITS), description="visit label → study day"
     )
@@ -129,7 +184,7 @@ class ModelsConfig(_Strict):
 
 
 class PredictiveConfig(_Strict):
-    """Predictive-vs-prognostic analysis (runs when the study has two arms)."""
+    """Predictive-vs-prognostic analysis (runs when the study compares arms; skipped in a cohort)."""
 
     enabled: bool = True
     fdr: float = Field(default=0.1, gt=0, lt=1)
@@ -139,6 +194,10 @@ class PredictiveConfig(_Strict):
     n_permutations: int = Field(default=200, ge=0)
     n_bootstraps: int = Field(default=500, ge=0)
     markers: list[str] | None = None
+    covariates: list[str] = Field(
+        default_factory=list,
+        description="obs columns adjusting the interaction models (strings one-hot encoded)",
+    )
 
 
 class PanelConfig(_Strict):
@@ -461,7 +520,7 @@ def _check_blocks(features: FeaturesConfig, data: DataConfig | None, source: str
 
     assays = None
     if isinstance(data, DataConfig):
-        assays = [*data.cytokines, *(["flow"] if data.flow is not None else [])]
+        assays = [*data.cytokines, *data.tables, *(["flow"] if data.flow is not None else [])]
     singlecell = data.singlecell is not None if isinstance(data, DataConfig) else None
     try:
         resolve_blocks(features.blocks, assays=assays, singlecell=singlecell)
@@ -506,6 +565,8 @@ def input_paths(cfg: _Job) -> dict[str, Path]:
             found[f"data.{name}"] = value
     for name, assay in data.cytokines.items():
         found[f"data.cytokines.{name}.path"] = assay.path
+    for name, table in data.tables.items():
+        found[f"data.tables.{name}.path"] = table.path
     mech = getattr(cfg, "mechanism", None)
     if isinstance(mech, MechanismSettings) and mech.gene_sets is not None:
         found["mechanism.gene_sets"] = mech.gene_sets

@@ -13,7 +13,15 @@ from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
 from biomarkers.exceptions import SchemaError
 from pipelines._privacy import pseudonymise_table, pseudonyms
-from pipelines._steps import build_outcome, load_study, save_result, write_report
+from pipelines._steps import (
+    COHORT_REASON,
+    build_outcome,
+    comparisons,
+    load_study,
+    save_result,
+    side_labels,
+    write_report,
+)
 from pipelines.mechanism import mechanism_steps
 
 if TYPE_CHECKING:
@@ -66,11 +74,7 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     summary = study.summary()
     run.write_table("cohort.csv", summary.to_frame(), index=False)
     outcome = build_outcome(cfg, study)
-    run.write_json(
-        "outcome.json",
-        {"name": outcome.name, "kind": outcome.kind, "assessed_day": outcome.assessed_day,
-         "definition": outcome.definition},
-    )  # fmt: skip
+    run.write_json("outcome.json", {"name": outcome.name, **outcome.to_dict()})
     table = _labelled(build_table(cfg, study, outcome), outcome)
     ids = pseudonyms(study.clinical.index)
     if not cfg.export_ids:
@@ -82,8 +86,8 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     with parallel_backend(cfg.backend.model_dump()):
         result = _run_discovery(cfg, table, outcome, run)
         out["performance"] = _headline(result.performance)
-        if cfg.predictive.enabled and _two_arms(study):
-            out["predictive"] = _run_predictive(cfg, table, outcome, study, run)
+        if cfg.predictive.enabled:
+            out["predictive"] = _run_comparisons(cfg, table, outcome, study, run)
         if cfg.panel.enabled:
             out["panel"] = _run_panel(cfg, result, run)
     if cfg.mechanism is not None and cfg.mechanism.enabled:
@@ -127,19 +131,28 @@ def _write_cohort(
 ) -> None:
     """CONSORT-style counts per arm and the (pseudonymised) survival data for the report."""
     clinical = study.clinical
-    counts = clinical.groupby("arm").size().rename("randomised").to_frame()
+    arm = _arm_column(clinical)
+    counts = arm.groupby(arm).size().rename("randomised").to_frame()
     if study.dosing is not None and "given" in study.dosing:
         dosed = study.dosing[study.dosing["given"].astype(float) > 0]["subject_id"].unique()
-        treated = clinical.index.isin(dosed) | (clinical["arm"] != study.treated_arm)
-        counts["treated"] = clinical[treated].groupby("arm").size()
-    counts["analysed"] = table.obs.groupby("arm", observed=True).size()
+        treated = clinical.index.isin(dosed) | ~arm.isin(study.treated_arms)
+        counts["treated"] = arm[treated].groupby(arm[treated]).size()
+    analysed = _arm_column(table.obs)
+    counts["analysed"] = analysed.groupby(analysed, observed=True).size()
     run.write_table("cohort_counts.csv", counts.fillna(0).astype(int).reset_index())
     surv = outcome.table if outcome.kind == "survival" else None
     if surv is None and {"event", "time_days"} <= set(outcome.table.columns):
         surv = outcome.table
     if surv is not None:
-        km = surv[["event", "time_days"]].join(clinical["arm"]).dropna()
+        km = surv[["event", "time_days"]].join(arm).dropna()
         run.write_table("km.csv", km.reset_index(drop=True))
+
+
+def _arm_column(frame: pd.DataFrame) -> pd.Series:
+    """The ``arm`` column, or one label (``all``) for every subject of a cohort."""
+    if "arm" in frame:
+        return frame["arm"].astype(str).rename("arm")
+    return pd.Series("all", index=frame.index, name="arm")
 
 
 def _feature_meta(table: AnnData) -> pd.DataFrame:
@@ -160,35 +173,63 @@ def _headline(performance: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _two_arms(study: Study) -> bool:
-    return study.clinical["arm"].nunique() == 2
+def _run_comparisons(
+    cfg: DiscoverConfig, table: AnnData, outcome: Outcome, study: Study, run: RunFolder
+) -> dict[str, Any]:
+    """The predictive analysis of every comparison the design names (none in a cohort)."""
+    found = comparisons(cfg, study)
+    if not found:
+        logger.info("predictive steps skipped: %s", COHORT_REASON)
+        return {"skipped": COHORT_REASON}
+    results = {
+        folder: _run_predictive(cfg, table, outcome, one, run, folder=folder)
+        for folder, one in found.items()
+    }
+    return results["."] if list(results) == ["."] else results
 
 
 def _run_predictive(
-    cfg: DiscoverConfig, table: AnnData, outcome: Outcome, study: Study, run: RunFolder
+    cfg: DiscoverConfig,
+    table: AnnData,
+    outcome: Outcome,
+    study: Study,
+    run: RunFolder,
+    *,
+    folder: str = ".",
 ) -> dict[str, Any]:
     from biomarkers.models import predictive
 
     p = cfg.predictive
+    table = table.copy()
+    # the side of the comparison, not the raw arm: pooled sides ("A+B") and pairs work alike
+    table.obs["comparison"] = side_labels(study, table.obs["arm"]).to_numpy()
     res = save_result(
         run,
         lambda: predictive(
             table,
             outcome=_outcome_arg(outcome),
-            arm="arm",
+            arm="comparison",
             treated=study.treated_arm,
+            covariates=tuple(p.covariates),
             markers=p.markers,
             method=tuple(p.method),
+            propensity=study.allocation,
             fdr=p.fdr,
             n_permutations=p.n_permutations,
             n_bootstraps=p.n_bootstraps,
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
         ),
-        description="predictive vs prognostic",
+        description=f"predictive vs prognostic ({study.treated_arm} vs {study.control_arm})",
+        folder=folder,
     )
     labels = res.markers["label"].value_counts().to_dict()
-    return {"labels": {str(k): int(v) for k, v in labels.items()}}
+    return {
+        "treated": study.treated_arm,
+        "control": study.control_arm,
+        "propensity": study.allocation,
+        "labels": {str(k): int(v) for k, v in labels.items()},
+    }
 
 
 def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
 from pipelines._privacy import pseudonyms, scrub
-from pipelines._steps import build_outcome, load_study, write_report
+from pipelines._steps import COHORT_REASON, build_outcome, load_study, side_labels, write_report
 
 if TYPE_CHECKING:
     from biomarkers.clinical import Outcome
@@ -46,8 +46,10 @@ def mechanism_steps(
     settings = cfg.mechanism
     found: dict[str, Any] = {}
     per_sample: dict[str, Any] = {}
+    cohort = study.study_design == "cohort"
     arms = {"treated_arm": study.treated_arm, "control_arm": study.control_arm}
-    design = study.design
+    design = _sided_design(study)
+    reference = next(iter(study.visits))
 
     def save(relative: str, df: Any) -> None:
         run.write_table(relative, scrub(df, ids) if ids is not None else df, index=False)
@@ -56,11 +58,12 @@ def mechanism_steps(
     if source is not None:
         # one pass over the cells: the pseudobulk's n_cells are the composition counts
         with timed("pseudobulk"):
-            pdata = _annotate(_pseudobulk(cfg, source), study)
+            pdata = _annotate(_pseudobulk(cfg, source), design)
         with timed("pseudobulk DE (pydeseq2)"):
             de = bm.mechanism.pseudobulk_de(
-                pdata, contrasts=settings.contrasts, cell_type=settings.cell_type,
-                min_cells=settings.min_cells, **arms,
+                pdata, contrasts=_contrasts(settings.contrasts, pdata, reference, cohort=cohort),
+                cell_type=settings.cell_type, min_cells=settings.min_cells,
+                reference_visit=reference, **arms,
             )  # fmt: skip
         save("mechanism/de.csv", de.to_frame())
         found["de_significant"] = _count(de.to_frame(), "q_value", settings.fdr)
@@ -74,29 +77,34 @@ def mechanism_steps(
         with timed("composition change"):
             composition = bm.features.composition(pdata)
             comp = bm.features.composition(pdata, tidy=True)
-            comp = comp.join(design[["subject_id", "visit", "arm"]], on="sample_id")
+            comp = comp.join(design[[c for c in _DESIGN if c in design]], on="sample_id")
             change = bm.mechanism.composition_change(
-                composition, design_table=design,
-                transform=settings.composition_transform, **arms,
+                composition, design_table=design, design="~ visit" if cohort else "~ arm * visit",
+                transform=settings.composition_transform, reference_visit=reference, **arms,
             )  # fmt: skip
         save("mechanism/composition.csv", comp)
         save("mechanism/composition_change.csv", change.to_frame())
         found["composition_significant"] = _count(change.to_frame(), "q_value", settings.fdr)
         per_sample["composition"] = composition
-    if settings.trajectories:
+    if settings.trajectories and cohort and study.assays:
+        logger.info("mechanism: trajectories by arm skipped: %s", COHORT_REASON)
+        found["trajectories"] = f"skipped: {COHORT_REASON}"
+    elif settings.trajectories:
         for name, adata in study.assays.items():
             with timed(f"trajectories: {name}"):
-                transform = None if name in ("olink", "flow") else "log2"  # NPX is already log2
                 traj = bm.mechanism.trajectories(
-                    adata, transform=transform, design_table=design, **arms
-                )
+                    _with_sides(adata, study), transform=_transform(name, adata),
+                    design_table=design, reference_visit=reference, **arms,
+                )  # fmt: skip
             save(f"mechanism/trajectories_{name}.csv", traj.to_frame())
             save(f"mechanism/trajectory_means_{name}.csv", traj.means)
             found[f"trajectories_{name}_significant"] = _count(
                 traj.to_frame(), "q_value", settings.fdr
             )
-            per_sample[name] = adata
-    if settings.links and per_sample:
+    per_sample.update(study.assays)
+    if settings.links and len(per_sample) + (outcome is not None) < 2:
+        logger.info("mechanism: links skipped: they need two modalities, or one and an outcome")
+    elif settings.links:
         with timed("cross-modal links"):
             links = bm.mechanism.links(
                 per_sample, design_table=design, outcome=outcome, fdr=settings.fdr
@@ -105,6 +113,46 @@ def mechanism_steps(
         found["links_significant"] = _count(links.to_frame(), "q_value", settings.fdr)
     logger.info("mechanism findings: %s", found)
     return found
+
+
+_DESIGN = ("subject_id", "visit", "arm")
+
+
+def _sided_design(study: Study) -> Any:
+    """The sample design whose ``arm`` is the side of the comparison (pooled arms, one label)."""
+    design = study.design
+    if study.study_design != "cohort":
+        design["arm"] = side_labels(study, design["arm"]).to_numpy()
+    return design
+
+
+def _with_sides(adata: Any, study: Study) -> Any:
+    """An assay whose ``obs["arm"]`` holds the side of the comparison (unchanged for two arms)."""
+    if study.study_design != "multi_arm" or "arm" not in adata.obs:
+        return adata
+    adata = adata.copy()
+    adata.obs["arm"] = side_labels(study, adata.obs["arm"]).to_numpy()
+    return adata
+
+
+def _transform(name: str, adata: Any) -> str | None:
+    """log2 for concentrations; NPX, flow frequencies and generic tables are modelled as given."""
+    if name in ("olink", "flow") or adata.uns.get("source") == "table":
+        return None
+    return "log2"
+
+
+def _contrasts(
+    contrasts: list[dict[str, Any]] | None, pdata: Any, reference: str, *, cohort: bool
+) -> list[dict[str, Any]] | None:
+    """The configured contrasts; in a cohort by default each later visit against the first."""
+    if contrasts is not None or not cohort:
+        return contrasts
+    from biomarkers.io._visits import visit_order
+
+    later = [v for v in visit_order(pdata.obs["visit"].astype(str).unique()) if v != reference]
+    logger.info("mechanism: a cohort, so DE compares visits only (%s vs %s)", later, reference)
+    return [{"contrast": ["visit", v, reference]} for v in later]
 
 
 def _pseudobulk(cfg: DiscoverConfig | MechanismConfig, source: Any) -> Any:
@@ -121,9 +169,8 @@ def _count(df: Any, column: str, fdr: float) -> int:
     return int((df[column] < fdr).sum()) if column in df else 0
 
 
-def _annotate(pdata: Any, study: Study) -> Any:
-    design = study.design
-    for col in ("subject_id", "visit", "arm"):
-        if col not in pdata.obs:
+def _annotate(pdata: Any, design: Any) -> Any:
+    for col in _DESIGN:
+        if col not in pdata.obs and col in design:
             pdata.obs[col] = pdata.obs["sample_id"].map(design[col]).to_numpy()
     return pdata

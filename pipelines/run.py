@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +32,16 @@ from biomarkers.exceptions import BiomarkersError, ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RUN_FORMAT", "RunFolder", "RunResult", "read_manifest", "run_job"]
+__all__ = [
+    "RUN_FORMAT",
+    "RunFolder",
+    "RunResult",
+    "capture_warnings",
+    "read_manifest",
+    "run_job",
+    "summarise_warnings",
+    "warning_summary",
+]
 
 RUN_FORMAT = {"format": "biomarkers.run", "format_version": 1}
 _PACKAGES = (
@@ -74,6 +86,7 @@ class RunResult:
     status: str
     outputs: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RunFolder:
@@ -84,6 +97,7 @@ class RunFolder:
         self.manifest = manifest
         self.outputs: list[str] = []
         self._handler: logging.Handler | None = None
+        self._warned: set[tuple[str, str]] = set()
 
     @classmethod
     def create(
@@ -173,7 +187,28 @@ class RunFolder:
         )  # fmt: skip
         self._write_manifest()
         self._detach_log()
-        return RunResult(self.path, "complete", list(self.outputs), summary or {})
+        return RunResult(
+            self.path, "complete", list(self.outputs), summary or {},
+            list(self.manifest.get("warnings", [])),
+        )  # fmt: skip
+
+    def log_warning(self, category: str, message: str) -> None:
+        """Write a warning to ``log.txt`` when it happens, once per distinct message."""
+        if (category, message) not in self._warned:
+            self._warned.add((category, message))
+            self._log_to_file(logging.WARNING, f"{category}: {message}")
+
+    def record_warnings(self, caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
+        """Store the counts of the warnings raised during the job in the manifest.
+
+        Returns
+        -------
+        ``[{"category", "count", "first"}]``, one entry per warning class in order of first
+        appearance (``count`` distinct warnings, ``first`` the first message), also stored as
+        the manifest's ``warnings``.
+        """
+        self.manifest["warnings"] = summarise_warnings(caught)
+        return self.manifest["warnings"]
 
     def fail(self, error: BaseException) -> None:
         """Mark the run failed; the error (and a bug's traceback) goes to ``log.txt`` only.
@@ -243,6 +278,65 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
+@contextmanager
+def capture_warnings(
+    on_warning: Callable[[str, str], None] | None = None,
+) -> Iterator[list[warnings.WarningMessage]]:
+    """Record the warnings raised inside the block, each distinct one once per location.
+
+    Deprecation, import and resource warnings of other packages stay ignored, as in Python's
+    default filters; those of ``biomarkers`` and ``pipelines`` are recorded. ``on_warning``
+    is called with the category name and the message as each warning is raised.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.filterwarnings("ignore", category=category)
+        warnings.filterwarnings("ignore", category=ResourceWarning)
+        warnings.filterwarnings(
+            "default", category=DeprecationWarning, module=r"(biomarkers|pipelines)(\.|$)"
+        )
+        if on_warning is not None:
+            record = warnings.showwarning  # catch_warnings' recorder
+
+            def show(message, category, filename, lineno, file=None, line=None):
+                record(message, category, filename, lineno, file, line)
+                on_warning(category.__name__, _text(message))
+
+            warnings.showwarning = show  # restored when catch_warnings exits
+        yield caught
+
+
+def _text(message: Warning | str) -> str:
+    return " ".join(str(message).split())
+
+
+def _distinct(caught: list[warnings.WarningMessage]) -> list[tuple[str, str]]:
+    """``(category name, message)`` of each distinct warning, in order of first appearance."""
+    found = ((w.category.__name__, " ".join(str(w.message).split())) for w in caught)
+    return list(dict.fromkeys(found))
+
+
+def summarise_warnings(caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
+    """``[{"category", "count", "first"}]``: distinct warnings per class, and the first message."""
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind, text in _distinct(caught):
+        entry = by_kind.setdefault(kind, {"category": kind, "count": 0, "first": text})
+        entry["count"] += 1
+    return list(by_kind.values())
+
+
+def warning_summary(entries: list[dict[str, Any]], *, during: str = "the run") -> list[str]:
+    """Console lines summarising a run's warnings: the count by kind and the first message."""
+    if not entries:
+        return []
+    total = sum(e["count"] for e in entries)
+    where = " (all in log.txt)" if during == "the run" else ""
+    lines = [f"{total} warning{'s' if total != 1 else ''} during {during}{where}:"]
+    lines += [f"  {e['category']} ×{e['count']}: {e['first']}" for e in entries]
+    return lines
+
+
 def run_job(
     cfg: Any,
     *,
@@ -283,10 +377,13 @@ def run_job(
     )
     start = time.perf_counter()
     logger.info("run %s (%s) in %s", cfg.name, cfg.pipeline, folder.path)
-    try:
-        summary = job(cfg, folder)
-    except BaseException as err:
-        folder.fail(err)
-        raise
+    with capture_warnings(folder.log_warning) as caught:
+        try:
+            summary = job(cfg, folder)
+        except BaseException as err:
+            folder.record_warnings(caught)
+            folder.fail(err)
+            raise
+    folder.record_warnings(caught)
     logger.info("finished in %.1f s", time.perf_counter() - start)
     return folder.complete(summary)

@@ -130,3 +130,27 @@ def test_the_config_backend_decides_where_the_pseudobulk_runs(
     else:
         assert calls == [expected]
         assert clusters == []
+
+
+def test_mechanism_job_runs_on_a_cohort_with_visit_contrasts_only(trial, tmp_path):
+    from pipelines._steps import load_study
+    from pipelines.mechanism import mechanism_steps
+    from pipelines.run import RunFolder
+
+    clinical = pd.read_csv(trial.paths["clinical"], dtype={"subject_id": str})
+    clinical.drop(columns="arm").to_csv(tmp_path / "clinical.csv", index=False)
+    cfg = _config(trial, tmp_path)
+    cfg.data.clinical = tmp_path / "clinical.csv"
+    cfg.data.cytokines = {"cytokines": {"path": trial.paths["cytokines_long"]}}
+    cfg.mechanism.trajectories = True
+    study = load_study(cfg)
+    assert study.study_design == "cohort"
+    run = RunFolder.create(tmp_path / "runs", name="mech", config={}, inputs={}, seed=0)
+    found = mechanism_steps(cfg, study, None, run)
+
+    de = pd.read_csv(run.path / "mechanism" / "de.csv")
+    assert set(de["contrast"]) == {"visit: D7 vs D0", "visit: D28 vs D0"}
+    change = pd.read_csv(run.path / "mechanism" / "composition_change.csv")
+    assert set(change["term"]) == {"change"}  # no arm terms in a cohort
+    assert found["trajectories"] == "skipped: the study is a cohort (no arms to compare)"
+    assert not (run.path / "mechanism" / "trajectories_cytokines.csv").exists()
