@@ -82,12 +82,19 @@ def _outcome_meta(outcome) -> dict[str, Any]:
     }
 
 
+def _tables(study) -> list[str]:
+    """Names of the assays read from subject tables (``uns["source"] == "table"``)."""
+    assays = getattr(study, "assays", None) or {}
+    return [n for n, a in assays.items() if getattr(a, "uns", {}).get("source") == "table"]
+
+
 def _build(ctx: BuildContext, opts: Mapping[str, Any], assays) -> _Block:
     """Run every resolved block's build function; log what each built."""
     acc = _Block(ctx.subjects)
     longitudinal = {}
+    tables = _tables(ctx.study)
     for name, block_opts in opts.items():
-        spec = block_spec(name, assays)
+        spec = block_spec(name, assays, tables=tables)
         if spec.longitudinal:
             longitudinal[name] = spec.build
             continue
@@ -197,7 +204,9 @@ def build_feature_table(
     clinical.index = clinical.index.astype(str)
     ctx = BuildContext(study, days, pd.Index(clinical.index, name="subject_id"))
     assays = list(getattr(study, "assays", None) or {})
-    opts = resolve_blocks(blocks, assays=assays, singlecell=ctx.cells() is not None)
+    opts = resolve_blocks(
+        blocks, assays=assays, singlecell=ctx.cells() is not None, tables=_tables(study)
+    )
     acc = _build(ctx, opts, assays)
     X, var = _var_table(acc)
 

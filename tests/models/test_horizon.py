@@ -32,7 +32,9 @@ def test_td_auc_is_finite_on_veterans_lung_cancer():
     h = res.settings["horizon"]
     assert df["days"].min() < h < df["days"].max()
     perf = res.performance.set_index("metric")
-    assert np.isfinite(perf.loc["td_auc", ["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)).all()
+    assert np.isfinite(
+        perf.loc["td_auc", ["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    ).all()
     assert perf.loc["harrell_c", "estimate"] > 0.6  # Karnofsky score is prognostic
 
 
