@@ -243,7 +243,9 @@ def discover(
         Outer CV: ``n_splits`` or ``(n_splits, n_repeats)``; default ``(5, 10)``. Fewer folds are
         used, with a :class:`~biomarkers.exceptions.SmallSampleWarning`, for tiny classes.
     covariates
-        Features (or numeric ``obs`` columns) always passed to the models (exempt from the screen).
+        Features or ``obs`` columns always passed to the models (exempt from the screen). A
+        string or categorical ``obs`` column becomes one indicator per level but the first
+        (``sex`` → ``sex_M``; missing values imputed inside each training fold).
     clinical_baseline
         Clinical comparator, e.g. ``["clinical:meld@D0"]`` (binary outcomes): the same folds fit
         "baseline only" (logistic regression) and "baseline + markers" (the first model, with the

@@ -39,6 +39,43 @@ class Data:
     )
 
 
+def covariate_design(obs: pd.DataFrame, covariates) -> tuple[pd.DataFrame, list[str]]:
+    """Numeric design columns of ``obs`` covariates; a string/categorical one as indicators.
+
+    The one encoding of covariates for :func:`discover` and :func:`predictive`: numbers and
+    booleans (and text that reads as numbers) as they are; any other column one indicator per
+    level but the first (sorted, or the categorical order; ``sex`` → ``sex_M``), NaN where the value is missing (imputed inside each training
+    fold). The encoding is per subject given the level set, learns nothing from the outcome
+    and is the same in every fold (a level absent from a training fold is a constant column
+    there).
+    """
+    parts = []
+    for cov in covariates:
+        col = obs[cov]
+        num = pd.to_numeric(col, errors="coerce") if col.dtype == object else None
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            parts.append(col.astype(float).rename(str(cov)))
+            continue
+        if num is not None and num.notna().sum() == col.notna().sum():  # numbers as text
+            parts.append(num.astype(float).rename(str(cov)))
+            continue
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            seen = set(col.dropna().astype(str))
+            levels = [str(c) for c in col.cat.categories if str(c) in seen]
+        else:
+            levels = sorted(pd.unique(col.dropna().astype(str)))
+        text = col.astype(str).where(col.notna())
+        dummies = pd.DataFrame(
+            {f"{cov}_{lv}": (text == lv).astype(float) for lv in levels[1:]}, index=obs.index
+        )
+        dummies.loc[col.isna().to_numpy()] = np.nan
+        parts.append(dummies)
+    if not parts:
+        return pd.DataFrame(index=obs.index), []
+    design = pd.concat(parts, axis=1)
+    return design, [str(c) for c in design.columns]
+
+
 def _is_anndata(obj) -> bool:
     return all(hasattr(obj, a) for a in ("obs", "var", "X", "uns"))
 
@@ -348,16 +385,12 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
             elif c in extra_names:
                 idx.append(len(feature_names) + extra_names.index(c))
             elif not is_frame and c in obs.columns:
-                vals = pd.to_numeric(obs[c], errors="coerce")
-                if vals.isna().all() and obs[c].notna().any():
-                    msg = (
-                        f"{what} {c!r} is not numeric (e.g. {obs[c].dropna().iloc[0]!r}); encode "
-                        "it as numbers in obs first"
-                    )
-                    raise SchemaError(msg)
-                extra_names.append(c)
-                extra_cols.append(vals.to_numpy(dtype=float))
-                idx.append(len(feature_names) + len(extra_names) - 1)
+                design, cols = covariate_design(obs, [c])
+                for name in cols:
+                    if name not in extra_names:
+                        extra_names.append(name)
+                        extra_cols.append(design[name].to_numpy(dtype=float))
+                    idx.append(len(feature_names) + extra_names.index(name))
             else:
                 pool = feature_names + ([] if is_frame else list(obs.columns))
                 msg = (
