@@ -20,6 +20,7 @@ __all__ = [
     "bh_qvalues",
     "decision_curve_table",
     "net_benefit",
+    "wilson_interval",
 ]
 
 Q_VALUE = "q_value"
@@ -145,3 +146,20 @@ def decision_curve_table(
     for label, pred in predictions.items():
         table[label] = net_benefit(y, pred, t)
     return table
+
+
+def wilson_interval(
+    k: int, n: int, *, z: float = 1.959963984540054
+) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion ``k / n`` (``None`` when ``n == 0``).
+
+    The one Wilson interval: PPV/NPV of a panel threshold and the per-arm risks of
+    :func:`biomarkers.models.treatment_effect` (Newcombe's difference) use it.
+    """
+    if n == 0:
+        return None, None
+    p = k / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))

@@ -18,6 +18,7 @@ __all__ = [
     "InputFileError",
     "LeakageError",
     "NotBuiltError",
+    "NotCountsWarning",
     "PanelFormatError",
     "SchemaError",
     "SettingsError",
@@ -77,3 +78,7 @@ class BelowDetectionLimitWarning(BiomarkersWarning):
 
 class DataQualityWarning(BiomarkersWarning):
     """Something in the data looks suspicious but does not stop the analysis."""
+
+
+class NotCountsWarning(DataQualityWarning):
+    """A matrix summed as counts holds negative or non-integer (log-normalised, scaled) values."""

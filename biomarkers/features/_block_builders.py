@@ -138,6 +138,21 @@ def _labs_with_scores(study, scores: list[str]) -> pd.DataFrame:
     return labs
 
 
+def _lab_columns(labs: pd.DataFrame, chosen, *, scores) -> list[str]:
+    """The ``labs`` option: a list of columns, or ``"all"`` = every numeric labs column."""
+    if isinstance(chosen, str):
+        if chosen != "all":
+            msg = (
+                f"features.clinical.labs: {chosen!r} is not a list of columns; use labs: all "
+                "(every numeric column of study.labs) or a list such as [bilirubin_mg_dl, inr]"
+            )
+            raise ConfigError(msg)
+        from biomarkers.io import numeric_columns
+
+        return numeric_columns(labs, exclude=scores)
+    return [str(c) for c in chosen or []]
+
+
 def build_clinical(ctx: BuildContext, block: str, opts, acc: _Block) -> None:
     """Severity scores and lab values per visit from ``study.labs``."""
     if ctx.study.labs is None or len(ctx.study.labs) == 0:
@@ -148,7 +163,7 @@ def build_clinical(ctx: BuildContext, block: str, opts, acc: _Block) -> None:
     if still:
         logger.info("clinical block: scores %s not available; skipped", ", ".join(still))
     scores = [s for s in scores if s in labs.columns]
-    lab_cols = list(opts.get("labs") or [])
+    lab_cols = _lab_columns(ctx.study.labs, opts.get("labs"), scores=scores)
     for c in lab_cols:
         if c not in labs.columns:
             msg = (

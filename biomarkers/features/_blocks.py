@@ -69,14 +69,20 @@ def _assay_options(assay: str, *, modality: str, transform: str) -> dict[str, An
     }
 
 
-def assay_spec(assay: str) -> BlockSpec:
-    """The block of an assay: its registry entry, or the generic block named after it."""
+def assay_spec(assay: str, *, table: bool = False) -> BlockSpec:
+    """The block of an assay: its registry entry, or the generic block named after it.
+
+    An assay read from a subject table (``table=True``, ``uns["source"] == "table"``) always
+    gets the generic block: modality = the table's name, values kept in the table's own unit
+    (``transform: none``), even when the table is called like a registered assay.
+    """
     spec = REGISTRY.get(assay)
-    if spec is not None and spec.needs == assay:
+    if spec is not None and spec.needs == assay and not table:
         return spec
+    what = "subject table" if table else "assay"
     return BlockSpec(
         name=assay,
-        description=f"values of assay {assay!r} per analyte × visit",
+        description=f"values of {what} {assay!r} per column × visit",
         options=_assay_options(assay, modality=assay, transform="none"),
         needs=assay,
         build=b.build_assay,
@@ -176,8 +182,15 @@ REGISTRY: dict[str, BlockSpec] = {
 }
 
 
-def block_spec(name: str, assays: Collection[str] | None = None) -> BlockSpec:
-    """The spec of a block name: a registry entry or the generic block of one of ``assays``."""
+def block_spec(
+    name: str, assays: Collection[str] | None = None, *, tables: Collection[str] = ()
+) -> BlockSpec:
+    """The spec of a block name: a registry entry or the generic block of one of ``assays``.
+
+    ``tables`` names the assays read from subject tables (generic block whatever the name).
+    """
+    if name in tables:
+        return assay_spec(name, table=True)
     if name in REGISTRY:
         return REGISTRY[name]
     if assays is not None and name in assays:
@@ -246,7 +259,7 @@ def _order(name: str) -> float:
     return names.index(name) if name in REGISTRY else names.index("flow") + 0.5
 
 
-def _defaults(assays, singlecell) -> dict[str, Any]:
+def _defaults(assays, singlecell, tables=()) -> dict[str, Any]:
     """Every default block the data allows: clinical, one block per loaded assay, single cell."""
     registered = [n for n, s in REGISTRY.items() if s.default and s.needs == n]
     if assays is None:
@@ -260,7 +273,7 @@ def _defaults(assays, singlecell) -> dict[str, Any]:
         logger.info("features: no single-cell data; default blocks %s skipped", ", ".join(skipped))
         names = [n for n in names if n not in skipped]
     names = sorted([*names, *assays], key=_order)
-    return {n: _options(block_spec(n, assays), True) for n in names}
+    return {n: _options(block_spec(n, assays, tables=tables), True) for n in names}
 
 
 def resolve_blocks(
@@ -268,6 +281,7 @@ def resolve_blocks(
     *,
     assays: Collection[str] | None = None,
     singlecell: bool | None = None,
+    tables: Collection[str] = (),
 ) -> dict[str, Any]:
     """Check ``blocks`` against the registry and fill in every option's default.
 
@@ -283,6 +297,9 @@ def resolve_blocks(
         The assay names the study has (``None``: not known, not checked).
     singlecell
         Whether the study has single-cell data (``None``: not known, not checked).
+    tables
+        The assays read from subject tables (``data.tables``); each gets the generic assay
+        block (modality = its name, ``transform: none``) even under a registered name.
 
     Returns
     -------
@@ -303,7 +320,7 @@ def resolve_blocks(
     'none'
     """
     if blocks is None:
-        return _defaults(assays, singlecell)
+        return _defaults(assays, singlecell, tables)
     if isinstance(blocks, str) or not isinstance(blocks, Mapping | Sequence):
         msg = f"features blocks must be a mapping or a list of block names, got {blocks!r}"
         raise ConfigError(msg)
@@ -311,7 +328,7 @@ def resolve_blocks(
         blocks = dict.fromkeys(blocks, True)
     out: dict[str, Any] = {}
     for name, opts in blocks.items():
-        spec = block_spec(str(name), assays)
+        spec = block_spec(str(name), assays, tables=tables)
         if opts is False or opts is None:
             continue
         opts = _options(spec, opts)

@@ -70,12 +70,31 @@ def _serialisable(value):
     return str(value)
 
 
+def _outcome_meta(outcome) -> dict[str, Any]:
+    """``Outcome.to_dict()`` whole (kind, label columns, day, definition, positive, description)."""
+    if hasattr(outcome, "to_dict"):
+        return _serialisable(outcome.to_dict())
+    return {  # a duck-typed outcome without to_dict: its label columns are its table's
+        "kind": outcome.kind,
+        "columns": [str(c) for c in outcome.table.columns],
+        "assessed_day": int(outcome.assessed_day),
+        "definition": str(outcome.definition),
+    }
+
+
+def _tables(study) -> list[str]:
+    """Names of the assays read from subject tables (``uns["source"] == "table"``)."""
+    assays = getattr(study, "assays", None) or {}
+    return [n for n, a in assays.items() if getattr(a, "uns", {}).get("source") == "table"]
+
+
 def _build(ctx: BuildContext, opts: Mapping[str, Any], assays) -> _Block:
     """Run every resolved block's build function; log what each built."""
     acc = _Block(ctx.subjects)
     longitudinal = {}
+    tables = _tables(ctx.study)
     for name, block_opts in opts.items():
-        spec = block_spec(name, assays)
+        spec = block_spec(name, assays, tables=tables)
         if spec.longitudinal:
             longitudinal[name] = spec.build
             continue
@@ -165,7 +184,9 @@ def build_feature_table(
         ``replicate_cv_median``); ``log2_offset`` is ``c`` for values stored as
         ``log2(x + c)`` (pass it to :class:`CensoredValueImputer`), NaN otherwise. ``X``:
         float64 with ``-inf``/``+inf`` for values censored below/above a limit and ``NaN`` for
-        missing. ``uns["outcomes"]``, ``uns["feature_table"]["params"]`` (visits, resolved
+        missing. ``uns["outcomes"][outcome.name]`` (``Outcome.to_dict()``: ``kind, columns`` (the label
+        columns), ``assessed_day, definition, positive`` (the words naming class 1 / the event)
+        and ``description``), ``uns["feature_table"]["params"]`` (visits, resolved
         block options) and ``uns["blocks"]`` (features built by each resolved block, in build order).
 
     Raises
@@ -183,7 +204,9 @@ def build_feature_table(
     clinical.index = clinical.index.astype(str)
     ctx = BuildContext(study, days, pd.Index(clinical.index, name="subject_id"))
     assays = list(getattr(study, "assays", None) or {})
-    opts = resolve_blocks(blocks, assays=assays, singlecell=ctx.cells() is not None)
+    opts = resolve_blocks(
+        blocks, assays=assays, singlecell=ctx.cells() is not None, tables=_tables(study)
+    )
     acc = _build(ctx, opts, assays)
     X, var = _var_table(acc)
 
@@ -209,11 +232,6 @@ def build_feature_table(
         table.index = table.index.astype(str)
         for c in table.columns:
             obs[c] = table[c].reindex(obs.index).to_numpy()
-        uns["outcomes"][outcome.name] = {
-            "kind": outcome.kind,
-            "columns": [str(c) for c in table.columns],
-            "assessed_day": int(outcome.assessed_day),
-            "definition": str(outcome.definition),
-        }
+        uns["outcomes"][outcome.name] = _outcome_meta(outcome)
     obs.index.name = None
     return ad.AnnData(X=X.astype(np.float64), obs=obs, var=var, uns=uns)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -8,7 +9,7 @@ import pandas as pd
 
 from biomarkers._logging import logger, timed
 from biomarkers._validation import check_choice, did_you_mean
-from biomarkers.exceptions import InputFileError, SchemaError
+from biomarkers.exceptions import InputFileError, NotCountsWarning, SchemaError
 from biomarkers.features._accumulate import (
     _NotCounts,
     _zarr_group,
@@ -93,6 +94,63 @@ def _var_names_zarr(path: Path) -> pd.Index:
     return pd.Index([str(v) for v in read_elem(g[key])])  # numpy StringDType under zarr
 
 
+def _looks_like_counts(matrix, n: int = 10_000) -> bool:
+    """Whether the first ``n`` stored values of a matrix are non-negative integers."""
+    values = getattr(matrix, "data", None)
+    if values is None or not isinstance(values, np.ndarray):
+        values = np.asarray(matrix[: max(1, n // max(matrix.shape[1], 1))]).ravel()
+    v = np.asarray(values[:n], dtype=float)
+    return bool(np.all((v >= 0) & (v == np.floor(v))))
+
+
+def _count_layers(source) -> tuple[list[str], str]:
+    """Layer names and the state of ``.raw`` (``"counts"``, ``"other"``, ``""``)."""
+    if hasattr(source, "layers"):
+        raw = getattr(source, "raw", None)
+        state = "" if raw is None else ("counts" if _looks_like_counts(raw.X) else "other")
+        return [str(k) for k in source.layers], state
+    path = Path(source)
+    if path.suffix != ".h5ad":
+        return [], ""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return (list(f["layers"]) if "layers" in f else []), ("unknown" if "raw" in f else "")
+
+
+def _warn_not_counts(X: np.ndarray, source, *, layer: str | None, name: str) -> None:
+    """Warn when the summed matrix held negative or non-integer values, naming the fix.
+
+    Sums of integers stay integers in float64, so the output tells what the cells held without
+    a second pass over them.
+    """
+    negative = bool((X < 0).any())
+    if not negative and np.array_equal(X, np.round(X)):
+        return  # integer counts beyond float32's exact range, not transformed values
+    what = (
+        "negative values (scaled data)" if negative else "non-integer values (normalised/log data)"
+    )
+    layers, raw = _count_layers(source)
+    counts = [k for k in layers if "count" in k.lower() and k != layer]
+    if counts:
+        fix = f"use layer={counts[0]!r}"
+    elif raw in ("counts", "unknown"):
+        fix = "use the counts in .raw (pseudobulk(adata.raw.to_adata(), ...))"
+        if raw == "unknown":
+            fix += " if .raw holds counts"
+    else:
+        fix = "pass the raw integer counts (layer= naming the layer that holds them)"
+        if raw == "other":
+            fix = ".raw is not counts either; " + fix
+    where = f"layer {layer!r}" if layer else "X"
+    warnings.warn(
+        f"pseudobulk of {name}: {where} holds {what}, not counts; sums of transformed values "
+        f"are not pseudobulk counts; {fix}",
+        NotCountsWarning,
+        stacklevel=3,
+    )
+
+
 def pseudobulk(
     adata_or_path: ad.AnnData | str | Path,
     *,
@@ -159,6 +217,13 @@ def pseudobulk(
         is exact (integer data with every sum < 2**24, checked), else float64 (int64 for
         integer sums beyond float32); ``func="mean"`` gives float64. ``uns["pseudobulk"]["params"]``.
         Cells with a missing sample or cell type are left out.
+
+    Warns
+    -----
+    NotCountsWarning
+        ``func="sum"``/``"mean"`` over negative or non-integer values (a scaled or
+        log-normalised ``X``): the message names the layer with the counts (``layer='counts'``)
+        or ``.raw`` when the input has one.
 
     Examples
     --------
@@ -273,6 +338,7 @@ def pseudobulk(
             except _NotCounts:
                 logger.info("pseudobulk: data are not integer counts, accumulating in float64")
                 X = run(np.float64, check=False)
+                _warn_not_counts(X, adata_or_path, layer=layer, name=name)
         if func == "mean":
             X = X / np.maximum(n_cells, 1)[:, None].astype(np.float64)
 

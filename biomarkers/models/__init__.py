@@ -8,6 +8,7 @@ from biomarkers.models._predictive import PredictiveResult, predictive
 from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
 from biomarkers.models._screen import UnivariateScreen
+from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
     "DiscoveryResult",
@@ -17,4 +18,5 @@ __all__ = [
     "available_models",
     "discover",
     "predictive",
+    "treatment_effect",
 ]

@@ -30,6 +30,7 @@ from biomarkers.models._metrics import (
     bootstrap_counts,
     bootstrap_performance,
     continuous_metrics,
+    default_horizon,
     survival_metrics,
 )
 from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec, resolve_name
@@ -229,8 +230,11 @@ def discover(
         or a DataFrame (subjects × features, index = subject IDs). Censored values are ``±inf``.
     outcome
         Name in ``uns["outcomes"]``, a column name, an ``(event, time)`` pair of column names, a
-        Series indexed by subject, or a structured (event, time) array. Binary labels are 0/1 (or
-        two values; the later in sorted order is class 1); subjects with a missing label are left
+        Series indexed by subject, or a structured (event, time) array; an outcome declared in
+        ``uns["outcomes"]`` is read by its kind (binary, continuous or survival). Binary labels
+        are 0/1 (or two values; the later in sorted order is class 1); class 1 (the event, or
+        the declared ``positive`` value) is what AUPRC, PPV/NPV and thresholds refer to, recorded
+        as ``settings["positive"]``; subjects with a missing label are left
         out with a :class:`~biomarkers.exceptions.DataQualityWarning`.
     models
         Registry names (see :func:`available_models`); ``enet`` and ``xgboost`` resolve by task
@@ -239,7 +243,9 @@ def discover(
         Outer CV: ``n_splits`` or ``(n_splits, n_repeats)``; default ``(5, 10)``. Fewer folds are
         used, with a :class:`~biomarkers.exceptions.SmallSampleWarning`, for tiny classes.
     covariates
-        Features (or numeric ``obs`` columns) always passed to the models (exempt from the screen).
+        Features or ``obs`` columns always passed to the models (exempt from the screen). A
+        string or categorical ``obs`` column becomes one indicator per level but the first
+        (``sex`` → ``sex_M``; missing values imputed inside each training fold).
     clinical_baseline
         Clinical comparator, e.g. ``["clinical:meld@D0"]`` (binary outcomes): the same folds fit
         "baseline only" (logistic regression) and "baseline + markers" (the first model, with the
@@ -272,7 +278,10 @@ def discover(
     fdr_target
         Target false-discovery proportion of the stability threshold.
     horizon
-        Survival horizon (time-dependent AUC, Uno's C); default the median follow-up time.
+        Survival horizon (time-dependent AUC, Uno's C); default the outcome's declared
+        ``horizon_days`` when it lies inside follow-up, else the 75th percentile of the event
+        times, kept strictly below the longest follow-up, where both
+        metrics are defined.
     permutation_model
         Model whose whole pipeline is permuted; default the first of ``models``.
     decision_thresholds
@@ -341,7 +350,8 @@ def discover(
             stacklevel=2,
         )
     if data.task == "survival" and horizon is None:
-        horizon = float(np.median(data.y["time"]))
+        inside = data.horizon is not None and data.horizon < float(np.max(data.y["time"]))
+        horizon = data.horizon if inside else default_horizon(data.y)
 
     p = len(data.features)
     if n_decoys is None:
@@ -482,6 +492,9 @@ def discover(
         "outcome": data.outcome_name,
         "task": data.task,
         "positive_class": data.positive_class,
+        "positive": data.positive,
+        "outcome_definition": data.definition,
+        "outcome_description": data.description,
         "models": models,
         "n_splits": n_splits,
         "n_repeats": n_repeats,

@@ -31,6 +31,49 @@ class Data:
     baseline: list[int]
     var: pd.DataFrame | None = None  # FeatureTable metadata of the features (units, limits…)
     positive_class: str | None = None  # the label coded 1 (binary), "event" (survival)
+    positive: str | None = None  # phrase naming class 1 / the event (Outcome.positive)
+    definition: str | None = None
+    description: str | None = None
+    horizon: float | None = (
+        None  # declared survival horizon (uns["outcomes"][name]["horizon_days"])
+    )
+
+
+def covariate_design(obs: pd.DataFrame, covariates) -> tuple[pd.DataFrame, list[str]]:
+    """Numeric design columns of ``obs`` covariates; a string/categorical one as indicators.
+
+    The one encoding of covariates for :func:`discover` and :func:`predictive`: numbers and
+    booleans (and text that reads as numbers) as they are; any other column one indicator per
+    level but the first (sorted, or the categorical order; ``sex`` → ``sex_M``), NaN where the value is missing (imputed inside each training
+    fold). The encoding is per subject given the level set, learns nothing from the outcome
+    and is the same in every fold (a level absent from a training fold is a constant column
+    there).
+    """
+    parts = []
+    for cov in covariates:
+        col = obs[cov]
+        num = pd.to_numeric(col, errors="coerce") if col.dtype == object else None
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            parts.append(col.astype(float).rename(str(cov)))
+            continue
+        if num is not None and num.notna().sum() == col.notna().sum():  # numbers as text
+            parts.append(num.astype(float).rename(str(cov)))
+            continue
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            seen = set(col.dropna().astype(str))
+            levels = [str(c) for c in col.cat.categories if str(c) in seen]
+        else:
+            levels = sorted(pd.unique(col.dropna().astype(str)))
+        text = col.astype(str).where(col.notna())
+        dummies = pd.DataFrame(
+            {f"{cov}_{lv}": (text == lv).astype(float) for lv in levels[1:]}, index=obs.index
+        )
+        dummies.loc[col.isna().to_numpy()] = np.nan
+        parts.append(dummies)
+    if not parts:
+        return pd.DataFrame(index=obs.index), []
+    design = pd.concat(parts, axis=1)
+    return design, [str(c) for c in design.columns]
 
 
 def _is_anndata(obj) -> bool:
@@ -142,6 +185,10 @@ class Labels:
     columns: list[str] = field(default_factory=list)
     positive_class: str | None = None
     assessed_day: float | None = None
+    positive: str | None = None
+    definition: str | None = None
+    description: str | None = None
+    horizon: float | None = None
 
     def y(self) -> np.ndarray:
         """Labels of the ``ok`` rows: codes/values, or a structured (event, time) array."""
@@ -155,13 +202,11 @@ def read_outcome(index, obs: pd.DataFrame, outcome, outcomes: dict) -> Labels:
 
     The one reading of outcomes shared by :func:`discover` and :func:`predictive`.
     """
-    assessed_day = None
+    spec: dict = {}
     if isinstance(outcome, str) and outcome in outcomes:
-        spec = outcomes[outcome]
-        cols = list(spec.get("columns", [outcome]))
+        spec = dict(outcomes[outcome])
         kind = spec.get("kind")
-        value = tuple(cols) if kind == "survival" else cols[0]
-        assessed_day = spec.get("assessed_day")
+        value = _declared_columns(outcome, spec)
         name = outcome
     else:
         value = outcome
@@ -173,7 +218,17 @@ def read_outcome(index, obs: pd.DataFrame, outcome, outcomes: dict) -> Labels:
     if not ok.any():
         msg = f"outcome {name!r}: every label is missing; nothing to learn from"
         raise SchemaError(msg)
-    lab = Labels(name=str(name), kind=kind, ok=ok, columns=cols, assessed_day=assessed_day)
+    lab = Labels(
+        name=str(name),
+        kind=kind,
+        ok=ok,
+        columns=cols,
+        assessed_day=spec.get("assessed_day"),
+        positive=spec.get("positive") or None,
+        definition=spec.get("definition"),
+        description=spec.get("description"),
+        horizon=_float_or_none(spec.get("horizon_days")),
+    )
     if kind == "binary":
         codes, lab.positive_class = _binary_codes(ytab["y"], name)
         lab.values = codes.to_numpy(dtype=float)
@@ -192,7 +247,41 @@ def read_outcome(index, obs: pd.DataFrame, outcome, outcomes: dict) -> Labels:
         if np.nanstd(lab.values[ok]) == 0:
             msg = f"outcome {name!r} is constant ({lab.values[ok][0]}); a continuous outcome must vary"
             raise SchemaError(msg)
+    if lab.positive is None:
+        lab.positive = _default_phrase(lab)
     return lab
+
+
+def _float_or_none(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _declared_columns(name: str, spec: dict):
+    """The label column(s) of a declared outcome: one column, or the (event, time) pair.
+
+    Tables written before ``Outcome.to_dict()`` was stored whole list every column of the
+    outcome table (``["tfs90", "event", "time_days"]``); the survival pair is then the
+    ``event``/``time_days`` columns.
+    """
+    cols = [str(c) for c in spec.get("columns", [name])]
+    if spec.get("kind") != "survival":
+        return name if name in cols else cols[0]
+    if len(cols) > 2 and {"event", "time_days"} <= set(cols):
+        return ("event", "time_days")
+    return tuple(cols[:2])
+
+
+def _default_phrase(lab: Labels) -> str:
+    """Words naming class 1 when the outcome did not declare them."""
+    if lab.kind == "survival":
+        return "event"
+    if lab.kind == "binary":
+        return f"{lab.name} = {lab.positive_class}"
+    return ""
 
 
 def _label_table(index, obs, value, outcome, *, kind, name):
@@ -296,16 +385,12 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
             elif c in extra_names:
                 idx.append(len(feature_names) + extra_names.index(c))
             elif not is_frame and c in obs.columns:
-                vals = pd.to_numeric(obs[c], errors="coerce")
-                if vals.isna().all() and obs[c].notna().any():
-                    msg = (
-                        f"{what} {c!r} is not numeric (e.g. {obs[c].dropna().iloc[0]!r}); encode "
-                        "it as numbers in obs first"
-                    )
-                    raise SchemaError(msg)
-                extra_names.append(c)
-                extra_cols.append(vals.to_numpy(dtype=float))
-                idx.append(len(feature_names) + len(extra_names) - 1)
+                design, cols = covariate_design(obs, [c])
+                for name in cols:
+                    if name not in extra_names:
+                        extra_names.append(name)
+                        extra_cols.append(design[name].to_numpy(dtype=float))
+                    idx.append(len(feature_names) + extra_names.index(name))
             else:
                 pool = feature_names + ([] if is_frame else list(obs.columns))
                 msg = (
@@ -377,4 +462,8 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         baseline=baseline,
         var=None if var is None else var.copy(),
         positive_class=lab.positive_class,
+        positive=lab.positive,
+        definition=lab.definition,
+        description=lab.description,
+        horizon=lab.horizon,
     )

@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-__all__ = ["binary_metrics", "bootstrap_performance", "continuous_metrics", "survival_metrics"]
+__all__ = [
+    "binary_metrics",
+    "bootstrap_performance",
+    "continuous_metrics",
+    "default_horizon",
+    "survival_metrics",
+]
 
 BINARY_METRICS = (
     "auroc",
@@ -215,6 +221,35 @@ def survival_metrics(y, risk, idx=None, *, horizon: float) -> dict[str, np.ndarr
             # the bootstrap sample has no event before / no subject at risk after the horizon
             pass
     return out
+
+
+def default_horizon(y) -> float:
+    """Survival horizon strictly inside follow-up: the 75th percentile of the event times.
+
+    Time-dependent AUC and Uno's C need subjects still at risk after the horizon; the median
+    follow-up time is often the end of follow-up itself (every event-free subject censored at
+    the same administrative horizon), where both are undefined. The 75th percentile of the event
+    times is lowered, when needed, to the longest observed time below the end of follow-up.
+
+    Parameters
+    ----------
+    y
+        Structured (event, time) array.
+
+    Returns
+    -------
+    float
+        The horizon, in the unit of the times.
+    """
+    names = y.dtype.names
+    ev = np.asarray(y[names[0]]).astype(bool)
+    tm = np.asarray(y[names[1]], dtype=float)
+    end = float(np.max(tm))
+    h = float(np.percentile(tm[ev], 75)) if ev.any() else float(np.median(tm))
+    if h >= end:
+        below = tm[tm < end]
+        h = float(below.max()) if below.size else end
+    return h
 
 
 def _nanmean0(a: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from biomarkers.exceptions import (
     SchemaError,
     SmallSampleWarning,
 )
-from biomarkers.models._inputs import _feature_days, _frame_of, read_outcome
+from biomarkers.models._inputs import _feature_days, _frame_of, covariate_design, read_outcome
 
 __all__: list[str] = []
 
@@ -40,6 +40,7 @@ class _PredData:
     control_label: str
     outcome_name: str
     positive_class: str | None = None  # the label coded 1 (binary), "event" (survival)
+    positive: str | None = None  # words naming class 1 / the event (Outcome.positive)
     dropped: dict = field(default_factory=dict)
 
 
@@ -65,22 +66,6 @@ def _frame_parts(table, markers):
         feats = feats[chosen]
     feats.attrs["day"] = dict(zip(names, _feature_days(names, var), strict=True))
     return obs, feats, "FeatureTable", outcomes
-
-
-def _covariate_design(obs: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, list]:
-    """Numeric design columns for the covariates; categorical ones one-hot (first level dropped)."""
-    parts = []
-    for cov in covariates:
-        col = obs[cov]
-        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-            parts.append(col.astype(float).rename(str(cov)))
-        else:
-            dummies = pd.get_dummies(col.astype("category"), prefix=str(cov), drop_first=True)
-            parts.append(dummies.astype(float).where(col.notna().to_numpy()[:, None]))
-    if not parts:
-        return pd.DataFrame(index=obs.index), []
-    design = pd.concat(parts, axis=1)
-    return design, list(design.columns)
 
 
 def prepare(
@@ -163,7 +148,7 @@ def prepare(
     ok = pd.Series(lab.ok, index=obs.index)
     ok &= arm_values.notna()
 
-    cov_design, cov_names = _covariate_design(obs, covariates)
+    cov_design, cov_names = covariate_design(obs, covariates)
     if cov_names:
         cov_ok = cov_design.notna().all(axis=1)
         if (ok & ~cov_ok).any():
@@ -191,6 +176,7 @@ def prepare(
         control_label=str(control),
         outcome_name=" / ".join(map(str, outcome_cols)),
         positive_class=lab.positive_class,
+        positive=lab.positive,
         dropped={"missing_outcome_arm_or_covariate": n_dropped},
     )
     n_t, n_c = int(data.arm.sum()), int((1 - data.arm).sum())

@@ -310,6 +310,7 @@ def predictive(
         "outcome": data.outcome_name,
         "kind": data.kind,
         "positive_class": data.positive_class,
+        "positive": data.positive,
         "arm": arm,
         "treated": data.treated_label,
         "control": data.control_label,

@@ -370,6 +370,8 @@ class DiscoveryResult:
                 "kind": s["task"],
                 "assessed_day": s.get("assessed_day"),
                 "definition": s.get("outcome_definition") or s["outcome"],
+                "positive": s.get("positive"),
+                "description": s.get("outcome_description") or s["outcome"],
             },
             "performance": {"validation": validation, "metrics": metrics},
             "population": {"n_subjects": s["n_subjects"]},

@@ -101,6 +101,15 @@ def _threshold_text(th: dict | None) -> str:
     return text
 
 
+def counts_text(doc: dict[str, Any]) -> str:
+    """``"35 with status = 'Dead'"``: the count of class 1 named by the outcome's ``positive``."""
+    n = doc["population"].get("n_events")
+    positive = (doc.get("outcome") or {}).get("positive")
+    if n is None:
+        return "events = –"
+    return f"{n} with {positive}" if positive else f"events = {n}"
+
+
 def _filled(doc: dict[str, Any]) -> dict[str, str]:
     """TRIPOD+AI item → text filled from the panel's own metadata."""
     out: dict[str, str] = {}
@@ -139,12 +148,13 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
     if pop.get("n_subjects") is not None:
         text = f"n = {pop['n_subjects']}"
         if pop.get("n_events") is not None:
-            text += f", events = {pop['n_events']}"
+            text += ", " + counts_text(doc)
         out["10"] = text + " (how the size was arrived at is not recorded in the panel)"
         out["21"] = text
         if pop.get("n_events") is not None and pop["n_subjects"]:
             out["13"] = (
-                f"prevalence {pop['n_events'] / pop['n_subjects']:.1%}; no resampling recorded"
+                f"prevalence of {(outcome.get('positive') or 'events')} "
+                f"{pop['n_events'] / pop['n_subjects']:.1%}; no resampling recorded"
             )
     fills = sorted(
         {
@@ -202,6 +212,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     return {
         "doc": doc,
         "threshold_text": _threshold_text(doc["threshold"]),
+        "counts_text": counts_text(doc),
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
@@ -219,7 +230,7 @@ _MD = """# Biomarker panel: {{ doc.name }}
 
 - format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
 - outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}
-- population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, events = {{ fmt(doc.population.n_events) }}
+- population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
 - model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})
 {% if threshold_text %}- threshold: {{ threshold_text }}
 {% endif %}
@@ -259,7 +270,7 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <ul>
 <li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
 <li>outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}</li>
-<li>population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, events = {{ fmt(doc.population.n_events) }}</li>
+<li>population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}</li>
 <li>model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})</li>
 {% if threshold_text %}<li>threshold: {{ threshold_text }}</li>{% endif %}
 </ul>

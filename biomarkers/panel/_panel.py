@@ -84,9 +84,8 @@ def _outcome_block(outcome: Any, data: Any, classes: list | None) -> dict[str, A
     elif isinstance(outcome, Mapping):
         block = dict(outcome)
     else:  # biomarkers.clinical.Outcome or any object with these attributes
-        block = {
-            k: getattr(outcome, k, None) for k in ("name", "kind", "definition", "assessed_day")
-        }
+        keys = ("name", "kind", "definition", "assessed_day", "positive", "description")
+        block = {k: getattr(outcome, k, None) for k in keys}
     block.setdefault("name", None)
     block.setdefault("kind", None)
     if classes is not None:
@@ -331,7 +330,9 @@ class BiomarkerPanel:
             Feature metadata (FeatureTable ``var``: modality, entity, visit, day, unit, kind,
             lod, uloq); default ``X.var`` for a FeatureTable, else parsed from the names.
         outcome
-            Outcome definition: a dict (name, kind, definition, assessed_day), a
+            Outcome definition: a dict (name, kind, definition, assessed_day, positive,
+            description; ``positive`` names class 1, e.g. ``"status = 'Dead'"``, and the card
+            counts it: "35 with status = 'Dead'"), a
             :class:`biomarkers.clinical.Outcome`, or the name of an outcome in ``X.uns["outcomes"]``.
         population
             Who the panel is for and was trained on: ``arm``, ``visits``, ``n_subjects``,

@@ -5,11 +5,10 @@ from typing import Any
 
 import numpy as np
 
+from biomarkers._stats import wilson_interval
 from biomarkers.exceptions import SchemaError
 
 __all__ = ["choose_threshold"]
-
-_Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
 
 
 def _binary_labels(y_true, *, positive=None) -> tuple[np.ndarray, np.ndarray]:
@@ -54,17 +53,6 @@ def _scores(y_score, n: int) -> np.ndarray:
         )
         raise SchemaError(msg)
     return s
-
-
-def wilson_interval(k: int, n: int, *, z: float = _Z95) -> tuple[float | None, float | None]:
-    """Wilson score interval of a proportion ``k / n`` (``None`` when ``n == 0``)."""
-    if n == 0:
-        return None, None
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def threshold_metrics(y01: np.ndarray, score: np.ndarray, value: float) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -7,7 +9,7 @@ import pytest
 import scanpy as sc
 import scipy.sparse as sp
 
-from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
+from biomarkers.exceptions import ConfigError, InputFileError, NotCountsWarning, SchemaError
 from biomarkers.features import pseudobulk
 
 # anndata 0.12 announces that write_zarr will switch to zarr v3 by default (writing only; the
@@ -118,7 +120,8 @@ def test_min_cells_and_missing_labels():
 def test_non_count_data_use_float64():
     adata = _toy(dtype=np.float64)
     adata.X = adata.X * 0.37
-    pb = pseudobulk(adata)
+    with pytest.warns(NotCountsWarning, match="non-integer"):
+        pb = pseudobulk(adata)
     assert pb.X.dtype == np.float64
     oracle = sc.get.aggregate(adata, by=["sample_id", "cell_type"], func="sum")
     np.testing.assert_allclose(np.sort(pb.X.sum(axis=1)), np.sort(oracle.layers["sum"].sum(axis=1)))
@@ -205,7 +208,8 @@ def test_non_count_file_falls_back_to_float64(tmp_path):
     adata = _toy(dtype=np.float64)
     adata.X = sp.csr_matrix(adata.X * 0.37)
     adata.write_h5ad(tmp_path / "float.h5ad")
-    pb = pseudobulk(tmp_path / "float.h5ad", chunk_size=50)
+    with pytest.warns(NotCountsWarning, match="non-integer"):
+        pb = pseudobulk(tmp_path / "float.h5ad", chunk_size=50)
     assert pb.X.dtype == np.float64
     oracle = sc.get.aggregate(adata, by=["sample_id", "cell_type"], func="sum")
     np.testing.assert_allclose(np.sort(pb.X.sum(axis=1)), np.sort(oracle.layers["sum"].sum(axis=1)))
@@ -229,3 +233,34 @@ def test_zarr_layer(tmp_path):
     assert pb.X.sum() == adata.layers["counts"].sum()
     with pytest.raises(SchemaError, match=r"no 'layers/count' in the store; pass layer="):
         pseudobulk(tmp_path / "layer.zarr", layer="count")
+
+
+def test_scaled_x_warns_not_counts_pbmc68k_reduced():
+    """scanpy's pbmc68k_reduced: X is scaled (negative values), .raw log-normalised."""
+    adata = sc.datasets.pbmc68k_reduced()
+    adata.obs["sample_id"] = adata.obs["phase"].astype(str)
+    with pytest.warns(NotCountsWarning, match=r"X holds negative values.*\.raw is not counts"):
+        pseudobulk(adata, groups_key="bulk_labels")
+
+
+def test_not_counts_warning_names_the_counts_layer():
+    adata = _toy()
+    adata.layers["counts"] = adata.X.copy()
+    adata.X = np.log1p(np.asarray(adata.X, dtype=np.float64))
+    with pytest.warns(NotCountsWarning, match=r"non-integer values.*use layer='counts'"):
+        pseudobulk(adata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pb = pseudobulk(adata, layer="counts")  # the fix: no warning
+    assert pb.X.dtype == np.float32
+
+
+def test_counts_beyond_float32_do_not_warn():
+    adata = _toy(dtype=np.float64)
+    X = np.asarray(adata.X.toarray() if sp.issparse(adata.X) else adata.X, dtype=np.float64)
+    X[0, 0] = 2.0**24 + 2  # a count float32 cannot hold exactly: float64 path, still counts
+    adata.X = X
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pb = pseudobulk(adata)
+    assert pb.X.dtype in (np.float64, np.int64)

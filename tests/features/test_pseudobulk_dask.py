@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from biomarkers.exceptions import ConfigError, SchemaError
+from biomarkers.exceptions import ConfigError, NotCountsWarning, SchemaError
 from biomarkers.features import pseudobulk
 from biomarkers.features._accumulate import _NotCounts
 from biomarkers.features._pseudobulk_dask import accumulate_dask, partial_sum, task_bounds
@@ -127,8 +127,10 @@ def test_non_counts_fall_back_to_float64(tmp_path):
     adata.X = adata.X.astype(np.float64) * 0.37
     path = tmp_path / "float.h5ad"
     adata.write_h5ad(path)
-    local = pseudobulk(path)
-    got = pseudobulk(path, backend="dask", client=_InlineClient(), rows_per_task=50)
+    with pytest.warns(NotCountsWarning, match="non-integer"):
+        local = pseudobulk(path)
+    with pytest.warns(NotCountsWarning, match="non-integer"):
+        got = pseudobulk(path, backend="dask", client=_InlineClient(), rows_per_task=50)
     assert got.X.dtype == local.X.dtype == np.float64
     np.testing.assert_allclose(got.X, local.X, rtol=1e-12)
 
