@@ -69,7 +69,8 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     run.write_json(
         "outcome.json",
         {"name": outcome.name, "kind": outcome.kind, "assessed_day": outcome.assessed_day,
-         "definition": outcome.definition},
+         "definition": outcome.definition, "positive": outcome.positive,
+         "description": outcome.description},
     )  # fmt: skip
     table = _labelled(build_table(cfg, study, outcome), outcome)
     ids = pseudonyms(study.clinical.index)
