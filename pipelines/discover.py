@@ -69,8 +69,7 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     run.write_json(
         "outcome.json",
         {"name": outcome.name, "kind": outcome.kind, "assessed_day": outcome.assessed_day,
-         "definition": outcome.definition, "positive": outcome.positive,
-         "description": outcome.description},
+         "definition": outcome.definition},
     )  # fmt: skip
     table = _labelled(build_table(cfg, study, outcome), outcome)
     ids = pseudonyms(study.clinical.index)
