@@ -36,7 +36,9 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return None
     try:
         return pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except pd.errors.EmptyDataError:  # an empty result (e.g. no clinical comparator), not an error
+        return pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
         logger.warning("report: cannot read %s (%s); section left out", path, err)
         return None
 
@@ -357,9 +359,11 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
 
     if outcome:
         s = _Section("outcome", "Outcome definition")
+        definition = str(outcome.get("definition", ""))
+        assessed = f"assessed on study day {outcome.get('assessed_day')}"
         s.text = (
-            f"<b>{_escape(words.outcome)}</b> ({outcome.get('kind')}): "
-            f"{outcome.get('definition', '')}. Assessed on study day {outcome.get('assessed_day')}."
+            f"<b>{_escape(words.outcome)}</b> ({outcome.get('kind')}): {_escape(definition)}."
+            + ("" if assessed in definition.lower() else f" {assessed.capitalize()}.")
             + (f" Class 1 (the event): {_escape(words.positive)}." if words.positive else "")
         )
         sections.append(s)

@@ -105,7 +105,10 @@ def _check_aids(run: Path, data: Path) -> None:
     panel = json.loads((run / "panel" / "panel.json").read_text())
     assert panel["population"]["n_events"] == n_events
     card = (run / "panel" / "panel_card.md").read_text()
-    assert f"events = {n_events}" in card
+    assert card.startswith("# Biomarker panel: aids")  # the run's name, not a generic one
+    (population,) = [line for line in card.splitlines() if line.startswith("- population:")]
+    assert re.search(rf"\b{n_events}\b", population), population
+    assert not re.search(rf"\b{len(label) - n_events}\b", population), population
     assert f"({n_events} of {len(label)} subjects)" in _html(run)
 
 

@@ -157,3 +157,23 @@ def test_binary_class_one_is_named_and_counted(fake_run, n_events):
         "Class 1 is <b>AIDS or death by day 180 (aids_or_death = 1 by day 180)</b>: AUROC, "
         f"AUPRC, sensitivity, PPV and NPV refer to it ({n_events} of 60 subjects)."
     ) in perf
+
+
+def test_empty_result_file_is_an_empty_section_not_a_warning(fake_run, caplog):
+    (fake_run / "decision_curve.csv").write_text("")  # discover without a clinical comparator
+    with caplog.at_level("WARNING", logger="biomarkers"):
+        html = write_report(fake_run).read_text()
+    assert not [r for r in caplog.records if "cannot read" in r.getMessage()]
+    assert "Decision curve (net benefit)" in html  # drawn from the out-of-fold predictions
+
+
+def test_assessment_day_is_said_once(fake_run):
+    (fake_run / "outcome.json").write_text(
+        json.dumps(
+            {"name": "metastasis", "kind": "binary", "assessed_day": 1,
+             "definition": "metastasis: 1 when ...; assessed on study day 1"}
+        )
+    )  # fmt: skip
+    html = write_report(fake_run).read_text()
+    outcome = html.split('id="outcome"')[1].split("</section>")[0]
+    assert outcome.lower().count("assessed on study day 1") == 1
