@@ -253,7 +253,7 @@ def _methods_text(
     parts = []
     if outcome:
         parts.append(
-            f"The outcome was <b>{outcome.get('name')}</b> ({outcome.get('kind')}): "
+            f"The outcome was <b>{_escape(words.outcome)}</b> ({outcome.get('kind')}): "
             f"{outcome.get('definition', '')}, assessed on study day {outcome.get('assessed_day')}."
         )
     if feats:

@@ -89,6 +89,7 @@ def test_report_uses_the_studys_arm_and_outcome_words(fake_run):
     assert "Class 1 (the event): status = 1." in html
     assert "test vs standard" in html  # the subtitle under the title
     methods = html.split('id="methods"')[1]
+    assert "The outcome was <b>death</b> (survival)" in methods
     assert "randomisation probability 0.75 (study.allocation) of test" in methods
     assert "adjusted for age, celltype" in methods
 
