@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,63 @@ def _methods_text(
     return " ".join(parts)
 
 
+def _comparison_folders(run: Path, words: _Words) -> list[tuple[Path, _Words]]:
+    """The run folder (two arms or pooled) and each ``predictive/<treated>_vs_<control>/``."""
+    found = [(run, words)]
+    for folder in sorted((run / "predictive").glob("*_vs_*")):
+        treated, _, control = folder.name.partition("_vs_")
+        found.append((folder, replace(words, treated=treated, control=control)))
+    return found
+
+
+def _predictive_section(
+    folder: Path, words: _Words, figs: _Figures, *, root: Path
+) -> _Section | None:
+    """Predictive vs prognostic markers of one comparison (``predictive_markers.csv`` ...)."""
+    import biomarkers.pl as pl
+
+    pred = _read_csv(folder / "predictive_markers.csv")
+    if pred is None:
+        return None
+    pair = "" if folder == root else folder.name
+    s = _Section(
+        "predictive" + (f"-{pair}" if pair else ""),
+        "Predictive vs prognostic markers" + (f": {words.comparison}" if pair else ""),
+    )
+    s.text = (
+        f"A <i>predictive</i> marker modifies the effect of {_escape(words.treated)} "
+        f"compared with {_escape(words.control)} on {_escape(words.outcome)} (treatment × "
+        "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
+        "arm."
+    )
+    s.tables.append(("Markers", _table(pred, max_rows=30)))
+    prefix = f"{pair}_" if pair else ""
+    if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
+        p_cols = pred.columns[pred.columns.str.startswith("p_inter")]
+        top = pred.sort_values(p_cols[0]) if len(p_cols) else pred
+        s.figure(
+            figs, f"{prefix}interactions", "Treatment × marker interactions",
+            lambda: pl.forest(top, estimate="interaction", top=20),
+        )  # fmt: skip
+    subgroups = _read_csv(folder / "subgroups.csv")
+    if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
+        label = [c for c in ("marker", "subgroup") if c in subgroups]
+        s.figure(
+            figs, f"{prefix}subgroups", "Treatment effect in marker subgroups",
+            lambda: pl.forest(subgroups, label=label, top=30),
+        )  # fmt: skip
+    uplift = _read_json(folder / "uplift.json")
+    if isinstance(uplift, dict) and isinstance(uplift.get("curve"), dict | list):
+        curve = pd.DataFrame(uplift["curve"])
+        if {"fraction", "qini"} <= set(curve.columns):
+            s.figure(figs, f"{prefix}qini", "Qini curve (out-of-fold CATE)", lambda: pl.qini(curve))
+        s.text += (
+            f" Qini coefficient {uplift.get('qini', float('nan')):.3g}, "
+            f"permutation p = {uplift.get('p_value', float('nan')):.3g}."
+        )
+    return s
+
+
 def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Path:
     """Write ``report.html`` (and ``figures/*.png|svg``) from the results in a run folder.
 
@@ -440,47 +497,9 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     else:
         missing.append("markers")
 
-    pred = _read_csv(run / "predictive_markers.csv")
-    if pred is not None:
-        s = _Section("predictive", "Predictive vs prognostic markers")
-        s.text = (
-            f"A <i>predictive</i> marker modifies the effect of {_escape(words.treated)} "
-            f"compared with {_escape(words.control)} on {_escape(words.outcome)} (treatment × "
-            "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
-            "arm."
-        )
-        s.tables.append(("Markers", _table(pred, max_rows=30)))
-        if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
-            top = (
-                pred.sort_values(pred.columns[pred.columns.str.startswith("p_inter")][0])
-                if any(pred.columns.str.startswith("p_inter"))
-                else pred
-            )
-            s.figure(
-                figs,
-                "interactions",
-                "Treatment × marker interactions",
-                lambda: pl.forest(top, estimate="interaction", top=20),
-            )
-        subgroups = _read_csv(run / "subgroups.csv")
-        if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
-            label = [c for c in ("marker", "subgroup") if c in subgroups]
-            s.figure(
-                figs,
-                "subgroups",
-                "Treatment effect in marker subgroups",
-                lambda: pl.forest(subgroups, label=label, top=30),
-            )
-        uplift = _read_json(run / "uplift.json")
-        if isinstance(uplift, dict) and isinstance(uplift.get("curve"), dict | list):
-            curve = pd.DataFrame(uplift["curve"])
-            if {"fraction", "qini"} <= set(curve.columns):
-                s.figure(figs, "qini", "Qini curve (out-of-fold CATE)", lambda: pl.qini(curve))
-            s.text += (
-                f" Qini coefficient {uplift.get('qini', float('nan')):.3g}, "
-                f"permutation p = {uplift.get('p_value', float('nan')):.3g}."
-            )
-        sections.append(s)
+    for folder, pair in _comparison_folders(run, words):
+        if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
+            sections.append(section)
 
     card = run / "panel" / "panel_card.md"
     if card.is_file():

@@ -178,3 +178,18 @@ def test_assessment_day_is_said_once(fake_run):
     html = write_report(fake_run).read_text()
     outcome = html.split('id="outcome"')[1].split("</section>")[0]
     assert outcome.lower().count("assessed on study day 1") == 1
+
+
+def test_pairwise_comparisons_get_one_section_each_in_their_own_words(fake_run):
+    run = _trial(fake_run)
+    markers = pd.read_csv(run / "predictive_markers.csv")
+    (run / "predictive_markers.csv").unlink()
+    for pair in ("A_vs_C", "B_vs_C"):
+        (run / "predictive" / pair).mkdir(parents=True)
+        markers.to_csv(run / "predictive" / pair / "predictive_markers.csv", index=False)
+    html = _text(write_report(run).read_text())
+    assert _section_ids(html).count("predictive") == 0
+    assert "predictive-A_vs_C" in _section_ids(html)
+    assert "Predictive vs prognostic markers: B vs C" in html
+    assert "modifies the effect of A compared with C on death" in html
+    assert (run / "figures" / "B_vs_C_interactions.png").is_file()
