@@ -237,7 +237,11 @@ def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, An
     panel = save_result(
         run,
         lambda: result.panel(
-            k=p.k, min_stability=p.min_stability, model=p.model, threshold=p.threshold
+            k=p.k,
+            min_stability=p.min_stability,
+            model=p.model,
+            threshold=p.threshold,
+            name=cfg.name,
         ),
         description="panel export",
         folder="panel",

@@ -23,6 +23,7 @@ def kaplan_meier(
     event: str = "event",
     groupby: str = "arm",
     horizon: float | None = None,
+    ylabel: str = "event-free probability",
     ax: Axes | None = None,
 ) -> Figure:
     """Kaplan–Meier curves with 95% pointwise CIs by group (arm, or panel-score group).
@@ -37,6 +38,8 @@ def kaplan_meier(
         Column of the groups (one curve each).
     horizon
         Cut the x axis at this time.
+    ylabel
+        Label of the y axis, in the study's words (e.g. ``"transplant-free survival"``).
     ax
         Axes to draw into; default a new figure.
     """
@@ -52,7 +55,7 @@ def kaplan_meier(
         ax.fill_between(
             np.r_[0, t], np.r_[1, lo], np.r_[1, hi], step="post", color=color, alpha=0.15, lw=0
         )
-    ax.set(xlabel="days", ylabel="transplant-free survival", ylim=(0, 1.02), title="Kaplan–Meier")
+    ax.set(xlabel="days", ylabel=ylabel, ylim=(0, 1.02), title="Kaplan–Meier")
     if horizon is not None:
         ax.set_xlim(0, horizon)
     ax.legend(fontsize=8, frameon=False, loc="lower left")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,9 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return None
     try:
         return pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except pd.errors.EmptyDataError:  # an empty result (e.g. no clinical comparator), not an error
+        return pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
         logger.warning("report: cannot read %s (%s); section left out", path, err)
         return None
 
@@ -91,13 +93,167 @@ def _metric_table(perf: pd.DataFrame) -> pd.DataFrame:
     return perf[cols]
 
 
-def _methods_text(config: dict[str, Any], outcome: dict | None, manifest: dict) -> str:
+def _side(value: Any) -> str | None:
+    """An arm label, or several pooled labels as ``"A+B"`` (the Study's name of a pooled side)."""
+    if value is None or isinstance(value, str):
+        return value
+    return "+".join(map(str, value)) or None
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The study's own words: run name, arms compared, outcome and what its class 1 is."""
+
+    trial: str
+    outcome: str
+    positive: str
+    kind: str | None = None
+    treated: str = "treated"
+    control: str = "control"
+    cohort: bool = False
+    allocation: float | None = None
+
+    @property
+    def comparison(self) -> str:
+        return f"{self.treated} vs {self.control}"
+
+    @property
+    def event(self) -> str:
+        """The outcome with its class-1 phrase, e.g. ``"death (status = 1)"``."""
+        if not self.positive or self.positive == self.outcome:
+            return self.outcome
+        return f"{self.outcome} ({self.positive})"
+
+
+def _arms_of(counts: pd.DataFrame | None) -> list[str]:
+    if counts is None or "arm" not in counts:
+        return []
+    return [str(a) for a in counts["arm"].dropna().unique()]
+
+
+def _study_words(
+    config: dict[str, Any], outcome: dict | None, counts: pd.DataFrame | None, name: str
+) -> _Words:
+    """Arm, outcome and trial words from the run's config, ``outcome.json`` and arm counts."""
+    study = config.get("study") or {}
+    outcome = outcome or {}
+    arms = _arms_of(counts)
+    treated = _side(study.get("treated_arm")) or _side(study.get("treated"))
+    control = _side(study.get("control_arm")) or _side(study.get("control"))
+    if treated is not None and control is None and len(arms) == 2 and treated in arms:
+        control = next(a for a in arms if a != treated)
+    label = outcome.get("name") or "the outcome"
+    positive = outcome.get("positive")
+    if positive is None:
+        positive = {"binary": f"{label} = 1", "survival": "event"}.get(outcome.get("kind"), "")
+    return _Words(
+        trial=name,
+        outcome=outcome.get("description") or label,
+        positive=str(positive),
+        kind=outcome.get("kind"),
+        treated=treated or "treated",
+        control=control or "control",
+        cohort=treated is None and len(arms) <= 1,
+        allocation=study.get("allocation"),
+    )
+
+
+# measure (lower case, spaces) → what the estimate compares, in the study's words
+_MEANING = {
+    "risk difference": "risk of {event} under {treated} minus under {control}",
+    "risk ratio": "risk of {event} under {treated} divided by the risk under {control}",
+    "odds ratio": "odds of {event} under {treated} relative to {control}",
+    "hazard ratio": (
+        "hazard of {event} under {treated} relative to {control} (below 1: fewer events "
+        "under {treated})"
+    ),
+    "mean difference": "mean {outcome} under {treated} minus under {control}",
+}
+
+
+def _effect_table(effect: pd.DataFrame, words: _Words) -> pd.DataFrame:
+    shown = _metric_table(effect)
+    for col, arm in (("n_treated", words.treated), ("n_control", words.control)):
+        if col in effect:
+            shown[f"n ({arm})"] = effect[col].to_numpy()
+    if "method" in effect:
+        shown["method"] = effect["method"].to_numpy()
+    return shown
+
+
+def _meaning(measure: str, words: _Words) -> str | None:
+    """What a treatment-effect measure compares, in the study's words (None if not known)."""
+    template = _MEANING.get(measure.replace("_", " ").lower())
+    if template is None:
+        return None
+    text = template.format(
+        event=words.event, outcome=words.outcome, treated=words.treated, control=words.control
+    )
+    return f"<i>{_escape(measure.replace('_', ' '))}</i>: {_escape(text)}"
+
+
+def _effect_section(effect: pd.DataFrame, words: _Words) -> _Section:
+    """The overall treatment effect (``treatment_effect.csv``), before any marker analysis."""
+    s = _Section("effect", f"Treatment effect on {words.outcome}: {words.comparison}")
+    measures = dict.fromkeys(effect["measure"].astype(str)) if "measure" in effect else {}
+    meanings = [m for m in (_meaning(x, words) for x in measures) if m]
+    allocation = f" (allocation {words.allocation:g})" if words.allocation is not None else ""
+    s.text = (
+        f"The effect of {_escape(words.treated)} compared with {_escape(words.control)} on "
+        f"{_escape(words.event)} over all analysed subjects, before any marker analysis"
+        f"{allocation}. " + "; ".join(meanings) + ("." if meanings else "")
+    )
+    s.tables.append(("Overall treatment effect (95% CI)", _table(_effect_table(effect, words))))
+    return s
+
+
+def _class_one_text(words: _Words, oof: pd.DataFrame | None) -> str:
+    """Which class the metrics refer to, with its count in one repeat of the predictions."""
+    if words.kind == "survival":
+        return (
+            f"The event is <b>{_escape(words.event)}</b>: the C-index and time-dependent AUC "
+            "rank subjects by their risk of it."
+        )
+    if words.kind != "binary":
+        return ""
+    text = (
+        f"Class 1 is <b>{_escape(words.event)}</b>: AUROC, AUPRC, sensitivity, PPV and NPV "
+        "refer to it"
+    )
+    if oof is not None and {"y_true", "model"} <= set(oof.columns) and len(oof):
+        one = oof[oof["model"] == oof["model"].iloc[0]]
+        if "repeat" in one:
+            one = one[one["repeat"] == one["repeat"].iloc[0]]
+        text += f" ({int((one['y_true'] == 1).sum())} of {len(one)} subjects)"
+    return text + "."
+
+
+def _predictive_methods(pred: dict[str, Any], words: _Words) -> str:
+    allocation = (
+        f"{words.allocation:g} (study.allocation)"
+        if words.allocation is not None
+        else "of the design (equal allocation unless study.allocation says otherwise)"
+    )
+    covariates = pred.get("covariates") or []
+    return (
+        f"Predictive markers ({_escape(words.comparison)}) were tested by treatment × marker "
+        "interaction models"
+        + (f" adjusted for {_escape(', '.join(map(str, covariates)))}" if covariates else "")
+        + f" with Benjamini–Hochberg FDR {pred.get('fdr')}; conditional treatment effects were "
+        f"estimated by T- and doubly-robust learners with the randomisation probability "
+        f"{allocation} of {_escape(words.treated)}, cross-fitted."
+    )
+
+
+def _methods_text(
+    config: dict[str, Any], outcome: dict | None, manifest: dict, words: _Words
+) -> str:
     models = config.get("models", {}) or {}
     feats = config.get("features", {}) or {}
     parts = []
     if outcome:
         parts.append(
-            f"The outcome was <b>{outcome.get('name')}</b> ({outcome.get('kind')}): "
+            f"The outcome was <b>{_escape(words.outcome)}</b> ({outcome.get('kind')}): "
             f"{outcome.get('definition', '')}, assessed on study day {outcome.get('assessed_day')}."
         )
     if feats:
@@ -118,18 +274,71 @@ def _methods_text(config: dict[str, Any], outcome: dict | None, manifest: dict) 
             "for a permutation p-value."
         )
     pred = config.get("predictive") or {}
-    if pred.get("enabled"):
-        parts.append(
-            "Predictive markers were tested by treatment × marker interaction models with "
-            f"Benjamini–Hochberg FDR {pred.get('fdr')}; conditional treatment effects were estimated by "
-            "T- and doubly-robust learners with the known randomisation probability, cross-fitted."
-        )
+    if pred.get("enabled") and not words.cohort:
+        parts.append(_predictive_methods(pred, words))
     parts.append(
         f"Seed {manifest.get('seed')}; software: "
         + ", ".join(f"{k} {v}" for k, v in (manifest.get("packages") or {}).items())
         + "."
     )
     return " ".join(parts)
+
+
+def _comparison_folders(run: Path, words: _Words) -> list[tuple[Path, _Words]]:
+    """The run folder (two arms or pooled) and each ``predictive/<treated>_vs_<control>/``."""
+    found = [(run, words)]
+    for folder in sorted((run / "predictive").glob("*_vs_*")):
+        treated, _, control = folder.name.partition("_vs_")
+        found.append((folder, replace(words, treated=treated, control=control)))
+    return found
+
+
+def _predictive_section(
+    folder: Path, words: _Words, figs: _Figures, *, root: Path
+) -> _Section | None:
+    """Predictive vs prognostic markers of one comparison (``predictive_markers.csv`` ...)."""
+    import biomarkers.pl as pl
+
+    pred = _read_csv(folder / "predictive_markers.csv")
+    if pred is None:
+        return None
+    pair = "" if folder == root else folder.name
+    s = _Section(
+        "predictive" + (f"-{pair}" if pair else ""),
+        "Predictive vs prognostic markers" + (f": {words.comparison}" if pair else ""),
+    )
+    s.text = (
+        f"A <i>predictive</i> marker modifies the effect of {_escape(words.treated)} "
+        f"compared with {_escape(words.control)} on {_escape(words.outcome)} (treatment × "
+        "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
+        "arm."
+    )
+    s.tables.append(("Markers", _table(pred, max_rows=30)))
+    prefix = f"{pair}_" if pair else ""
+    if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
+        p_cols = pred.columns[pred.columns.str.startswith("p_inter")]
+        top = pred.sort_values(p_cols[0]) if len(p_cols) else pred
+        s.figure(
+            figs, f"{prefix}interactions", "Treatment × marker interactions",
+            lambda: pl.forest(top, estimate="interaction", top=20),
+        )  # fmt: skip
+    subgroups = _read_csv(folder / "subgroups.csv")
+    if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
+        label = [c for c in ("marker", "subgroup") if c in subgroups]
+        s.figure(
+            figs, f"{prefix}subgroups", "Treatment effect in marker subgroups",
+            lambda: pl.forest(subgroups, label=label, top=30),
+        )  # fmt: skip
+    uplift = _read_json(folder / "uplift.json")
+    if isinstance(uplift, dict) and isinstance(uplift.get("curve"), dict | list):
+        curve = pd.DataFrame(uplift["curve"])
+        if {"fraction", "qini"} <= set(curve.columns):
+            s.figure(figs, f"{prefix}qini", "Qini curve (out-of-fold CATE)", lambda: pl.qini(curve))
+        s.text += (
+            f" Qini coefficient {uplift.get('qini', float('nan')):.3g}, "
+            f"permutation p = {uplift.get('p_value', float('nan')):.3g}."
+        )
+    return s
 
 
 def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Path:
@@ -167,9 +376,15 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
 
     cohort = _read_csv(run / "cohort.csv")
     counts = _read_csv(run / "cohort_counts.csv")
+    words = _study_words(config, outcome, counts, str(manifest.get("name") or run.name))
     km = _read_csv(run / "km.csv")
     if cohort is not None or counts is not None:
         s = _Section("cohort", "Cohort and QC")
+        if words.cohort:
+            s.text = (
+                "A cohort without a treatment comparison: the treatment-effect and predictive "
+                "analyses were not run."
+            )
         if counts is not None:
             s.tables.append(("Subjects per arm", _table(counts)))
             s.figure(figs, "cohort", "CONSORT-style flow", lambda: pl.cohort_overview(counts))
@@ -177,21 +392,36 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             s.tables.append(("Samples per visit and assay", _table(cohort, max_rows=60)))
         if km is not None and {"time_days", "event"} <= set(km.columns):
             horizon = (outcome or {}).get("assessed_day")
+            km_groups = km if "arm" in km else km.assign(arm="all subjects")
             s.figure(
                 figs,
                 "km_arm",
-                "Transplant-free survival by arm",
-                lambda: pl.kaplan_meier(km, horizon=horizon),
+                f"Kaplan–Meier by arm: {words.outcome}"
+                + (f" (event: {words.positive})" if words.kind == "survival" else ""),
+                lambda: pl.kaplan_meier(
+                    km_groups,
+                    horizon=horizon,
+                    ylabel=f"free of {words.outcome}"
+                    if words.kind == "survival"
+                    else "event-free probability",
+                ),
             )
         sections.append(s)
     else:
         missing.append("cohort")
 
+    effect = _read_csv(run / "treatment_effect.csv")
+    if effect is not None and len(effect):
+        sections.append(_effect_section(effect, words))
+
     if outcome:
         s = _Section("outcome", "Outcome definition")
+        definition = str(outcome.get("definition", ""))
+        assessed = f"assessed on study day {outcome.get('assessed_day')}"
         s.text = (
-            f"<b>{outcome.get('name')}</b> ({outcome.get('kind')}): {outcome.get('definition', '')}. "
-            f"Assessed on study day {outcome.get('assessed_day')}."
+            f"<b>{_escape(words.outcome)}</b> ({outcome.get('kind')}): {_escape(definition)}."
+            + ("" if assessed in definition.lower() else f" {assessed.capitalize()}.")
+            + (f" Class 1 (the event): {_escape(words.positive)}." if words.positive else "")
         )
         sections.append(s)
 
@@ -200,6 +430,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     permutation = _read_json(run / "permutation.json")
     if perf is not None:
         s = _Section("performance", "Performance (out-of-fold, 95% CI)")
+        s.text = _class_one_text(words, oof)
         s.tables.append(("Cross-validated performance", _table(_metric_table(perf), max_rows=60)))
         if permutation:
             perms = permutation if isinstance(permutation, list) else [permutation]
@@ -266,45 +497,9 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     else:
         missing.append("markers")
 
-    pred = _read_csv(run / "predictive_markers.csv")
-    if pred is not None:
-        s = _Section("predictive", "Predictive vs prognostic markers")
-        s.text = (
-            "A <i>predictive</i> marker modifies the effect of MSC therapy (treatment × marker "
-            "interaction); a <i>prognostic</i> marker predicts outcome regardless of arm."
-        )
-        s.tables.append(("Markers", _table(pred, max_rows=30)))
-        if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
-            top = (
-                pred.sort_values(pred.columns[pred.columns.str.startswith("p_inter")][0])
-                if any(pred.columns.str.startswith("p_inter"))
-                else pred
-            )
-            s.figure(
-                figs,
-                "interactions",
-                "Treatment × marker interactions",
-                lambda: pl.forest(top, estimate="interaction", top=20),
-            )
-        subgroups = _read_csv(run / "subgroups.csv")
-        if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
-            label = [c for c in ("marker", "subgroup") if c in subgroups]
-            s.figure(
-                figs,
-                "subgroups",
-                "Treatment effect in marker subgroups",
-                lambda: pl.forest(subgroups, label=label, top=30),
-            )
-        uplift = _read_json(run / "uplift.json")
-        if isinstance(uplift, dict) and isinstance(uplift.get("curve"), dict | list):
-            curve = pd.DataFrame(uplift["curve"])
-            if {"fraction", "qini"} <= set(curve.columns):
-                s.figure(figs, "qini", "Qini curve (out-of-fold CATE)", lambda: pl.qini(curve))
-            s.text += (
-                f" Qini coefficient {uplift.get('qini', float('nan')):.3g}, "
-                f"permutation p = {uplift.get('p_value', float('nan')):.3g}."
-            )
-        sections.append(s)
+    for folder, pair in _comparison_folders(run, words):
+        if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
+            sections.append(section)
 
     card = run / "panel" / "panel_card.md"
     if card.is_file():
@@ -365,7 +560,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         sections.append(s)
 
     s = _Section("methods", "Methods")
-    s.text = _methods_text(config, outcome, manifest)
+    s.text = _methods_text(config, outcome, manifest, words)
     sections.append(s)
     s = _Section("provenance", "Provenance")
     inputs = manifest.get("inputs") or {}
@@ -401,7 +596,8 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         autoescape=select_autoescape(["html"]),
     )
     html = env.get_template("report.html.j2").render(
-        title=title or f"biomarkers report: {manifest.get('name', run.name)}",
+        title=title or f"biomarkers report: {words.trial}",
+        subtitle=words.outcome + ("; cohort" if words.cohort else f"; {words.comparison}"),
         sections=sections,
         missing=missing,
         version=(manifest.get("packages") or {}).get("biomarkers", ""),

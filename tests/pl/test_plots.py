@@ -206,3 +206,10 @@ def test_decision_curve_from_predictions_uses_the_stored_grid_and_one_function(o
     np.testing.assert_allclose(line.get_xdata(), DECISION_THRESHOLDS)
     enet = oof[oof.model == "enet"]
     np.testing.assert_allclose(line.get_ydata(), net_benefit(enet.y_true, enet.y_pred))
+
+
+def test_kaplan_meier_axis_says_what_it_is_told():
+    data = pd.DataFrame({"arm": ["a", "b"] * 5, "time_days": range(1, 11), "event": [1, 0] * 5})
+    assert pl.kaplan_meier(data).axes[0].get_ylabel() == "event-free probability"
+    fig = pl.kaplan_meier(data, ylabel="recurrence-free survival")
+    assert fig.axes[0].get_ylabel() == "recurrence-free survival"
