@@ -82,6 +82,7 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     run.write_table("features.csv", _feature_meta(table), index=False)
     _write_cohort(run, study, table, outcome, ids if not cfg.export_ids else None)
     out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
+    _write_treatment_effect(cfg, study, outcome, run)
     # every joblib step of the models runs where backend: says (predictive and panel included)
     with parallel_backend(cfg.backend.model_dump()):
         result = _run_discovery(cfg, table, outcome, run)
@@ -171,6 +172,40 @@ def _headline(performance: pd.DataFrame) -> dict[str, Any]:
         ]
         for r in rows.itertuples()
     }
+
+
+def _write_treatment_effect(
+    cfg: DiscoverConfig, study: Study, outcome: Outcome, run: RunFolder
+) -> None:
+    """The overall effect on the outcome per comparison (every randomised subject with a label)."""
+    from biomarkers.models import treatment_effect
+
+    found = comparisons(cfg, study)
+    if not found:
+        logger.info("treatment effect skipped: %s", COHORT_REASON)
+        return
+    horizon = cfg.outcome.get("horizon_days") if outcome.kind == "survival" else None
+    rows = []
+    for folder, one in found.items():
+        effect = treatment_effect(
+            one.clinical[[]],
+            outcome=outcome,
+            treatment=one.treatment,
+            treated=one.treated_arm,
+            control=one.control_arm,
+            horizon=horizon,
+        )
+        effect.insert(0, "comparison", f"{one.treated_arm} vs {one.control_arm}")
+        rows.append(effect)
+        logger.info(
+            "treatment effect (%s): %s",
+            folder,
+            "; ".join(
+                f"{r.measure} {r.estimate:.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}]"
+                for r in effect.itertuples()
+            ),
+        )
+    run.write_table("treatment_effect.csv", pd.concat(rows, ignore_index=True))
 
 
 def _run_comparisons(

@@ -374,7 +374,7 @@ class DiscoveryResult:
                 "description": s.get("outcome_description") or s["outcome"],
             },
             "performance": {"validation": validation, "metrics": metrics},
-            "population": {"n_subjects": s["n_subjects"]},
+            "population": _population(s, d.y),
             "provenance": {"seed": s["random_state"], "model": model},
         }
         if s["task"] == "binary":
@@ -468,6 +468,14 @@ class DiscoveryResult:
             settings=settings,
             final_model_data=models,
         )
+
+
+def _population(settings: dict, y: np.ndarray) -> dict:
+    """Panel population: subjects, and for a survival outcome its events (class 1)."""
+    pop = {"n_subjects": settings["n_subjects"]}
+    if settings["task"] == "survival":
+        pop["n_events"] = int(np.asarray(y["event"]).sum())
+    return pop
 
 
 def _plain(obj):

@@ -43,6 +43,11 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return None
 
 
+def _number(value: Any) -> str:
+    """A stored number for prose; ``n/a`` when absent (e.g. no permutations were run)."""
+    return "n/a" if value is None else f"{float(value):.3g}"
+
+
 def _read_json(path: Path) -> Any:
     if not path.is_file():
         return None
@@ -335,8 +340,8 @@ def _predictive_section(
         if {"fraction", "qini"} <= set(curve.columns):
             s.figure(figs, f"{prefix}qini", "Qini curve (out-of-fold CATE)", lambda: pl.qini(curve))
         s.text += (
-            f" Qini coefficient {uplift.get('qini', float('nan')):.3g}, "
-            f"permutation p = {uplift.get('p_value', float('nan')):.3g}."
+            f" Qini coefficient {_number(uplift.get('qini'))}, "
+            f"permutation p = {_number(uplift.get('p_value'))}."
         )
     return s
 

@@ -93,6 +93,8 @@ def test_survival_outcome_named_in_discover():
     )  # fmt: skip
     assert res.settings["task"] == "survival"
     assert res.settings["positive"] == "dead = 1"
+    panel = res.panel(k=2, threshold=None)
+    assert panel.to_dict()["population"]["n_events"] == 40  # the card counts the deaths
 
 
 def test_tfs_survival_outcome_named_in_discover_and_predictive():

@@ -193,3 +193,12 @@ def test_pairwise_comparisons_get_one_section_each_in_their_own_words(fake_run):
     assert "Predictive vs prognostic markers: B vs C" in html
     assert "modifies the effect of A compared with C on death" in html
     assert (run / "figures" / "B_vs_C_interactions.png").is_file()
+
+
+def test_qini_without_permutations_says_n_a(fake_run):
+    """``predictive.n_permutations: 0`` stores no Qini p-value; the report says so, not a crash."""
+    run = _trial(fake_run)
+    curve = {"fraction": [0.0, 0.5, 1.0], "qini": [0.0, 0.1, 0.0]}
+    (run / "uplift.json").write_text(json.dumps({"curve": curve, "qini": 0.04, "p_value": None}))
+    html = _text(write_report(run).read_text())
+    assert "Qini coefficient 0.04, permutation p = n/a." in html
