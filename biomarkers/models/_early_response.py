@@ -181,7 +181,7 @@ def _label(q_effect: float, q_assoc: float, fdr: float) -> str:
     return LABELS[0 if pd_ and not assoc else 1 if assoc and not pd_ else 2 if pd_ else 3]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EarlyResponseResult:
     """Per-marker early-response table (see :func:`early_response`).
 
@@ -252,7 +252,7 @@ def early_response(
         by outcome kind. The change is not adjusted for the baseline value: given the baseline,
         the on-treatment value would carry the baseline's prognostic information.
 
-    Each family gets Benjamini–Hochberg q-values; the label is ``pharmacodynamic`` (a only),
+    Each family gets BH q-values (``bh_qvalues``); the label is ``pharmacodynamic`` (a only),
     ``response-associated`` (b only), ``both`` or ``neither`` at ``fdr``. Markers measured on
     treatment are *response* markers (FDA-NIH BEST), not predictive ones: the subjects who reach
     ``visit`` are a selected group, so (b) is an association, not a randomised effect.

@@ -157,7 +157,7 @@ def _explaining_rho(fit: _Fit) -> float:
     return float(brentq(slope, lo, hi, xtol=1e-8))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MediationResult:
     """Mediation of the treatment effect through one early marker (see :func:`mediation`).
 
