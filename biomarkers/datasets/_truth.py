@@ -173,7 +173,10 @@ class Truth:
         return cls(**{k: v for k, v in data.items() if k in keys})
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per (feature, role): ``feature, role, modality, entity, effect, direction``."""
+        """One row per (feature, role): ``feature, role, modality, entity, effect, direction``.
+
+        A mediator's ``effect`` is its planted mean response in the treated arm (log scale).
+        """
         rows = [
             (
                 p["feature"],
@@ -199,6 +202,18 @@ class Truth:
         rows += [
             (f, "mechanism", m["modality"], m["entity"], m["effect"], m["direction"])
             for m in self.mechanism
+            for f in m["features"]
+        ]
+        rows += [
+            (
+                f,
+                "mediator",
+                parse_feature_name(f).modality,
+                m["analyte"],
+                m["effect_on_mediator"],
+                "up" if m["effect_on_mediator"] > 0 else "down",
+            )
+            for m in self.mediators
             for f in m["features"]
         ]
         nulls = [(f, parse_feature_name(f)) for f in self.null_features]

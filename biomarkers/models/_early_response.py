@@ -297,6 +297,20 @@ def early_response(
         If a column or marker is missing (the message lists what is there).
     ConfigError
         If ``treated``, ``use`` or ``fdr`` is not allowed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import biomarkers as bm
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.integers(0, 2, 120)
+    >>> il6 = rng.normal(size=120)
+    >>> df = pd.DataFrame({"arm": np.where(t == 1, "MSC", "SMT"), "cytokine:IL6@D0": il6,
+    ...                    "cytokine:IL6@D7": il6 - t + rng.normal(0, 0.5, 120),
+    ...                    "alive_d90": rng.integers(0, 2, 120)})
+    >>> res = bm.models.early_response(df, outcome="alive_d90", treated="MSC")
+    >>> res.table.loc[0, ["marker", "label"]].tolist()
+    ['cytokine:IL6', 'pharmacodynamic']
     """
     check_choice("use", use, ("change", "value"))
     if not 0 < fdr < 1:

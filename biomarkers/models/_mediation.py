@@ -317,6 +317,20 @@ def mediation(
     ConfigError
         If ``kind``, ``treated``, ``ci`` or ``n_bootstraps`` is not allowed.
 
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import biomarkers as bm
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.integers(0, 2, 300)
+    >>> m = 0.8 * t + rng.normal(size=300)
+    >>> df = pd.DataFrame({"arm": np.where(t == 1, "MSC", "SMT"), "cytokine:HGF@D7": m,
+    ...                    "y": 0.5 * m + 0.3 * t + rng.normal(size=300)})
+    >>> res = bm.models.mediation(df, outcome="y", mediator="cytokine:HGF@D7", treated="MSC",
+    ...                           n_bootstraps=50, random_state=0)
+    >>> list(res.effects["effect"])
+    ['indirect', 'direct', 'total', 'proportion_mediated']
+
     Notes
     -----
     Without treatment-induced mediator–outcome confounders (none is modelled), natural and
