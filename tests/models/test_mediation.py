@@ -83,6 +83,7 @@ def test_result_saves_assumptions_and_population(tmp_path):
     assert eff.loc["indirect", "estimate"] <= eff.loc["indirect", "ci_high"]
     names = sorted(p.name for p in res.save(tmp_path))
     assert names == ["mediation.json", "mediation_effects.csv", "mediation_sensitivity.csv"]
+    assert "cytokine:HGF@D7" in res._repr_html_()
     again = bm.models.mediation(
         df, outcome="y", mediator="cytokine:HGF@D7", treated=TREATED, n_bootstraps=30,
         random_state=0, kind="natural",
