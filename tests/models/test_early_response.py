@@ -127,3 +127,15 @@ def test_null_scenario_calls_at_most_one_marker_per_seed(tmp_path):
         )
         called = res.table.loc[res.table["label"] != "neither", "feature"].tolist()
         assert len(called) <= 1, called
+
+
+def test_planted_mediator_is_both_pharmacodynamic_and_response_associated(tmp_path):
+    trial, table = _trial_table(tmp_path, scenario="mediation", n=400, seed=0)
+    res = bm.models.early_response(
+        table, outcome=("event", "time_days"), treated=TREATED, markers=["cytokine:HGF"]
+    )
+    assert trial.truth.features("mediator", source="luminex")[0] == "cytokine:HGF@D7"
+    row = res.table.iloc[0]
+    assert row["label"] == "both"
+    assert row["effect"] > 0  # the treatment raises HGF
+    assert row["assoc"] < 0  # and a larger rise goes with a lower hazard
