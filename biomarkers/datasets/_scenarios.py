@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SCENARIOS", "Scenario", "mechanism_weight"]
+__all__ = ["MEDIATOR_DAY", "SCENARIOS", "Scenario", "mechanism_weight"]
 
 
 def mechanism_weight(day: float) -> float:
@@ -42,6 +42,19 @@ class Scenario:
     mech_gene_log2fc: float
     # measurement noise multiplier (smaller = cleaner signal)
     noise: float = 1.0
+    # planted mediator (None = none): an analyte whose on-treatment response r (log scale, present
+    # at every visit after day 0) is r = med_effect * treated + med_sd * N(0, 1) and multiplies the
+    # hazard of death after MEDIATOR_DAY by exp(med_log_hr * r); its own noise is x med_noise and it
+    # does not track severity (so that nothing but r links it to the outcome)
+    mediator: str | None = None
+    med_effect: float = 0.0
+    med_sd: float = 0.0
+    med_log_hr: float = 0.0
+    med_noise: float = 1.0
+
+
+# the day from which the mediator acts on the hazard (the D7 landmark of the early-response analyses)
+MEDIATOR_DAY = 7
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -98,5 +111,24 @@ SCENARIOS: dict[str, Scenario] = {
         mech_flow=0.0,
         mech_composition=0.0,
         mech_gene_log2fc=0.0,
+    ),
+    "mediation": Scenario(
+        name="mediation",
+        prog_inflammation=0.5,
+        prog_paralysis=0.4,
+        severity_loading=True,
+        log_hr=-0.3,
+        pred_treg=0.35,
+        pred_inflammation=-0.30,
+        mech_cytokine=0.35,
+        mech_flow=0.4,
+        mech_composition=0.4,
+        mech_gene_log2fc=1.0,
+        # MSCs secrete HGF; here the D7 rise in plasma HGF carries part of the benefit
+        mediator="HGF",
+        med_effect=1.0,
+        med_sd=1.0,
+        med_log_hr=-0.6,
+        med_noise=0.2,
     ),
 }

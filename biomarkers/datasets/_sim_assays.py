@@ -92,6 +92,14 @@ def _treated_weight(samples: pd.DataFrame, latent: pd.DataFrame) -> np.ndarray:
     return np.where(treated, w, 0.0)
 
 
+def _mediator_log_conc(log_c, samples: pd.DataFrame, latent: pd.DataFrame, noise: float):
+    """Shrink the mediator's noise around its subject mean and add its response after day 0."""
+    subj = samples["subject_id"].to_numpy()
+    center = pd.Series(log_c).groupby(subj).transform("mean").to_numpy()
+    resp = latent.loc[subj, "m_resp"].to_numpy() * (samples["day"].to_numpy() > 0)
+    return center + noise * (log_c - center) + resp
+
+
 def simulate_cytokines(
     rng, samples: pd.DataFrame, latent: pd.DataFrame, scen: Scenario
 ) -> pd.DataFrame:
@@ -109,8 +117,10 @@ def simulate_cytokines(
     for j, a in enumerate(names):
         _, healthy, mult, sd, _, _, load, mech = ANALYTES[a]
         load = np.asarray(load)
-        if not scen.severity_loading:
-            # null scenario: no link to severity or to the prognostic latents
+        is_mediator = a == scen.mediator
+        if not scen.severity_loading or is_mediator:
+            # null scenario: no link to severity or to the prognostic latents; a planted mediator
+            # is linked to the outcome only through its on-treatment response
             load = np.zeros(3)
         explained = float(np.sum(load**2))
         resid = np.sqrt(max(sd**2 - explained, 0.05)) * scen.noise
@@ -123,6 +133,8 @@ def simulate_cytokines(
             + visit_e
             + mech * scen.mech_cytokine * wtr
         )
+        if is_mediator:
+            log_c[:, j] = _mediator_log_conc(log_c[:, j], samples, latent, scen.med_noise)
     layout = plate_layout(samples["sample_id"].tolist())
     plates = sorted(layout["plate"].unique())
     plate_shift = rng.normal(0.0, PLATE_SD, (len(plates), len(names)))

@@ -11,12 +11,12 @@ import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
 from biomarkers._logging import timed
-from biomarkers._names import feature_name
+from biomarkers._names import feature_name, parse_feature_name
 from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
-from biomarkers.datasets._scenarios import SCENARIOS, Scenario, mechanism_weight
-from biomarkers.datasets._sim_clinical import ARMS, simulate_clinical
+from biomarkers.datasets._scenarios import MEDIATOR_DAY, SCENARIOS, Scenario, mechanism_weight
+from biomarkers.datasets._sim_clinical import ARMS, planted_indirect_effect, simulate_clinical
 from biomarkers.datasets._sim_singlecell import (
     GENE_EFFECTS,
     PROGNOSTIC_GENE,
@@ -107,6 +107,83 @@ def _outcome_summary(clinical: pd.DataFrame) -> dict:
         "by_aarc_grade": by_grade,
         "definition": "TFS = alive and not transplanted",
     }
+
+
+_EARLY_RULE = (
+    "deaths: Weibull proportional hazards with shape 0.3 (most deaths early; about a quarter of the "
+    "default cohort dies before D7); transplants: probability 5 % x exp(0.35 (AARC - 9)) by day 90, "
+    "at a uniform day 4-85; losses to follow-up: 3 % at a uniform day 30-89. No visit, sample or "
+    "dose after death or transplant; a subject is at risk at a landmark day when alive, "
+    "transplant-free and still followed on that day"
+)
+
+
+def _early_events(clinical: pd.DataFrame, vmap: dict[str, int]) -> dict:
+    """Per on-treatment visit and arm: who has died, been transplanted or been lost before it."""
+    death = clinical["death_day"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    tx = clinical["transplant_day"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    lost_day = clinical["last_followup_day"].to_numpy(dtype=float)
+    lost = (clinical["death"] == 0).to_numpy() & (clinical["transplant"] == 0).to_numpy()
+    lost &= lost_day < 90
+    arm = clinical["arm"].to_numpy()
+    landmarks = {}
+    for label, day in vmap.items():
+        if day <= 0:
+            continue
+        per_arm = {}
+        for a in ARMS:
+            m = arm == a
+            died, txd = m & (death <= day), m & (tx <= day) & (death > day)
+            lst = m & lost & (lost_day < day)
+            per_arm[a] = {
+                "n": int(m.sum()),
+                "died": int(died.sum()),
+                "transplanted": int(txd.sum()),
+                "lost": int(lst.sum()),
+                "at_risk": int((m & ~died & ~txd & ~lst).sum()),
+            }
+        landmarks[label] = {"day": int(day), **per_arm}
+    return {
+        "rule": _EARLY_RULE,
+        "dropouts": "lost to follow-up (3 %, uniform day 30-89), outcome censored at last_followup_day",
+        "landmarks": landmarks,
+    }
+
+
+def _mediators(scen: Scenario, vmap: dict[str, int], latent) -> list[dict]:
+    if not scen.mediator:
+        return []
+    on = [v for v, d in vmap.items() if d > 0]
+    visit = next((v for v in on if vmap[v] >= MEDIATOR_DAY), on[0] if on else None)
+    feats = [feature_name("cytokine", scen.mediator, v) for v in on]
+    feats += [feature_name("olink", scen.mediator, v) for v in on]
+    return [
+        {
+            "analyte": scen.mediator,
+            "features": feats,
+            "visit": visit,
+            "day": MEDIATOR_DAY,
+            "effect_on_mediator": scen.med_effect,
+            "response_sd": scen.med_sd,
+            "log_hr_per_unit": scen.med_log_hr,
+            "model": (
+                "r = effect_on_mediator * treated + response_sd * N(0, 1), added to the analyte's "
+                "log concentration at every visit after day 0 (both arms); the hazard of death from "
+                "`day` on is multiplied by exp(log_hr_per_unit * r)"
+            ),
+            "indirect_effect": {
+                "value": round(planted_indirect_effect(latent, scen), 6),
+                "scale": "risk difference",
+                "outcome": "death by day 90 (before any transplant)",
+                "population": f"treated subjects alive and transplant-free at day {MEDIATOR_DAY}",
+                "method": (
+                    "natural indirect effect E[Y(1, M(1))] - E[Y(1, M(0))] computed from the "
+                    "generative model: each subject's own hazard, r integrated by Gauss-Hermite "
+                    "quadrature (no Monte Carlo error given the cohort)"
+                ),
+            },
+        }
+    ]
 
 
 def _build_truth(
@@ -295,6 +372,8 @@ def _build_truth(
                 f"composition:{c}@{base}"
                 for c in ("CD14_mono_HLADR_low", "CD8_T", "NK", "CD14_mono")
             ]
+    mediators = _mediators(scen, vmap, latent)
+    mediated = {f for m in mediators for f in m["features"]}
     return Truth(
         scenario=scen.name,
         seed=seed,
@@ -318,6 +397,12 @@ def _build_truth(
         null_features=nulls,
         analyte_aliases=aliases,
         outcomes=_outcome_summary(clinical),
+        early_events=_early_events(clinical, vmap),
+        baseline_predictive=[
+            p["feature"] for p in predictive if parse_feature_name(p["feature"]).visit == base
+        ],
+        pharmacodynamic=[f for m in mechanism for f in m["features"] if f not in mediated],
+        mediators=mediators,
     )
 
 
@@ -353,7 +438,9 @@ def simulate_trial(
         ``"default"`` (MSC HR ≈ 0.6, modified by predictive markers; moderate prognostic and
         mechanism effects), ``"strong"`` (large effects, for quick tests), ``"null"`` (no effect of
         any biomarker or of treatment; only clinical severity predicts outcome) or
-        ``"no_benefit"`` (HR = 1, no predictive markers or mechanism; prognostic markers remain).
+        ``"no_benefit"`` (HR = 1, no predictive markers or mechanism; prognostic markers remain)
+        or ``"mediation"`` (as ``default`` with a smaller direct effect and a planted mediator: the
+        D7 rise in plasma HGF lowers the hazard of death after day 7; ``truth.mediators``).
     visits
         Visit labels (default ``D0, D7, D14, D21, D28, D90``) or a dict label -> study day; labs,
         plasma and PBMC samples are taken at each.
@@ -402,7 +489,11 @@ def simulate_trial(
 
     with timed("simulate clinical"):
         clinical, labs, dosing, latent = simulate_clinical(
-            np.random.default_rng([seed, 1]), n, scen, vmap
+            np.random.default_rng([seed, 1]),
+            n,
+            scen,
+            vmap,
+            mediator_rng=np.random.default_rng([seed, 7]),
         )
         paths["clinical"] = write_table(out / "clinical.csv", clinical)
         paths["labs"] = write_table(out / "labs.csv", labs.drop(columns="_s"))

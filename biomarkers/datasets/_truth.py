@@ -59,6 +59,24 @@ class Truth:
         Canonical analyte name -> names used by each vendor file.
     outcomes
         The realised outcomes (per arm and per AARC grade) of this simulated cohort.
+    early_events
+        Who leaves the trial before each on-treatment visit, and why: ``rule`` (how deaths,
+        transplants and losses to follow-up are generated), ``dropouts`` (the loss-to-follow-up
+        rule), and ``landmarks``: per visit label, its ``day`` and per arm ``n``, ``died``,
+        ``transplanted``, ``lost`` (before that day) and ``at_risk`` (alive, transplant-free and
+        followed at that day: the landmark population).
+    baseline_predictive
+        Features measured before the first infusion (day 0) that modify the treatment effect
+        (the randomised effect modifiers of ``predictive``).
+    pharmacodynamic
+        On-treatment features the treatment changes that have no effect on the outcome by
+        themselves (every ``mechanism`` feature that is not a mediator).
+    mediators
+        One dict per planted mediator: ``analyte``, ``features`` (the on-treatment values, e.g.
+        ``cytokine:HGF@D7``), ``visit``, ``day``, ``effect_on_mediator`` (mean response in the treated
+        arm, log scale), ``response_sd``, ``log_hr_per_unit`` (log hazard ratio of death from
+        ``day`` on per unit of the response) and ``indirect_effect`` (the planted natural indirect
+        effect: ``value``, ``scale``, ``outcome``, ``population``, ``method``).
     """
 
     scenario: str
@@ -75,6 +93,10 @@ class Truth:
     null_features: list[str] = field(default_factory=list)
     analyte_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     outcomes: dict[str, Any] = field(default_factory=dict)
+    early_events: dict[str, Any] = field(default_factory=dict)
+    baseline_predictive: list[str] = field(default_factory=list)
+    pharmacodynamic: list[str] = field(default_factory=list)
+    mediators: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def prognostic_features(self) -> list[str]:
@@ -91,6 +113,11 @@ class Truth:
         """Names of every feature with a planted on-treatment change."""
         return [f for m in self.mechanism for f in m["features"]]
 
+    @property
+    def mediator_features(self) -> list[str]:
+        """Names of the on-treatment features of the planted mediators."""
+        return [f for m in self.mediators for f in m["features"]]
+
     def features(self, role: str | None = None, *, source: str = "long") -> list[str]:
         """Feature names of a role, with cytokine analytes named as in the file read.
 
@@ -98,7 +125,8 @@ class Truth:
         ----------
         role
             ``"prognostic"``, ``"predictive"``, ``"mechanism"``, ``"severity_associated"``,
-            ``"null"``, or ``None`` for all (in that order, without duplicates).
+            ``"null"``, ``"baseline_predictive"``, ``"pharmacodynamic"``, ``"mediator"``, or
+            ``None`` for all (in that order, without duplicates).
         source
             Which cytokine file the ``cytokines`` assay was read from: ``"long"``
             (``cytokines_long.csv``: ``IL6``, ``TNFa``), ``"luminex"``, ``"bioplex"`` or ``"msd"``
@@ -114,6 +142,9 @@ class Truth:
             "mechanism": self.mechanism_features,
             "severity_associated": list(self.severity_associated),
             "null": list(self.null_features),
+            "baseline_predictive": list(self.baseline_predictive),
+            "pharmacodynamic": list(self.pharmacodynamic),
+            "mediator": self.mediator_features,
         }
         if role is not None:
             check_choice("role", role, [*roles, None])
@@ -142,7 +173,10 @@ class Truth:
         return cls(**{k: v for k, v in data.items() if k in keys})
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per (feature, role): ``feature, role, modality, entity, effect, direction``."""
+        """One row per (feature, role): ``feature, role, modality, entity, effect, direction``.
+
+        A mediator's ``effect`` is its planted mean response in the treated arm (log scale).
+        """
         rows = [
             (
                 p["feature"],
@@ -168,6 +202,18 @@ class Truth:
         rows += [
             (f, "mechanism", m["modality"], m["entity"], m["effect"], m["direction"])
             for m in self.mechanism
+            for f in m["features"]
+        ]
+        rows += [
+            (
+                f,
+                "mediator",
+                parse_feature_name(f).modality,
+                m["analyte"],
+                m["effect_on_mediator"],
+                "up" if m["effect_on_mediator"] > 0 else "down",
+            )
+            for m in self.mediators
             for f in m["features"]
         ]
         nulls = [(f, parse_feature_name(f)) for f in self.null_features]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from biomarkers.models._discover import discover
+from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._glmnet import ElasticNetLogistic
+from biomarkers.models._mediation import MediationResult, mediation
 from biomarkers.models._predictive import PredictiveResult, predictive
 from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
@@ -12,11 +14,15 @@ from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
     "DiscoveryResult",
+    "EarlyResponseResult",
     "ElasticNetLogistic",
+    "MediationResult",
     "PredictiveResult",
     "UnivariateScreen",
     "available_models",
     "discover",
+    "early_response",
+    "mediation",
     "predictive",
     "treatment_effect",
 ]
