@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from biomarkers.models._discover import discover
 from biomarkers.models._glmnet import ElasticNetLogistic
+from biomarkers.models._landmark import landmark_population
 from biomarkers.models._predictive import PredictiveResult, predictive
 from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
@@ -16,5 +17,6 @@ __all__ = [
     "UnivariateScreen",
     "available_models",
     "discover",
+    "landmark_population",
     "predictive",
 ]
