@@ -12,7 +12,7 @@ from biomarkers._logging import logger
 from biomarkers._names import known_at_day
 from biomarkers._validation import did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, LeakageError, SchemaError
-from biomarkers.models._landmark import Landmark, population, resolve_landmark, shift_times
+from biomarkers.models._population import Landmark, population, resolve_landmark, shift_times
 
 
 @dataclass

@@ -17,7 +17,7 @@ from biomarkers.exceptions import (
     SmallSampleWarning,
 )
 from biomarkers.models._inputs import _feature_days, _frame_of, read_outcome
-from biomarkers.models._landmark import Landmark, population, resolve_landmark
+from biomarkers.models._population import Landmark, population, resolve_landmark
 
 __all__: list[str] = []
 
