@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -9,13 +11,16 @@ from biomarkers.exceptions import SchemaError
 from biomarkers.models._inputs import _feature_days, _frame_of
 from biomarkers.models._population import population, resolve_landmark
 
+if TYPE_CHECKING:
+    import anndata as ad
+
 __all__ = ["landmark_population"]
 
 
 def landmark_population(
-    table,
+    table: ad.AnnData | pd.DataFrame,
     *,
-    outcome,
+    outcome: str | tuple[str, str],
     landmark_day: float | str | None = "auto",
     arm_key: str = "arm",
 ) -> tuple[np.ndarray, pd.DataFrame]:
