@@ -84,10 +84,10 @@ def _event_times(obs: pd.DataFrame, outcome, outcomes: dict):
         pair = (str(outcome[0]), str(outcome[1]))
     elif isinstance(outcome, str) and outcome in outcomes:
         cols = [str(c) for c in outcomes[outcome].get("columns", [])]
-        if outcomes[outcome].get("kind") == "survival" and len(cols) >= 2:
-            pair = (cols[0], cols[1])
-        elif {"event", "time_days"} <= set(cols):
+        if {"event", "time_days"} <= set(cols):  # survival and tfs outcomes
             pair = ("event", "time_days")
+        elif outcomes[outcome].get("kind") == "survival" and len(cols) == 2:
+            pair = (cols[0], cols[1])
     if pair is not None and set(pair) <= set(obs.columns):
         ev = pd.to_numeric(obs[pair[0]], errors="coerce").to_numpy(dtype=float)
         tm = pd.to_numeric(obs[pair[1]], errors="coerce").to_numpy(dtype=float)

@@ -170,3 +170,13 @@ def test_discover_reports_the_landmark_auroc_not_the_naive_one(d7_trial):
     labelled = table.obs["tfs90"].notna().to_numpy()
     assert auroc["landmark"]["n"] == int((mask & labelled).sum()) < auroc["naive"]["n"]
     assert landmark.settings["landmark_day"] == 7
+
+
+def test_a_survival_outcome_reads_its_event_and_time_columns(d7_trial):
+    _, table = d7_trial
+    surv = table.copy()
+    surv.uns["outcomes"] = {"tfs90": {**table.uns["outcomes"]["tfs90"], "kind": "survival"}}
+    assert surv.uns["outcomes"]["tfs90"]["columns"] == ["tfs90", "event", "time_days"]
+    mask, report = landmark_population(surv, outcome="tfs90")
+    assert np.array_equal(mask, landmark_population(table, outcome="tfs90")[0])
+    assert report.attrs["source"] == "outcome columns 'event', 'time_days'"
