@@ -195,7 +195,7 @@ def _write_treatment_effect(
             control=one.control_arm,
             horizon=horizon,
         )
-        effect.insert(0, "comparison", f"{one.treated_arm} vs {one.control_arm}")
+        effect["comparison"] = f"{one.treated_arm} vs {one.control_arm}"
         rows.append(effect)
         logger.info(
             "treatment effect (%s): %s",

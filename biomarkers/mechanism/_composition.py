@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,6 +16,13 @@ from biomarkers._validation import check_choice, check_columns, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.mechanism._lmm import fit_arm_visit
 from biomarkers.mechanism._result import CompositionResult
+from biomarkers.mechanism._survivor import (
+    COUNT_COLUMNS,
+    SURVIVOR_COLUMNS,
+    Design,
+    survivor_aware,
+    visit_counts,
+)
 from biomarkers.mechanism._utils import (
     check_levels,
     join_design,
@@ -61,6 +69,8 @@ def composition_change(
     control_arm: str | None = None,
     design_table: pd.DataFrame | None = None,
     pseudocount: float = 0.5,
+    ipw_covariates: Sequence[str] = (),
+    ipw_truncate: float = 0.05,
 ) -> CompositionResult:
     """Change of cell-type proportions over visits, by arm, with linear mixed models.
 
@@ -75,6 +85,13 @@ def composition_change(
     (``term="difference"``, the treatment effect on the change) and the arm difference at
     each visit (``term="arm_difference"``), each with a Wald 95% CI and p-value from the
     model's fixed-effect covariance; ``q_value`` is BH across all cell types × terms.
+
+    Later visits compare the arms among the subjects still alive and sampled:
+    ``tables["counts"]`` has the subjects per arm, cell type and visit, and
+    ``tables["survivor_aware"]`` the survivor-only arm difference of the transformed value
+    beside an inverse-probability-weighted one that does not condition on survival (weights
+    from the cell type's baseline value and ``ipw_covariates``, within each arm; see
+    :func:`~biomarkers.mechanism.trajectories`). Both are empty for ``"~ visit"``.
 
     Parameters
     ----------
@@ -109,13 +126,20 @@ def composition_change(
         ``subject_key``, ``visit``, ``arm`` and covariates missing from the input.
     pseudocount
         Added to every count before ``clr``/``logit`` so zero counts stay finite.
+    ipw_covariates
+        Numeric per-sample columns read at ``reference_visit`` that, with the cell type's
+        baseline value, predict being alive and sampled at a visit.
+    ipw_truncate
+        Lower bound of the estimated probability of being sampled (caps the weights).
 
     Returns
     -------
     :class:`CompositionResult` with ``.table`` (``cell_type, term, visit, arm, effect, se,
     ci_low, ci_high, pvalue, q_value, n_obs, n_subjects, transform, converged, fit_warning``;
     effects are on the transformed scale) and ``.proportions`` (per sample × cell type:
-    ``count, proportion, value`` (transformed) and the design columns).
+    ``count, proportion, value`` (transformed) and the design columns),
+    ``tables["counts"]`` (``feature`` = cell type, ``visit, n_treated, n_control``) and
+    ``tables["survivor_aware"]`` (columns as in :func:`~biomarkers.mechanism.trajectories`).
 
     Examples
     --------
@@ -126,6 +150,7 @@ def composition_change(
     arm_key, visit_key, covariates = _parse_design(design)
     counts, samples = _counts(adata_or_counts, sample_key=sample_key, groups_key=groups_key)
     needed = [subject_key, visit_key, *([arm_key] if arm_key else []), *covariates]
+    needed += [c for c in ipw_covariates if c not in needed]
     samples = join_design(
         samples, design_table, key=sample_key, needed=needed, source=_SOURCE, alt_key=subject_key
     )
@@ -187,6 +212,10 @@ def composition_change(
                 f"type(s): {format_ids(list(bad))}; see the fit_warning column"
             )
             warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    counts_tab, survivor = _survivor_tables(
+        long, arm_key, subject_key, visit_key, treated_label, control, reference_visit, visits,
+        ipw_covariates=ipw_covariates, ipw_truncate=ipw_truncate,
+    )  # fmt: skip
     params = {
         "sample_key": sample_key,
         "groups_key": groups_key,
@@ -197,8 +226,23 @@ def composition_change(
         "treated": treated_label,
         "control": control,
         "pseudocount": pseudocount,
+        "ipw_covariates": list(ipw_covariates),
+        "ipw_truncate": ipw_truncate,
     }
-    return CompositionResult(table, extra={"proportions": long}, params=params)
+    extra = {"proportions": long, "counts": counts_tab, "survivor_aware": survivor}
+    return CompositionResult(table, extra=extra, params=params)
+
+
+def _survivor_tables(long, arm_key, subject_key, visit_key, treated, control, reference_visit,
+                     visits, *, ipw_covariates, ipw_truncate):  # fmt: skip
+    """Subjects per arm × visit and the survivor-aware comparison (empty for one arm)."""
+    if not arm_key:
+        return pd.DataFrame(columns=COUNT_COLUMNS), pd.DataFrame(columns=SURVIVOR_COLUMNS)
+    design = Design("cell_type", subject_key, visit_key, arm_key, treated, control)
+    counts = visit_counts(long, design, visits)
+    survivor = survivor_aware(long, design, reference_visit=reference_visit, visits=visits,
+                              covariates=list(ipw_covariates), truncate=ipw_truncate)  # fmt: skip
+    return counts, survivor
 
 
 def _parse_design(design: str) -> tuple[str | None, str, list[str]]:

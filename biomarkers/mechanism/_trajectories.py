@@ -17,6 +17,7 @@ from biomarkers._validation import check_choice, check_columns, did_you_mean, fo
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.mechanism._lmm import fit_arm_visit
 from biomarkers.mechanism._result import TrajectoryResult
+from biomarkers.mechanism._survivor import Design, survivor_aware, visit_counts
 from biomarkers.mechanism._utils import (
     check_levels,
     join_design,
@@ -65,6 +66,8 @@ def trajectories(
     control_arm: str | None = None,
     transform: str | None = None,
     design_table: pd.DataFrame | None = None,
+    ipw_covariates: Sequence[str] = (),
+    ipw_truncate: float = 0.05,
 ) -> TrajectoryResult:
     """Per-feature trajectories over visits, by arm, with linear mixed models.
 
@@ -80,6 +83,13 @@ def trajectories(
     place of the arm (``comparison="responder"``). ``q_value`` is BH within each comparison
     across features × terms × visits. ``.means`` holds the model-based mean of every
     group × visit (covariates at their average) for plotting.
+
+    ACLF kills early, so later visits compare the arms among survivors only.
+    ``tables["counts"]`` says how many subjects each arm has per feature × visit, and
+    ``tables["survivor_aware"]`` puts beside the survivor-only arm difference of means
+    (``estimate``) one that does not condition on survival (``estimate_ipw``): each sampled
+    subject is weighted by the inverse probability of being alive and sampled at the visit,
+    estimated within each arm from the feature's baseline value and ``ipw_covariates``.
 
     Censored values (``-inf``/``+inf`` as in a FeatureTable, or censor codes/labels as in the
     assay AnnData / tidy tables) are replaced before fitting by ``censor_rule``:
@@ -125,13 +135,23 @@ def trajectories(
     design_table
         Per-sample design (indexed by or with ``sample_id``) for tidy/AnnData inputs that lack
         ``subject_key``, ``visit_key`` or ``groupby``.
+    ipw_covariates
+        Numeric baseline columns (read at ``reference_visit``) that, with the feature's
+        baseline value, predict being alive and sampled at a visit (e.g. a severity score).
+    ipw_truncate
+        Lower bound of the estimated probability of being sampled (caps the weights).
 
     Returns
     -------
     :class:`TrajectoryResult` with ``.table`` (``feature, comparison, term, visit, group,
     effect, se, ci_low, ci_high, pvalue, q_value, n_obs, n_subjects, converged, fit_warning``),
-    ``.means`` (``feature, comparison, group, visit, mean, se, ci_low, ci_high, n``) and
-    ``tables["censoring"]`` (per feature: ``n_below, n_above, n_missing, rule``).
+    ``.means`` (``feature, comparison, group, visit, mean, se, ci_low, ci_high, n``),
+    ``tables["censoring"]`` (per feature: ``n_below, n_above, n_missing, rule``),
+    ``tables["counts"]`` (``feature, visit, n_treated, n_control``: subjects with a value) and
+    ``tables["survivor_aware"]`` (per feature × later visit: ``n_treated_baseline,
+    n_control_baseline, n_treated, n_control``, the survivor-only ``estimate, se, ci_low,
+    ci_high`` and the weighted ``estimate_ipw, se_ipw, ci_low_ipw, ci_high_ipw``, treated −
+    control, and the largest weight ``max_weight``).
 
     Examples
     --------
@@ -140,7 +160,8 @@ def trajectories(
     """
     check_choice("censor_rule", censor_rule, _RULES)
     check_choice("transform", transform, _TRANSFORMS)
-    extra_cols = [*covariates, *([responder_key] if responder_key else [])]
+    extra_cols = [*covariates, *ipw_covariates, *([responder_key] if responder_key else [])]
+    extra_cols = list(dict.fromkeys(extra_cols))
     long = _to_long(
         table,
         visit_key=visit_key,
@@ -211,6 +232,10 @@ def trajectories(
                 f"feature(s): {format_ids(list(bad))}; see the fit_warning column"
             )
             warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    design = Design("feature", subject_key, visit_key, groupby, treated_label, control)
+    counts = visit_counts(long, design, visits)
+    survivor = survivor_aware(long, design, reference_visit=reference_visit, visits=visits,
+                              covariates=list(ipw_covariates), truncate=ipw_truncate)  # fmt: skip
     means_df = pd.DataFrame(means)
     if not means_df.empty:
         means_df = means_df.rename(columns={"effect": "mean"})[
@@ -228,10 +253,12 @@ def trajectories(
         "treated": treated_label,
         "control": control,
         "transform": transform,
+        "ipw_covariates": list(ipw_covariates),
+        "ipw_truncate": ipw_truncate,
     }
-    return TrajectoryResult(
-        result, extra={"means": means_df, "censoring": censoring}, params=params
-    )
+    extra = {"means": means_df, "censoring": censoring, "counts": counts,
+             "survivor_aware": survivor}  # fmt: skip
+    return TrajectoryResult(result, extra=extra, params=params)
 
 
 def _to_long(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._glmnet import ElasticNetLogistic
+from biomarkers.models._landmark import landmark_population
 from biomarkers.models._mediation import MediationResult, mediation
 from biomarkers.models._predictive import PredictiveResult, predictive
 from biomarkers.models._registry import available_models
@@ -22,6 +23,7 @@ __all__ = [
     "available_models",
     "discover",
     "early_response",
+    "landmark_population",
     "mediation",
     "predictive",
     "treatment_effect",

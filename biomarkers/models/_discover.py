@@ -219,6 +219,8 @@ def discover(
     horizon: float | None = None,
     permutation_model: str | None = None,
     decision_thresholds: Sequence[float] = DECISION_THRESHOLDS,
+    landmark: float | str | None = "auto",
+    landmark_time_from: str = "origin",
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -286,6 +288,17 @@ def discover(
         Model whose whole pipeline is permuted; default the first of ``models``.
     decision_thresholds
         Risk thresholds of the decision curve.
+    landmark
+        Day of the landmark (days since randomisation / first dose): the model is for the
+        subjects event-free, under follow-up and seen at that day
+        (:func:`landmark_population`); the others are left out and counted per arm in
+        ``result.landmark``. ``"auto"`` (default) is the latest day of the features (7 for
+        ``@D7`` features), ``None`` keeps everybody; baseline features (day ≤ 0) need none.
+        Features known after an explicit landmark raise
+        :class:`~biomarkers.exceptions.LeakageError`.
+    landmark_time_from
+        ``"origin"`` (default): survival times count from the time origin, as the outcome
+        defines them; ``"landmark"``: from the landmark (the landmark day is subtracted).
 
     Returns
     -------
@@ -333,6 +346,8 @@ def discover(
         covariates=covariates,
         clinical_baseline=clinical_baseline,
         assessed_day=assessed_day,
+        landmark=landmark,
+        landmark_time_from=landmark_time_from,
     )
     models = list(dict.fromkeys(resolve_name(m, data.task) for m in models))
     specs = {m: get_spec(m, data.task) for m in models}
@@ -509,6 +524,7 @@ def discover(
         "covariates": list(covariates),
         "clinical_baseline": list(clinical_baseline or []),
         "assessed_day": data.assessed_day,
+        **data.landmark.settings(),
         "horizon": horizon,
         "n_subjects": len(data.y),
         "n_features": p,
@@ -538,6 +554,8 @@ def discover(
         settings=settings_dict,
         data=data,
         cv_plan=plan,
+        landmark=data.landmark.report,
+        landmark_removed=data.landmark.removed,
     )
 
 

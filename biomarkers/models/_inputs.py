@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from biomarkers._logging import logger
 from biomarkers._names import known_at_day
 from biomarkers._validation import did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, LeakageError, SchemaError
+from biomarkers.models._population import Landmark, population, resolve_landmark, shift_times
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Data:
     horizon: float | None = (
         None  # declared survival horizon (uns["outcomes"][name]["horizon_days"])
     )
+
+    landmark: Landmark | None = None  # population at the landmark (who was removed, why)
 
 
 def covariate_design(obs: pd.DataFrame, covariates) -> tuple[pd.DataFrame, list[str]]:
@@ -349,19 +353,39 @@ def _survival_columns(ytab, ok, name, cols) -> tuple[np.ndarray, np.ndarray]:
     return ev.to_numpy(dtype=float), tm.to_numpy(dtype=float)
 
 
-def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> Data:
+def prepare(
+    table,
+    *,
+    outcome,
+    covariates,
+    clinical_baseline,
+    assessed_day,
+    landmark="auto",
+    landmark_time_from="origin",
+) -> Data:
     """Validate the inputs and return the engine's arrays (one line errors on bad input)."""
     feats, obs, var, outcomes = _frame_of(table)
     is_frame = var is None
     lab = read_outcome(feats.index, obs, outcome, outcomes)
-    name, kind, ok = lab.name, lab.kind, lab.ok
+    name, kind = lab.name, lab.kind
     out_cols = [] if isinstance(outcome, pd.Series | np.ndarray) else lab.columns
     if assessed_day is None:
         assessed_day = lab.assessed_day
-    if not ok.all():
+    lm = _landmark(table, feats, obs, var, outcome, outcomes, out_cols, assessed_day,
+                   landmark=landmark, time_from=landmark_time_from)  # fmt: skip
+    lab.ok = ok = lab.ok & lm.keep
+    if kind == "survival":
+        lab.time = shift_times(lab.time, lm)
+    if not ok.any():
+        msg = (
+            f"outcome {name!r}: no subject is event-free and seen at the landmark day "
+            f"{lm.day:g}; use earlier features or landmark=None"
+        )
+        raise SchemaError(msg)
+    if (~ok & lm.keep).any():
         warnings.warn(
-            f"outcome {name!r}: {(~ok).sum()} subject(s) without a label were left out "
-            f"({format_ids(list(feats.index[~ok]))})",
+            f"outcome {name!r}: {(~ok & lm.keep).sum()} subject(s) without a label were left "
+            f"out ({format_ids(list(feats.index[~ok & lm.keep]))})",
             DataQualityWarning,
             stacklevel=3,
         )
@@ -466,4 +490,30 @@ def prepare(table, *, outcome, covariates, clinical_baseline, assessed_day) -> D
         definition=lab.definition,
         description=lab.description,
         horizon=lab.horizon,
+        landmark=lm,
     )
+
+
+def _landmark(table, feats, obs, var, outcome, outcomes, out_cols, assessed_day, *, landmark,
+              time_from) -> Landmark:  # fmt: skip
+    """Resolve the landmark of the features and the population event-free at it."""
+    visit_days = None
+    if var is not None:
+        visit_days = table.uns.get("feature_table", {}).get("params", {}).get("visit_days")
+    else:
+        feats = feats.drop(columns=[c for c in out_cols if c in feats.columns])
+    names = [str(c) for c in feats.columns]
+    days = _feature_days(names, var, visit_days)
+    day = resolve_landmark(landmark, days, assessed_day=assessed_day, names=names)
+    lm = population(obs, feats, days, outcome=outcome, outcomes=outcomes, landmark_day=day,
+                    time_from=time_from)  # fmt: skip
+    if day is not None:
+        r = lm.report.set_index("arm").loc["all"]
+        logger.info(
+            "landmark day %g (%s): %d of %d subjects event-free and seen at the landmark "
+            "(%d event, %d censored, %d without the visit before it)",
+            day, lm.report.attrs["source"], r["n_after"], r["n_before"],
+            r["event_before_landmark"], r["censored_before_landmark"],
+            r["missing_landmark_visit"],
+        )  # fmt: skip
+    return lm

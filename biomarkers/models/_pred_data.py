@@ -17,6 +17,7 @@ from biomarkers.exceptions import (
     SmallSampleWarning,
 )
 from biomarkers.models._inputs import _feature_days, _frame_of, covariate_design, read_outcome
+from biomarkers.models._population import Landmark, population, resolve_landmark
 
 __all__: list[str] = []
 
@@ -42,6 +43,7 @@ class _PredData:
     positive_class: str | None = None  # the label coded 1 (binary), "event" (survival)
     positive: str | None = None  # words naming class 1 / the event (Outcome.positive)
     dropped: dict = field(default_factory=dict)
+    landmark: Landmark | None = None  # population at the markers' landmark
 
 
 def _frame_parts(table, markers):
@@ -76,6 +78,7 @@ def prepare(
     treated,
     covariates: Sequence[str] = (),
     markers: Sequence[str] | None = None,
+    treatment_day: float = 0,
 ) -> _PredData:
     """Validate the inputs of ``predictive`` and turn them into arrays."""
     obs, Xdf, source, outcomes_meta = _frame_parts(table, markers)
@@ -124,6 +127,16 @@ def prepare(
                     )
                     raise SchemaError(msg)
         Xdf = obs[chosen].astype(float)
+    days = _marker_days(Xdf)
+    if markers is None:  # default: every marker measured before treatment starts
+        base = ~(days > float(treatment_day))
+        if not base.any():
+            _check_baseline(Xdf.columns, days, treatment_day, source)
+        Xdf, days = Xdf.loc[:, base], days[base]
+    _check_baseline(Xdf.columns, days, treatment_day, source)
+    lm = population(obs, Xdf, days, outcome=outcome, outcomes=outcomes_meta, arm_key=arm,
+                    landmark_day=resolve_landmark("auto", days, assessed_day=assessed,
+                                                  names=list(Xdf.columns)))  # fmt: skip
 
     # arms
     arm_values = obs[arm]
@@ -146,7 +159,7 @@ def prepare(
     y_full = pd.Series(lab.time if kind == "survival" else lab.values, index=obs.index)
     ev = pd.Series(lab.event, index=obs.index) if kind == "survival" else None
     ok = pd.Series(lab.ok, index=obs.index)
-    ok &= arm_values.notna()
+    ok &= arm_values.notna() & lm.keep
 
     cov_design, cov_names = covariate_design(obs, covariates)
     if cov_names:
@@ -177,7 +190,8 @@ def prepare(
         outcome_name=" / ".join(map(str, outcome_cols)),
         positive_class=lab.positive_class,
         positive=lab.positive,
-        dropped={"missing_outcome_arm_or_covariate": n_dropped},
+        dropped={"missing_outcome_arm_or_covariate": n_dropped - int((~lm.keep).sum())},
+        landmark=lm,
     )
     n_t, n_c = int(data.arm.sum()), int((1 - data.arm).sum())
     if min(n_t, n_c) < 3:
@@ -194,6 +208,29 @@ def prepare(
             stacklevel=3,
         )
     return data
+
+
+def _marker_days(Xdf: pd.DataFrame) -> np.ndarray:
+    """Day each marker is known at: the FeatureTable's ``var["day"]``, else its name's day."""
+    names = [str(c) for c in Xdf.columns]
+    known = Xdf.attrs.get("day")
+    if known is None:
+        return _feature_days(names, None)
+    return np.array([known.get(m, np.nan) for m in names], dtype=float)
+
+
+def _check_baseline(names, days: np.ndarray, treatment_day: float, source: str) -> None:
+    """Effect modifiers must be measured before treatment starts (day ≤ ``treatment_day``)."""
+    late = [str(m) for m, d in zip(names, days, strict=True) if d > float(treatment_day)]
+    if late:
+        msg = (
+            f"{source}: {len(late)} marker(s) are measured after treatment starts (day "
+            f"{float(treatment_day):g}): {format_ids(late)}; a treatment × marker interaction "
+            "needs markers measured before treatment (pass baseline markers= only); analyse "
+            "on-treatment markers with biomarkers.models.early_response (change by arm, "
+            "association with the outcome) or biomarkers.models.mediation"
+        )
+        raise LeakageError(msg)
 
 
 def fill_censored(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:

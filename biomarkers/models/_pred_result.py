@@ -25,6 +25,7 @@ _TABLES = (
     ("cate", "cate"),
     ("subgroups", "subgroups"),
     ("heterogeneity", "heterogeneity"),
+    ("landmark", "landmark"),
 )
 
 
@@ -55,6 +56,10 @@ class PredictiveResult:
         out-of-fold CATE (``ate``, ``slope`` with CIs and p-values).
     params
         How the analysis was run (outcome, arms, propensity, FDR, folds, seeds ...).
+    landmark
+        The population at the markers' landmark, one row per arm and ``all`` (``arm, n_before,
+        event_before_landmark, censored_before_landmark, missing_landmark_visit, n_after``);
+        nobody is removed for baseline markers.
     """
 
     markers: pd.DataFrame
@@ -63,6 +68,7 @@ class PredictiveResult:
     subgroups: pd.DataFrame
     heterogeneity: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    landmark: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the per-marker table (a copy), the result's main table."""
@@ -126,7 +132,7 @@ class PredictiveResult:
         -------
         list of pathlib.Path
             The files written: ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
-            ``heterogeneity.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
+            ``heterogeneity.csv``, ``landmark.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
             version 1: the Qini curve, coefficient, CI, permutation null and p-value, and the
             parameters). :meth:`load` reads them back.
         """
@@ -163,6 +169,8 @@ class PredictiveResult:
             raise InputFileError(msg)
         tables = {}
         for name, attr in _TABLES:
+            if not (out / f"{name}.csv").is_file() and attr == "landmark":
+                continue  # folders written before the landmarks
             try:
                 tables[attr] = pd.read_csv(out / f"{name}.csv", dtype={"subject_id": str})
             except pd.errors.EmptyDataError:

@@ -111,6 +111,7 @@ def predictive(
     random_state: int | np.random.Generator | None = 0,
     n_jobs: int | None = None,
     learner: str = "linear",
+    treatment_day: float = 0,
 ) -> PredictiveResult:
     """Tell predictive markers (modify the treatment effect) from prognostic ones.
 
@@ -151,7 +152,9 @@ def predictive(
     covariates
         Adjustment columns (numeric, or categorical → one-hot) added to every model.
     markers
-        Features to analyse; default all features (AnnData) or all other numeric columns.
+        Features to analyse, all measured by ``treatment_day``; default every such feature
+        (AnnData) or every other numeric column measured by then (on-treatment features are
+        left out).
     method
         Any of ``"interaction"``, ``"t_learner"``, ``"dr_learner"``.
     propensity
@@ -169,6 +172,14 @@ def predictive(
     learner
         Base learner of the CATE learners: ``"linear"`` (ridge / ridge-logistic, tuned in each
         training fold) or ``"xgboost"`` (shallow trees, fixed settings).
+    treatment_day
+        Study day treatment starts (randomisation / first dose; default 0). Effect modifiers
+        must be measured by then: a marker known later (``@D7``, ``@D7-D0``) can be changed by
+        the treatment and is refused with :class:`~biomarkers.exceptions.LeakageError`; use
+        ``biomarkers.models.early_response`` or ``biomarkers.models.mediation`` for it. The
+        population is the subjects event-free at the markers' latest day
+        (:func:`landmark_population`; everybody for baseline markers), counted in
+        ``result.landmark``.
 
     Returns
     -------
@@ -195,7 +206,13 @@ def predictive(
     seed = root_seed(random_state)
 
     data = prepare(
-        table, outcome=outcome, arm=arm, treated=treated, covariates=covariates, markers=markers
+        table,
+        outcome=outcome,
+        arm=arm,
+        treated=treated,
+        covariates=covariates,
+        markers=markers,
+        treatment_day=treatment_day,
     )
     n = data.arm.size
     n_t = int(data.arm.sum())
@@ -328,6 +345,8 @@ def predictive(
         "subgroup_cut": "median of the training folds",
         "random_state": random_state if isinstance(random_state, int | None) else "Generator",
         "seed": seed,
+        "treatment_day": float(treatment_day),
+        **data.landmark.settings(),
     }
     return PredictiveResult(
         markers=markers_df.reset_index(drop=True),
@@ -336,6 +355,7 @@ def predictive(
         subgroups=subgroups,
         heterogeneity=heterogeneity,
         params=params,
+        landmark=data.landmark.report,
     )
 
 

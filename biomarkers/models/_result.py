@@ -22,6 +22,7 @@ __all__ = ["DiscoveryResult"]
 FORMAT = "biomarkers.discovery"
 FORMAT_VERSION = 1
 _TABLES = ("performance", "ranking", "oof_predictions", "comparison", "decision_curve")
+_LANDMARK_TABLES = ("landmark", "landmark_removed")
 
 
 def pipeline_to_dict(pipe, features: list[str]) -> dict:
@@ -94,6 +95,13 @@ class DiscoveryResult:
     cv_plan
         The outer folds of the run (``None`` for a result read back by :meth:`load`); the
         cross-validation of :meth:`refit` and :meth:`panel` re-uses them.
+    landmark
+        The population at the landmark, one row per arm and ``all``: ``arm, n_before,
+        event_before_landmark, censored_before_landmark, missing_landmark_visit, n_after``
+        (see :func:`~biomarkers.models.landmark_population`); ``settings["landmark_day"]`` is
+        the day (``None``: no landmark, everybody kept).
+    landmark_removed
+        The subjects left out at the landmark: ``subject_id, arm, reason, day``.
     """
 
     def __init__(
@@ -110,6 +118,8 @@ class DiscoveryResult:
         data=None,
         final_model_data: dict | None = None,
         cv_plan: CVPlan | None = None,
+        landmark: pd.DataFrame | None = None,
+        landmark_removed: pd.DataFrame | None = None,
     ) -> None:
         self.performance = performance
         self.ranking = ranking
@@ -122,6 +132,8 @@ class DiscoveryResult:
         self._data = data
         self.final_model_data = final_model_data
         self.cv_plan = cv_plan
+        self.landmark = pd.DataFrame() if landmark is None else landmark
+        self.landmark_removed = pd.DataFrame() if landmark_removed is None else landmark_removed
 
     # ------------------------------------------------------------------ summaries
     @property
@@ -398,13 +410,14 @@ class DiscoveryResult:
         list of pathlib.Path
             The files written, in this order: ``performance.csv``, ``ranking.csv``,
             ``oof_predictions.csv``, ``comparison.csv``, ``decision_curve.csv``,
-            ``permutation.json``, ``settings.json`` (format ``biomarkers.discovery`` version 1)
+            ``landmark.csv``, ``landmark_removed.csv``, ``permutation.json``, ``settings.json`` (format ``biomarkers.discovery`` version 1)
             and ``models/<name>.json`` per final model (preprocessing + coefficients, or
             XGBoost's own JSON model). :meth:`load` reads them back.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        written = [write_table(path / f"{name}.csv", getattr(self, name)) for name in _TABLES]
+        tables = (*_TABLES, *_LANDMARK_TABLES)
+        written = [write_table(path / f"{name}.csv", getattr(self, name)) for name in tables]
         written.append(write_json(path / "permutation.json", self.permutation))
         written.append(
             write_json(
@@ -458,6 +471,9 @@ class DiscoveryResult:
                 tables[name] = pd.read_csv(f, dtype={"subject_id": str})
             except pd.errors.EmptyDataError:
                 tables[name] = pd.DataFrame()
+        for name in _LANDMARK_TABLES:  # absent from folders written before the landmarks
+            f = path / f"{name}.csv"
+            tables[name] = _read_optional(f)
         models = {}
         for f in sorted((path / "models").glob("*.json")):
             models[f.stem] = json.loads(f.read_text())
@@ -491,3 +507,13 @@ def _plain(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def _read_optional(path: Path) -> pd.DataFrame:
+    """A CSV written by save(), or an empty frame when it is absent or empty."""
+    if not path.is_file():
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path, dtype={"subject_id": str, "arm": str})
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()

@@ -162,7 +162,13 @@ def test_errors(long):
 def test_result_saves(result, tmp_path):
     assert isinstance(result, CompositionResult)
     names = sorted(p.name for p in result.save(tmp_path))
-    assert names == ["composition.csv", "composition_params.json", "composition_proportions.csv"]
+    assert names == [
+        "composition.csv",
+        "composition_counts.csv",
+        "composition_params.json",
+        "composition_proportions.csv",
+        "composition_survivor_aware.csv",
+    ]
     back = pd.read_csv(tmp_path / "composition.csv")
     assert list(back.columns) == list(result.table.columns)
 

@@ -173,8 +173,10 @@ def test_result_saves(result, tmp_path):
     assert names == [
         "trajectories.csv",
         "trajectories_censoring.csv",
+        "trajectories_counts.csv",
         "trajectories_means.csv",
         "trajectories_params.json",
+        "trajectories_survivor_aware.csv",
     ]
 
 

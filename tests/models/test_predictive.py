@@ -463,6 +463,7 @@ def test_save_writes_files(result, tmp_path):
     assert names == [
         "cate.csv",
         "heterogeneity.csv",
+        "landmark.csv",
         "predictive_markers.csv",
         "subgroups.csv",
         "uplift.json",
