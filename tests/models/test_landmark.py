@@ -175,8 +175,10 @@ def test_discover_reports_the_landmark_auroc_not_the_naive_one(d7_trial):
 def test_a_survival_outcome_reads_its_event_and_time_columns(d7_trial):
     _, table = d7_trial
     surv = table.copy()
-    surv.uns["outcomes"] = {"tfs90": {**table.uns["outcomes"]["tfs90"], "kind": "survival"}}
-    assert surv.uns["outcomes"]["tfs90"]["columns"] == ["tfs90", "event", "time_days"]
+    # a survival outcome stored with its label columns first (as transplant_free_survival's
+    # table has them): the landmark reads event/time_days by name, not the first two columns
+    declared = {"kind": "survival", "columns": ["tfs90", "event", "time_days"]}
+    surv.uns["outcomes"] = {"tfs90": {**table.uns["outcomes"]["tfs90"], **declared}}
     mask, report = landmark_population(surv, outcome="tfs90")
     assert np.array_equal(mask, landmark_population(table, outcome="tfs90")[0])
     assert report.attrs["source"] == "outcome columns 'event', 'time_days'"
