@@ -420,7 +420,9 @@ def _one_contrast(
                 index=sub.index.astype(str),
                 columns=genes[gene_keep],
             )
-            two_visit = paired_moderated_t(counts_df.to_numpy(), sub, kind, spec) if paired else None
+            two_visit = (
+                paired_moderated_t(counts_df.to_numpy(), sub, kind, spec) if paired else None
+            )
             if two_visit is not None:
                 two_visit.insert(0, "gene", genes[gene_keep])
                 two_visit.insert(0, "cell_type", ct)

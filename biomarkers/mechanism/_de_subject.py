@@ -102,7 +102,9 @@ class _Blocks:
         wk, wz, c = self.moments(w)
         wy = w * y
         wyk = self.sums(wy)
-        rhs = np.stack([zp @ wy - (wzp * wyk / wk).sum(0) for zp, wzp in zip(self.z.T, wz, strict=True)], 1)
+        rhs = np.stack(
+            [zp @ wy - (wzp * wyk / wk).sum(0) for zp, wzp in zip(self.z.T, wz, strict=True)], 1
+        )
         b = np.linalg.solve(c, rhs[:, :, None])[:, :, 0]
         a = (wyk - sum(wzp * b[:, i] for i, wzp in enumerate(wz))) / wk
         return a, b
@@ -112,9 +114,7 @@ class _Blocks:
         wk, wz, c = self.moments(w)
         cinv = np.linalg.inv(c)
         zt = [zp[:, None] - (wzp / wk)[self.codes] for zp, wzp in zip(self.z.T, wz, strict=True)]
-        quad = sum(
-            zt[i] * cinv[:, i, j] * zt[j] for i in range(len(zt)) for j in range(len(zt))
-        )
+        quad = sum(zt[i] * cinv[:, i, j] * zt[j] for i in range(len(zt)) for j in range(len(zt)))
         return w / wk[self.codes] + w * quad
 
     def eta(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -160,7 +160,7 @@ class SubjectBlockInference:
         within = subject_blocks(design, self.subjects)
         return None if within is None else _Blocks(design, self.subjects, within)
 
-    def irls(  # noqa: PLR0913 - pydeseq2's signature
+    def irls(
         self,
         counts: np.ndarray,
         size_factors: np.ndarray,
@@ -221,7 +221,7 @@ class SubjectBlockInference:
             beta[idx], mu_out[:, idx], hat[:, idx], converged[idx] = fb
         return beta, mu_out, hat, converged
 
-    def alpha_mle(  # noqa: PLR0913 - pydeseq2's signature
+    def alpha_mle(
         self,
         counts: np.ndarray,
         design_matrix: np.ndarray,
@@ -258,7 +258,7 @@ class SubjectBlockInference:
         x = _local_min(loss, log_hat, np.log(min_disp), np.log(max_disp))
         return np.exp(x), np.ones(counts.shape[1], bool)
 
-    def wald_test(  # noqa: PLR0913 - pydeseq2's signature
+    def wald_test(
         self,
         design_matrix: np.ndarray,
         disp: np.ndarray,
