@@ -21,8 +21,8 @@ from scipy.stats import norm
 
 __all__ = ["SubjectBlockInference", "subject_blocks"]
 
-_GRID = 32
-_GOLDEN_STEPS = 32
+_GRID = 20
+_GOLDEN_STEPS = 28
 _MAX_ITER = 250
 _PGTOL = 1e-5  # scipy L-BFGS-B default, which pydeseq2 uses
 
