@@ -140,7 +140,9 @@ def main() -> None:
         default=["subject_block", "paired_t", "pydeseq2_capped", "pydeseq2_free"],
     )
     parser.add_argument("--pydeseq2-genes", type=int, default=0, help="run pydeseq2 on the first N")
-    parser.add_argument("--free-genes", type=int, default=0, help="uncapped pydeseq2 on the first N")
+    parser.add_argument(
+        "--free-genes", type=int, default=0, help="uncapped pydeseq2 on the first N"
+    )
     parser.add_argument("--calibration", action="store_true")
     parser.add_argument("--permutations", type=int, default=50)
     args = parser.parse_args()

@@ -45,16 +45,23 @@ def subject_blocks(design: np.ndarray, subjects: np.ndarray) -> np.ndarray | Non
     return np.flatnonzero(~constant)
 
 
-def _nll(counts: np.ndarray, mu: np.ndarray, alpha: np.ndarray, const: np.ndarray) -> np.ndarray:
-    """pydeseq2's ``nb_nll`` per gene (columns); ``const`` is ``Σ gammaln(counts + 1)``."""
+def _nll(
+    counts: np.ndarray,
+    mu: np.ndarray,
+    alpha: np.ndarray,
+    log_fact: np.ndarray,
+    y_log_mu: np.ndarray,
+) -> np.ndarray:
+    """pydeseq2's ``nb_nll`` per gene (columns), in its order of operations.
+
+    ``log_fact`` is ``Σ gammaln(y + 1)`` and ``y_log_mu`` is ``Σ y log μ`` (both per gene,
+    precomputed as they do not depend on the dispersion).
+    """
     inv = 1.0 / alpha
     n = counts.shape[0]
-    logbinom = gammaln(counts + inv).sum(0) - const - n * gammaln(inv)
+    logbinom = gammaln(counts + inv).sum(0) - log_fact - n * gammaln(inv)
     return (
-        n * inv * np.log(alpha)
-        - logbinom
-        + ((counts + inv) * np.log(inv + mu)).sum(0)
-        - (counts * np.log(mu)).sum(0)
+        n * inv * np.log(alpha) - logbinom + ((counts + inv) * np.log(inv + mu)).sum(0) - y_log_mu
     )
 
 
@@ -183,7 +190,7 @@ class SubjectBlockInference:
         counts = np.asarray(counts, float)
         sf = np.asarray(size_factors, float)[:, None]
         disp = np.asarray(disp, float)[None, :]
-        const = gammaln(counts + 1).sum(0)
+        log_fact = gammaln(counts + 1).sum(0)
         a, b = blocks.solve(np.ones_like(counts), np.log(counts / sf + 0.1))
         mu = np.maximum(sf * np.exp(blocks.eta(a, b)), min_mu)
         dev = np.full(counts.shape[1], 1000.0)
@@ -199,7 +206,8 @@ class SubjectBlockInference:
             a_new, b_new = blocks.solve(w, z)
             a[:, g], b[g] = a_new, b_new
             mu[:, g] = np.maximum(sf * np.exp(blocks.eta(a_new, b_new)), min_mu)
-            new_dev = -2 * _nll(y, mu[:, g], disp[0, g], const[g])
+            y_log_mu = (y * np.log(mu[:, g])).sum(0)
+            new_dev = -2 * _nll(y, mu[:, g], disp[0, g], log_fact[g], y_log_mu)
             done = np.abs(new_dev - dev[g]) / (np.abs(new_dev) + 0.1) <= beta_tol
             dev[g] = new_dev
             spread = a_new.max(0) - a_new.min(0)
@@ -243,12 +251,13 @@ class SubjectBlockInference:
             )  # fmt: skip
         counts = np.asarray(counts, float)
         mu = np.asarray(mu, float)
-        const = gammaln(counts + 1).sum(0)
+        log_fact = gammaln(counts + 1).sum(0)
+        y_log_mu = (counts * np.log(mu)).sum(0)
         log_hat = np.log(np.asarray(alpha_hat, float))
 
         def loss(log_alpha: np.ndarray) -> np.ndarray:
             alpha = np.exp(log_alpha)
-            out = _nll(counts, mu, alpha, const)
+            out = _nll(counts, mu, alpha, log_fact, y_log_mu)
             if cr_reg:
                 out = out + 0.5 * blocks.logdet(mu / (1 + mu * alpha[None, :]))
             if prior_reg:
