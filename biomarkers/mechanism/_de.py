@@ -1,8 +1,9 @@
-"""Pseudobulk differential expression per cell type with pydeseq2."""
+"""Pseudobulk differential expression per cell type: pydeseq2's NB GLM, subject-block or paired t."""
 
 from __future__ import annotations
 
 import re
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -11,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger, timed
-from biomarkers._parallel import resolve_n_jobs
+from biomarkers._parallel import limit_blas, resolve_n_jobs
 from biomarkers._progress import progress
 from biomarkers._stats import bh_qvalues
 from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
+from biomarkers.mechanism._de_paired import paired_moderated_t
 from biomarkers.mechanism._result import DEResult
 from biomarkers.mechanism._utils import (
     as_list,
@@ -36,6 +38,7 @@ _MIN_TOTAL_COUNT = 15
 _LARGE_N = 10
 _MIN_PROP = 0.7
 
+_METHODS = ["auto", "subject_block", "pydeseq2", "paired_t"]
 _COLUMNS = [
     "cell_type",
     "gene",
@@ -59,7 +62,7 @@ def pseudobulk_de(
     contrast: Sequence | np.ndarray | None = None,
     contrasts: Sequence[Mapping[str, Any]] | None = None,
     cell_type: str | Sequence[str] | None = None,
-    method: str = "pydeseq2",
+    method: str = "auto",
     min_cells: int = 10,
     min_counts: int = 10,
     min_samples: int | None = None,
@@ -72,13 +75,22 @@ def pseudobulk_de(
     control_arm: str | None = None,
     reference_visit: str = "D0",
 ) -> DEResult:
-    """Differential expression of pseudobulk samples, per cell type, with pydeseq2.
+    """Differential expression of pseudobulk samples, per cell type, with pydeseq2's NB GLM.
 
     Each cell type is tested on its own: pseudobulk samples with fewer than ``min_cells`` cells
     are dropped, lowly expressed genes are removed with edgeR's ``filterByExpr`` rule, then
     pydeseq2 fits the negative-binomial GLM and a Wald test of the contrast. pydeseq2's
     ``log2FoldChange``, ``lfcSE``, ``stat``, ``pvalue``, ``padj`` and ``baseMean`` are passed
     through unchanged.
+
+    For designs with a subject term (paired visits, arm × visit) the default ``method="auto"``
+    runs pydeseq2's pipeline with the subject-block inference
+    (:class:`~biomarkers.mechanism._de_subject.SubjectBlockInference`): the subject effects
+    are profiled out exactly and all genes are fitted at once, seconds instead of minutes,
+    with the same model, dispersion prior, filtering and output. Between-subject designs
+    (``~ arm`` at one visit) use pydeseq2's own inference. For two-visit within-subject
+    contrasts the paired log-ratio moderated t is reported alongside in
+    ``tables["paired_t"]``.
 
     Three contrast forms are supported:
 
@@ -121,8 +133,11 @@ def pseudobulk_de(
     cell_type
         Cell type(s) to test; default all.
     method
-        DE implementation; only ``"pydeseq2"``. (``backend`` means where work runs, as in
-        :func:`biomarkers.features.pseudobulk`.)
+        ``"auto"`` (subject-block inference when the design has a subject term, pydeseq2's own
+        otherwise), ``"subject_block"`` (refuses designs without a subject term),
+        ``"pydeseq2"`` (pydeseq2's per-gene inference, the reference) or ``"paired_t"`` (the
+        paired log-ratio moderated t as the main table; ``padj_deseq2`` is then empty).
+        (``backend`` means where work runs, as in :func:`biomarkers.features.pseudobulk`.)
     min_cells
         Pseudobulk samples with fewer cells are dropped (needs ``obs['n_cells']``).
     min_counts
@@ -159,7 +174,9 @@ def pseudobulk_de(
     over genes with a p-value), ``q_value_global`` (BH across all cell types of the contrast),
     ``base_mean, n_samples, contrast``), ``.dropped`` (``contrast, cell_type, kind, id, reason``) and
     ``tables["notes"]`` (``contrast, cell_type, message``: pydeseq2's warnings about its automatic
-    fallbacks, e.g. a mean-based dispersion trend; also logged).
+    fallbacks, e.g. a mean-based dispersion trend; also logged), and for two-visit
+    within-subject contrasts ``tables["paired_t"]`` (same columns, the paired log-ratio
+    moderated t; ``padj_deseq2`` empty).
 
     Examples
     --------
@@ -168,7 +185,7 @@ def pseudobulk_de(
     ... )  # doctest: +SKIP
     >>> res.table.query("q_value < 0.1")  # doctest: +SKIP
     """
-    check_choice("method", method, ["pydeseq2"])
+    check_choice("method", method, _METHODS)
     n_jobs = resolve_n_jobs(n_jobs)
     counts, obs, genes = _inputs(pdata, design_table=design_table, subject_key=subject_key)
     if subject_key in obs.columns and "subject" not in obs.columns:
@@ -182,9 +199,9 @@ def pseudobulk_de(
         control_arm=control_arm,
         reference_visit=reference_visit,
     )
-    tables, dropped, notes, labels = [], [], [], []
+    tables, paired, dropped, notes, labels = [], [], [], [], []
     for spec in specs:
-        table, drop, note, label = _one_contrast(
+        (table, paired_table), drop, note, label = _one_contrast(
             counts,
             obs,
             genes,
@@ -193,9 +210,11 @@ def pseudobulk_de(
             min_counts=min_counts,
             min_samples=min_samples,
             n_jobs=n_jobs,
+            method=method,
             **spec,
         )
         tables.append(table)
+        paired.append(paired_table)
         dropped.extend({**d, "contrast": label} for d in drop)
         notes.extend({**n, "contrast": label} for n in note)
         labels.append(label)
@@ -218,7 +237,10 @@ def pseudobulk_de(
     }
     dropped_df = pd.DataFrame(dropped, columns=["contrast", "cell_type", "kind", "id", "reason"])
     notes_df = pd.DataFrame(notes, columns=["contrast", "cell_type", "message"])
-    return DEResult(table, extra={"dropped": dropped_df, "notes": notes_df}, params=params)
+    extra = {"dropped": dropped_df, "notes": notes_df}
+    if method != "paired_t" and any(len(p) for p in paired):
+        extra["paired_t"] = pd.concat([p for p in paired if len(p)], ignore_index=True)
+    return DEResult(table, extra=extra, params=params)
 
 
 def _contrast_specs(
@@ -292,7 +314,8 @@ def _one_contrast(
     min_counts: int,
     min_samples: int | None,
     n_jobs: int,
-) -> tuple[pd.DataFrame, list[dict[str, Any]], list[dict[str, str]], str]:
+    method: str,
+) -> tuple[tuple[pd.DataFrame, pd.DataFrame], list[dict[str, Any]], list[dict[str, str]], str]:
     import scipy.sparse as sp
 
     kind, spec = _parse_contrast(contrast)
@@ -350,10 +373,20 @@ def _one_contrast(
         cell_types = [c for c in cell_types if c in wanted]
     label = _contrast_label(kind, spec, arm=arm, visit=visit)
     paired = kind == "interaction" or (kind == "simple" and "subject" in needed)
+    has_subject = kind == "interaction" or "subject" in _formula_columns(design, obs.columns)
+    if method == "subject_block" and not has_subject:
+        msg = (
+            f"{_SOURCE}: method='subject_block' needs a design with a subject term, got "
+            f"design={design!r} for {label}; use method='auto' or 'pydeseq2', or add subject"
+        )
+        raise ConfigError(msg)
+    block = method in ("auto", "subject_block") and has_subject
 
-    tables = []
-    with timed(f"pseudobulk DE ({label})"):
+    tables, paired_tables = [], []
+    # per-gene pydeseq2 algebra is small: one BLAS thread per worker (threads only add overhead)
+    with timed(f"pseudobulk DE ({label})"), limit_blas(n_jobs, small=True):
         for ct in progress(cell_types, description="pseudobulk DE"):
+            start = time.perf_counter()
             rows = np.flatnonzero(keep & (obs["cell_type"].astype(str) == ct).to_numpy())
             sub = obs.iloc[rows]
             if paired:
@@ -387,11 +420,26 @@ def _one_contrast(
                 index=sub.index.astype(str),
                 columns=genes[gene_keep],
             )
+            two_visit = (
+                paired_moderated_t(counts_df.to_numpy(), sub, kind, spec) if paired else None
+            )
+            if two_visit is not None:
+                two_visit.insert(0, "gene", genes[gene_keep])
+                two_visit.insert(0, "cell_type", ct)
+                two_visit["n_samples"] = len(rows)
+                paired_tables.append(two_visit)
             messages: list[str] = []
             try:
-                res = _run_pydeseq2(
-                    counts_df, sub, kind, spec, design, n_jobs=n_jobs, notes=messages
-                )
+                if method == "paired_t":
+                    if two_visit is None:
+                        msg = "paired_t needs a two-visit within-subject contrast"
+                        raise ValueError(msg)
+                    res = two_visit.drop(columns=["cell_type", "n_samples"])
+                else:
+                    res = _run_pydeseq2(
+                        counts_df, sub, kind, spec, design,
+                        n_jobs=n_jobs, notes=messages, block=block,
+                    )  # fmt: skip
             except ValueError as err:  # e.g. design not of full rank in this cell type
                 reason = f"pydeseq2: {str(err).splitlines()[0]}"
                 dropped.append({"cell_type": ct, "kind": "cell_type", "id": ct, "reason": reason})
@@ -403,9 +451,16 @@ def _one_contrast(
             res.insert(0, "cell_type", ct)
             res["n_samples"] = len(rows)
             tables.append(res)
+            logger.info(
+                "pseudobulk DE %s (%s): %d samples × %d genes by %s in %.1f s",
+                ct, label, len(rows), int(gene_keep.sum()),
+                "paired_t" if method == "paired_t" else "subject_block" if block else "pydeseq2",
+                time.perf_counter() - start,
+            )  # fmt: skip
 
     table = _assemble(tables, label)
-    return table, dropped, notes, label
+    paired_table = _assemble(paired_tables, label) if paired_tables else _assemble([], label)
+    return (table, paired_table), dropped, notes, label
 
 
 def filter_by_expr(
@@ -601,6 +656,7 @@ def _run_pydeseq2(
     *,
     n_jobs: int,
     notes: list[str],
+    block: bool = False,
 ) -> pd.DataFrame:
     try:
         from pydeseq2.dds import DeseqDataSet
@@ -615,7 +671,11 @@ def _run_pydeseq2(
     for col in meta.columns:
         if not pd.api.types.is_numeric_dtype(meta[col]):
             meta[col] = meta[col].astype(str)
-    inference = DefaultInference(n_cpus=n_jobs)
+    inference: Any = DefaultInference(n_cpus=n_jobs)
+    if block:
+        from biomarkers.mechanism._de_subject import SubjectBlockInference
+
+        inference = SubjectBlockInference(meta["subject"].to_numpy(), inference)
     if kind == "interaction":
         design_arg: Any
         design_arg, vec = _interaction_design(sub, spec)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from biomarkers._parallel import limit_blas
 from biomarkers._progress import progress
 from biomarkers._settings import settings
 from biomarkers.exceptions import SchemaError, SmallSampleWarning
@@ -213,6 +214,7 @@ def parallel_map(
     if n_jobs is None:
         n_jobs = settings.n_jobs if settings.n_jobs is not None else get_active_backend()[1]
     if n_jobs in (None, 1):
-        return [fn(*t) for t in progress(tasks, description=description)]
+        with limit_blas(1):
+            return [fn(*t) for t in progress(tasks, description=description)]
     gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*t) for t in tasks)
     return list(progress(gen, total=len(tasks), description=description))

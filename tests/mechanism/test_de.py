@@ -19,13 +19,17 @@ def pdata(make_pb):
 
 @pytest.fixture(scope="module")
 def paired(pdata):
-    return pseudobulk_de(pdata, contrast=("visit", "D7", "D0"), arm=TREATED)
+    # pydeseq2's own inference: these fixtures pin the pass-through of pydeseq2's results
+    return pseudobulk_de(pdata, contrast=("visit", "D7", "D0"), arm=TREATED, method="pydeseq2")
 
 
 @pytest.fixture(scope="module")
 def interaction(pdata):
     return pseudobulk_de(
-        pdata, contrast=(("arm", TREATED, CONTROL), ("visit", "D7", "D0")), cell_type="CD14_mono"
+        pdata,
+        contrast=(("arm", TREATED, CONTROL), ("visit", "D7", "D0")),
+        cell_type="CD14_mono",
+        method="pydeseq2",
     )
 
 
@@ -187,7 +191,13 @@ def test_result_object_saves_and_displays(paired, tmp_path):
     assert isinstance(paired, DEResult)
     paths = paired.save(tmp_path)
     names = sorted(p.name for p in paths)
-    assert names == ["de.csv", "de_dropped.csv", "de_notes.csv", "de_params.json"]
+    assert names == [
+        "de.csv",
+        "de_dropped.csv",
+        "de_notes.csv",
+        "de_paired_t.csv",
+        "de_params.json",
+    ]
     back = pd.read_csv(tmp_path / "de.csv")
     assert len(back) == len(paired.table)
     assert "DEResult" in paired._repr_html_()
@@ -243,7 +253,7 @@ def test_rank_deficient_design_is_skipped_with_reason(make_pb):
 
 
 def test_default_contrasts_are_paired_change_and_interaction(pdata, paired, interaction):
-    res = pseudobulk_de(pdata, cell_type="CD14_mono")
+    res = pseudobulk_de(pdata, cell_type="CD14_mono", method="pydeseq2")
     labels = list(dict.fromkeys(res.table.contrast))
     assert labels == [
         "visit: D7 vs D0 [arm=ucMSC+SMT]",
