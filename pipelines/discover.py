@@ -205,7 +205,10 @@ def _write_treatment_effect(
                 for r in effect.itertuples()
             ),
         )
-    run.write_table("treatment_effect.csv", pd.concat(rows, ignore_index=True))
+    effects = pd.concat(rows, ignore_index=True)
+    first = ["measure", "estimate", "ci_low", "ci_high", "n_treated", "n_control", "method"]
+    effects = effects[first + [c for c in effects.columns if c not in first]]
+    run.write_table("treatment_effect.csv", effects)
 
 
 def _run_comparisons(

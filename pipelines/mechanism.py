@@ -59,13 +59,15 @@ def mechanism_steps(
         # one pass over the cells: the pseudobulk's n_cells are the composition counts
         with timed("pseudobulk"):
             pdata = _annotate(_pseudobulk(cfg, source), design)
-        with timed("pseudobulk DE (pydeseq2)"):
+        with timed("pseudobulk DE"):
             de = bm.mechanism.pseudobulk_de(
                 pdata, contrasts=_contrasts(settings.contrasts, pdata, reference, cohort=cohort),
                 cell_type=settings.cell_type, min_cells=settings.min_cells,
                 reference_visit=reference, **arms,
             )  # fmt: skip
         save("mechanism/de.csv", de.to_frame())
+        if "paired_t" in de.tables:  # the two-visit cross-check (paired log-ratio, moderated t)
+            save("mechanism/de_paired_t.csv", de.tables["paired_t"])
         found["de_significant"] = _count(de.to_frame(), "q_value", settings.fdr)
         if settings.enrichment and len(de.to_frame()):
             with timed("enrichment"):
