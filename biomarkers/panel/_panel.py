@@ -651,9 +651,9 @@ class BiomarkerPanel:
             threshold), ``out_of_training_range`` (tuple of the markers outside the training
             min–max), ``imputed`` (tuple of the markers whose value was missing and imputed),
             ``censored`` (tuple of the markers censored at a limit and substituted),
-            ``flagged`` (any of the three non-empty), ``not_in_population`` (why a subject
-            outside the panel's population got no score, e.g. ``"no D7 visit"``; ``""`` for the
-            scored subjects).
+            ``flagged`` (any of the three non-empty); for a panel with a landmark visit also
+            ``not_in_population`` (why a subject outside the panel's population got no score,
+            e.g. ``"no D7 visit"``; ``""`` for the scored subjects).
 
         Raises
         ------
@@ -986,7 +986,8 @@ def _with_unscored(out: pd.DataFrame, all_ids: np.ndarray, reason: str) -> pd.Da
         for col in ("out_of_training_range", "imputed", "censored"):
             out[col] = [() if no else v for v, no in zip(out[col], unscored, strict=True)]
         out["flagged"] = out["flagged"].astype("boolean").fillna(False).astype(bool)
-    out["not_in_population"] = np.where(unscored, reason, "")
+    if reason:  # a panel with a landmark visit: say who is outside its population
+        out["not_in_population"] = np.where(unscored, reason, "")
     return out
 
 
