@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,3 +159,55 @@ def test_discover_panel_carries_the_landmark_population(tmp_path):
     assert "A D7 panel: for patients alive and event-free at D7 (75 of 80 randomised;" in (
         panel.card()
     )
+
+
+# ---------------------------------------------------------------- the simulated trial
+
+
+@pytest.fixture(scope="module")
+def d7_panel(tmp_path_factory):
+    import biomarkers as bm
+
+    trial = bm.datasets.simulate_trial(
+        tmp_path_factory.mktemp("lm") / "trial", n_subjects=100, seed=0, cells_per_sample=0
+    )
+    study = trial.study(cytokines=("luminex_xponent",))
+    outcome = bm.clinical.transplant_free_survival(study.clinical, horizon_days=90)
+    blocks = {"cytokines": {}, "flow": {}, "deltas": False}
+    with pytest.warns(bm.exceptions.BelowDetectionLimitWarning):
+        table = bm.features.build_feature_table(
+            study, visits=["D0", "D7"], blocks=blocks, outcome=outcome
+        )
+    with warnings.catch_warnings():  # tfs90 is missing for the subjects censored before day 90
+        warnings.simplefilter("ignore", DataQualityWarning)
+        res = discover(table, outcome="tfs90", models=["enet"], cv=(3, 1), n_permutations=0,
+                       n_bootstraps=10)  # fmt: skip
+    return table, res, res.panel(k=5, min_stability=0)
+
+
+def test_a_d7_panel_of_the_simulated_trial_is_for_patients_alive_at_d7(d7_panel):
+    _, res, panel = d7_panel
+    pop = panel.to_dict()["population"]
+    assert pop["landmark_visit"] == "D7"
+    assert pop["landmark_counts"] == res.landmark.to_dict(orient="records")
+    assert (
+        "- landmark: A D7 panel: for patients alive and event-free at D7 (75 of 100 randomised; "
+        "24 died or were transplanted before D7, 1 had no D7 visit)"
+    ) in panel.card()
+
+
+def test_a_d7_panel_scores_only_the_subjects_seen_at_d7(d7_panel):
+    table, res, panel = d7_panel
+    d7 = [f["name"] for f in panel.to_dict()["features"] if f["visit"] == "D7"]
+    assert d7  # the panel has D7 markers
+    lacking = table.obs_names[np.isnan(table[:, d7].X).all(axis=1)]
+    assert len(lacking) > 0
+    with pytest.warns(DataQualityWarning, match=rf"{len(lacking)} of 100 subject\(s\)"):
+        scores = panel.score(table, allow_missing="impute_training_median")
+    unscored = scores.index[scores["not_in_population"] == "no D7 visit"]
+    assert sorted(unscored) == sorted(lacking)
+    assert scores.loc[unscored, "score"].isna().all()
+    assert scores.drop(index=unscored)["score"].notna().all()
+    # the subjects removed at the landmark for a missing visit or an early event lack their D7
+    removed = set(res.landmark_removed["subject_id"])
+    assert set(lacking) <= removed
