@@ -760,6 +760,8 @@ class BiomarkerPanel:
         if not cols.size:
             return np.zeros(len(ids), dtype=bool), ""
         outside = np.isnan(raw[:, cols]).all(axis=1)
+        if not len(ids):
+            return outside, f"no {visit} visit"
         what = (
             f"no value for any of the {cols.size} {visit} marker(s) of panel {self.name!r}, a "
             f"{visit} panel for patients alive and event-free at {visit}"
