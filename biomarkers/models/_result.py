@@ -386,7 +386,7 @@ class DiscoveryResult:
                 "description": s.get("outcome_description") or s["outcome"],
             },
             "performance": {"validation": validation, "metrics": metrics},
-            "population": _population(s, d.y),
+            "population": {**_population(s, d.y), **self._landmark_block()},
             "provenance": {"seed": s["random_state"], "model": model},
         }
         if s["task"] == "binary":
@@ -395,6 +395,18 @@ class DiscoveryResult:
             kw["threshold"] = None
         kw.update(kwargs)
         return BiomarkerPanel.from_estimator(pipe, **kw)
+
+    def _landmark_block(self) -> dict:
+        """The panel's landmark: day, visit, time origin of the outcome, per-arm counts."""
+        day = self.settings.get("landmark_day")
+        block = {
+            "landmark_day": day,
+            "landmark_visit": None if day is None else _landmark_visit(day, self._data.var),
+            "time_from": self.settings.get("landmark_time_from", "origin"),
+        }
+        if not self.landmark.empty:
+            block["landmark_counts"] = _plain(self.landmark.to_dict(orient="records"))
+        return block
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> list[Path]:
@@ -484,6 +496,16 @@ class DiscoveryResult:
             settings=settings,
             final_model_data=models,
         )
+
+
+def _landmark_visit(day: float, var: pd.DataFrame | None) -> str:
+    """The visit label of the landmark day (``var["visit"]`` of a feature on it, else ``D<day>``)."""
+    if var is not None and {"day", "visit"} <= set(var.columns):
+        at = var.loc[pd.to_numeric(var["day"], errors="coerce") == day, "visit"].dropna()
+        plain = [str(v) for v in at if "-" not in str(v)]
+        if plain:
+            return plain[0]
+    return f"D{day:g}"
 
 
 def _population(settings: dict, y: np.ndarray) -> dict:

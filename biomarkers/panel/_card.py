@@ -110,6 +110,37 @@ def counts_text(doc: dict[str, Any]) -> str:
     return f"{n} with {positive}" if positive else f"events = {n}"
 
 
+def landmark_text(doc: dict[str, Any]) -> str:
+    """Who the panel is for: ``"A D7 panel: for patients alive and event-free at D7 (…)"``.
+
+    A panel whose ``population.landmark_day`` is ``None`` or ≤ 0 is a baseline panel for all
+    randomised subjects with a label; panels exported without the key (by hand, or before the
+    landmarks) say it is not recorded.
+    """
+    pop = doc["population"]
+    if "landmark_day" not in pop:
+        return "not recorded in the panel"
+    day = pop["landmark_day"]
+    if day is None or day <= 0:
+        return "baseline panel: all randomised subjects with a label"
+    visit = pop.get("landmark_visit") or f"D{_fmt(day)}"
+    text = f"A {visit} panel: for patients alive and event-free at {visit}"
+    total = next((r for r in pop.get("landmark_counts") or [] if r["arm"] == "all"), None)
+    if total is None:
+        return text
+    head = f"{total['n_after']} of {total['n_before']} randomised"
+    why = [
+        f"{total[key]} {what}"
+        for key, what in (
+            ("event_before_landmark", f"died or were transplanted before {visit}"),
+            ("censored_before_landmark", f"left follow-up before {visit}"),
+            ("missing_landmark_visit", f"had no {visit} visit"),
+        )
+        if total.get(key)
+    ]
+    return f"{text} ({head}; {', '.join(why)})" if why else f"{text} ({head})"
+
+
 def _filled(doc: dict[str, Any]) -> dict[str, str]:
     """TRIPOD+AI item → text filled from the panel's own metadata."""
     out: dict[str, str] = {}
@@ -129,8 +160,8 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
         out["5b"] = str(prov["study_dates"])
     if pop.get("setting"):
         out["6a"] = str(pop["setting"])
-    if pop.get("eligibility"):
-        out["6b"] = str(pop["eligibility"])
+    if pop.get("eligibility") or "landmark_day" in pop:
+        out["6b"] = str(pop.get("eligibility") or landmark_text(doc))
     if pop.get("arm"):
         out["6c"] = f"Arm: {pop['arm']}"
     out["7"] = "Pipeline: " + " → ".join(model.get("pipeline", [model["estimator"]]))
@@ -213,6 +244,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "doc": doc,
         "threshold_text": _threshold_text(doc["threshold"]),
         "counts_text": counts_text(doc),
+        "landmark_text": landmark_text(doc),
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
@@ -231,6 +263,7 @@ _MD = """# Biomarker panel: {{ doc.name }}
 - format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
 - outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}
 - population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
+- landmark: {{ landmark_text }}
 - model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})
 {% if threshold_text %}- threshold: {{ threshold_text }}
 {% endif %}
@@ -271,6 +304,7 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
 <li>outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}</li>
 <li>population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}</li>
+<li>landmark: {{ landmark_text }}</li>
 <li>model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})</li>
 {% if threshold_text %}<li>threshold: {{ threshold_text }}</li>{% endif %}
 </ul>

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import itertools
 import platform
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -14,9 +15,9 @@ import pandas as pd
 
 from biomarkers._atomic import write_json, write_table, write_text
 from biomarkers._logging import logger
-from biomarkers._names import is_feature_name, parse_feature_name
+from biomarkers._names import is_feature_name, known_at_day, parse_feature_name
 from biomarkers._validation import check_choice, format_ids
-from biomarkers.exceptions import PanelFormatError, SchemaError
+from biomarkers.exceptions import DataQualityWarning, PanelFormatError, SchemaError
 from biomarkers.panel._card import card_context, render_card
 from biomarkers.panel._data import feature_matrix, missing_message
 from biomarkers.panel._export import export_estimator
@@ -636,6 +637,10 @@ class BiomarkerPanel:
             model cannot impute itself, raises :class:`~biomarkers.exceptions.SchemaError`.
             ``"impute_training_median"``: such values are replaced by the training median
             stored in the panel and the subject's ``imputed`` list names them.
+            Either way, a panel with a landmark after day 0 (``population.landmark_day``, e.g.
+            a D7 panel) never imputes its landmark visit away: a subject with no value for any
+            of its landmark-visit markers is not in the panel's population (patients alive and
+            event-free at that visit) and gets no score (see Raises and Warns).
 
         Returns
         -------
@@ -646,7 +651,21 @@ class BiomarkerPanel:
             threshold), ``out_of_training_range`` (tuple of the markers outside the training
             min–max), ``imputed`` (tuple of the markers whose value was missing and imputed),
             ``censored`` (tuple of the markers censored at a limit and substituted),
-            ``flagged`` (any of the three non-empty).
+            ``flagged`` (any of the three non-empty); for a panel with a landmark visit also
+            ``not_in_population`` (why a subject outside the panel's population got no score,
+            e.g. ``"no D7 visit"``; ``""`` for the scored subjects).
+
+        Raises
+        ------
+        SchemaError
+            A marker is missing or censored without ``allow_missing``/a censoring rule, a unit
+            is wrong, or no subject has a value at the panel's landmark visit.
+
+        Warns
+        -----
+        DataQualityWarning
+            Some subjects have no value at the panel's landmark visit: their score is missing
+            and ``not_in_population`` says why.
 
         Examples
         --------
@@ -666,6 +685,8 @@ class BiomarkerPanel:
         if missing and allow_missing is None:
             available = list(getattr(data, "var_names", getattr(data, "columns", [])))
             raise SchemaError(missing_message(missing, available, source="scoring input"))
+        outside, reason = self._not_in_population(raw, ids)
+        all_ids, raw, ids = ids, raw[~outside], ids[~outside]
         model = doc["model"]
         handles_missing = self._handles_missing()
         raw = raw.copy()
@@ -718,7 +739,48 @@ class BiomarkerPanel:
         n_flag = int(out["flagged"].sum())
         if n_flag:
             logger.info("%s: %d of %d subjects flagged", source, n_flag, len(out))
-        return out
+        return _with_unscored(out, all_ids, reason)
+
+    def _landmark_columns(self) -> tuple[np.ndarray, str | None]:
+        """Positions of the features known at the panel's landmark visit, and the visit label."""
+        pop = self._doc["population"]
+        day = pop.get("landmark_day")
+        if day is None or day <= 0:
+            return np.array([], dtype=int), None
+        days = [
+            f["day"] if f.get("day") is not None else known_at_day(f["name"])
+            for f in self._doc["features"]
+        ]
+        visit = pop.get("landmark_visit") or f"D{day:g}"
+        return np.flatnonzero(np.asarray(days, dtype=float) == float(day)), visit
+
+    def _not_in_population(self, raw: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, str]:
+        """Per subject: no value for any landmark-visit marker (warn; refuse when it is all)."""
+        cols, visit = self._landmark_columns()
+        if not cols.size:
+            return np.zeros(len(ids), dtype=bool), ""
+        outside = np.isnan(raw[:, cols]).all(axis=1)
+        if not len(ids):
+            return outside, f"no {visit} visit"
+        what = (
+            f"no value for any of the {cols.size} {visit} marker(s) of panel {self.name!r}, a "
+            f"{visit} panel for patients alive and event-free at {visit}"
+        )
+        if outside.all():
+            msg = (
+                f"scoring input: all {len(ids)} subject(s) ({format_ids(ids)}) have {what}; "
+                f"score subjects with their {visit} visit, or use a baseline panel"
+            )
+            raise SchemaError(msg)
+        if outside.any():
+            warnings.warn(
+                f"scoring input: {int(outside.sum())} of {len(ids)} subject(s) have {what} "
+                f"({format_ids(ids[outside])}): not in its population, left unscored "
+                f"(not_in_population = 'no {visit} visit')",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+        return outside, f"no {visit} visit"
 
     def _probe(self, value: float, *, nan_ok: bool) -> np.ndarray:
         """Per feature: whether every model input made from it turns ``value`` into a number."""
@@ -916,6 +978,19 @@ class BiomarkerPanel:
     def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
         """Write the panel's files like :meth:`save` and return the path of ``panel.json``."""
         return self.save(directory, overwrite=overwrite)[-1]
+
+
+def _with_unscored(out: pd.DataFrame, all_ids: np.ndarray, reason: str) -> pd.DataFrame:
+    """All input subjects; those outside the panel's population unscored, with the reason."""
+    unscored = ~pd.Index(all_ids).isin(out.index)
+    if unscored.any():
+        out = out.reindex(pd.Index(all_ids, name=out.index.name))
+        for col in ("out_of_training_range", "imputed", "censored"):
+            out[col] = [() if no else v for v, no in zip(out[col], unscored, strict=True)]
+        out["flagged"] = out["flagged"].astype("boolean").fillna(False).astype(bool)
+    if reason:  # a panel with a landmark visit: say who is outside its population
+        out["not_in_population"] = np.where(unscored, reason, "")
+    return out
 
 
 def _name_lists(mask: np.ndarray, names: list[str]) -> list[tuple[str, ...]]:
