@@ -84,6 +84,7 @@ def mechanism_steps(
             )  # fmt: skip
         save("mechanism/composition.csv", comp)
         save("mechanism/composition_change.csv", change.to_frame())
+        _save_survivor_aware(save, change, "composition_change")
         found["composition_significant"] = _count(change.to_frame(), "q_value", settings.fdr)
         per_sample["composition"] = composition
     if settings.trajectories and cohort and study.assays:
@@ -98,6 +99,7 @@ def mechanism_steps(
                 )  # fmt: skip
             save(f"mechanism/trajectories_{name}.csv", traj.to_frame())
             save(f"mechanism/trajectory_means_{name}.csv", traj.means)
+            _save_survivor_aware(save, traj, f"trajectories_{name}")
             found[f"trajectories_{name}_significant"] = _count(
                 traj.to_frame(), "q_value", settings.fdr
             )
@@ -116,6 +118,18 @@ def mechanism_steps(
 
 
 _DESIGN = ("subject_id", "visit", "arm")
+
+
+def _save_survivor_aware(save: Any, result: Any, prefix: str) -> None:
+    """Subjects per arm × visit and the survivor-only vs IPW estimates, beside the main table.
+
+    The IPW weights come from each feature's baseline value within each arm (the library's
+    default, no further ``ipw_covariates``): the sampled feature tables carry no clinical score.
+    """
+    for key in ("counts", "survivor_aware"):
+        df = result.tables.get(key)
+        if df is not None and len(df):
+            save(f"mechanism/{prefix}_{key}.csv", df)
 
 
 def _sided_design(study: Study) -> Any:
