@@ -90,6 +90,8 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
         out["performance"] = _headline(result.performance)
         if cfg.predictive.enabled:
             out["predictive"] = _run_comparisons(cfg, table, outcome, study, run)
+            # predictive's landmark.csv (its baseline markers) lands in the same folder
+            run.write_table("landmark.csv", result.landmark)
         if cfg.early_response.enabled:
             out["early_response"] = early_steps(cfg, table, outcome, study, run)
         if cfg.panel.enabled:
@@ -275,6 +277,8 @@ def _run_predictive(
         description=f"predictive vs prognostic ({study.treated_arm} vs {study.control_arm})",
         folder=folder,
     )
+    prefix = "" if folder == "." else f"{folder}/"
+    run.write_table(f"{prefix}predictive_landmark.csv", res.landmark)
     labels = res.markers["label"].value_counts().to_dict()
     return {
         "treated": study.treated_arm,
