@@ -198,6 +198,44 @@ class PredictiveConfig(_Strict):
         default_factory=list,
         description="obs columns adjusting the interaction models (strings one-hot encoded)",
     )
+    treatment_day: int = Field(
+        default=0,
+        description="first day on treatment: effect modifiers must be measured at or before it",
+    )
+
+
+class LandmarkSettings(_Strict):
+    """The landmark of the models: who is analysed and from when the outcome counts."""
+
+    day: int | Literal["auto"] | None = Field(
+        "auto",
+        description="landmark day (auto: the latest day of the features; null: everybody)",
+    )
+    time_from: Literal["origin", "landmark"] = Field(
+        "origin", description="outcome evaluated from the time origin or from the landmark"
+    )
+
+
+class EarlyResponseSettings(_Strict):
+    """Early-response markers (runs when features.visits has an on-treatment visit and two arms)."""
+
+    enabled: bool = True
+    visit: str | None = Field(
+        None, description="on-treatment visit (null: the first one among features.visits)"
+    )
+    baseline: str | None = Field(None, description="baseline visit (null: the day-0 visit)")
+    fdr: float = Field(default=0.1, gt=0, lt=1)
+
+
+class MediationSettings(_Strict):
+    """Mediation of the treatment effect through the top early marker (binary/continuous outcomes)."""
+
+    enabled: bool = True
+    mediator: str = Field(
+        "auto", description="feature (e.g. cytokine:HGF@D7), or auto: the top early marker"
+    )
+    kind: Literal["interventional", "natural"] = "interventional"
+    n_bootstraps: int = Field(default=500, ge=0)
 
 
 class PanelConfig(_Strict):
@@ -261,7 +299,10 @@ class DiscoverConfig(_Job):
     outcome: dict[str, Any]
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    landmark: LandmarkSettings = Field(default_factory=LandmarkSettings)
     predictive: PredictiveConfig = Field(default_factory=PredictiveConfig)
+    early_response: EarlyResponseSettings = Field(default_factory=EarlyResponseSettings)
+    mediation: MediationSettings = Field(default_factory=MediationSettings)
     panel: PanelConfig = Field(default_factory=PanelConfig)
     mechanism: MechanismSettings | None = None
 

@@ -22,6 +22,7 @@ from pipelines._steps import (
     side_labels,
     write_report,
 )
+from pipelines.early_response import early_steps
 from pipelines.mechanism import mechanism_steps
 
 if TYPE_CHECKING:
@@ -89,6 +90,10 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
         out["performance"] = _headline(result.performance)
         if cfg.predictive.enabled:
             out["predictive"] = _run_comparisons(cfg, table, outcome, study, run)
+            # predictive's landmark.csv (its baseline markers) lands in the same folder
+            run.write_table("landmark.csv", result.landmark)
+        if cfg.early_response.enabled:
+            out["early_response"] = early_steps(cfg, table, outcome, study, run)
         if cfg.panel.enabled:
             out["panel"] = _run_panel(cfg, result, run)
     if cfg.mechanism is not None and cfg.mechanism.enabled:
@@ -103,7 +108,7 @@ def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: R
     from biomarkers.models import discover
 
     m = cfg.models
-    return save_result(
+    result = save_result(
         run,
         lambda: discover(
             table,
@@ -115,11 +120,24 @@ def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: R
             clinical_baseline=m.clinical_baseline,
             n_permutations=m.n_permutations,
             n_bootstraps=m.n_bootstraps,
+            landmark=cfg.landmark.day,
+            landmark_time_from=cfg.landmark.time_from,
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
         ),
         description="discovery (nested CV, permutations, bootstrap)",
     )
+    _log_landmark(result.landmark)
+    return result
+
+
+def _log_landmark(report: pd.DataFrame | None) -> None:
+    """One log line: the landmark population per arm."""
+    if report is None or not len(report):
+        return
+    day = report.attrs.get("landmark_day")
+    per_arm = "; ".join(f"{r.arm} {r.n_after}/{r.n_before}" for r in report.itertuples())
+    logger.info("landmark population (day %s): %s", day, per_arm)
 
 
 def _n_jobs(cfg: Any) -> int | None:
@@ -253,6 +271,7 @@ def _run_predictive(
             method=tuple(p.method),
             propensity=study.allocation,
             fdr=p.fdr,
+            treatment_day=p.treatment_day,
             n_permutations=p.n_permutations,
             n_bootstraps=p.n_bootstraps,
             random_state=cfg.seed,
@@ -261,6 +280,8 @@ def _run_predictive(
         description=f"predictive vs prognostic ({study.treated_arm} vs {study.control_arm})",
         folder=folder,
     )
+    prefix = "" if folder == "." else f"{folder}/"
+    run.write_table(f"{prefix}predictive_landmark.csv", res.landmark)
     labels = res.markers["label"].value_counts().to_dict()
     return {
         "treated": study.treated_arm,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
 from pipelines._privacy import pseudonyms, scrub
@@ -49,6 +51,8 @@ def mechanism_steps(
     cohort = study.study_design == "cohort"
     arms = {"treated_arm": study.treated_arm, "control_arm": study.control_arm}
     design = _sided_design(study)
+    ipw = _ipw_covariates(study)
+    design = design.join(study.clinical[ipw], on="subject_id") if ipw else design
     reference = next(iter(study.visits))
 
     def save(relative: str, df: Any) -> None:
@@ -82,10 +86,12 @@ def mechanism_steps(
             comp = comp.join(design[[c for c in _DESIGN if c in design]], on="sample_id")
             change = bm.mechanism.composition_change(
                 composition, design_table=design, design="~ visit" if cohort else "~ arm * visit",
-                transform=settings.composition_transform, reference_visit=reference, **arms,
+                transform=settings.composition_transform, reference_visit=reference,
+                ipw_covariates=ipw, **arms,
             )  # fmt: skip
         save("mechanism/composition.csv", comp)
         save("mechanism/composition_change.csv", change.to_frame())
+        _save_survivor_aware(save, change, "composition_change")
         found["composition_significant"] = _count(change.to_frame(), "q_value", settings.fdr)
         per_sample["composition"] = composition
     if settings.trajectories and cohort and study.assays:
@@ -96,10 +102,11 @@ def mechanism_steps(
             with timed(f"trajectories: {name}"):
                 traj = bm.mechanism.trajectories(
                     _with_sides(adata, study), transform=_transform(name, adata),
-                    design_table=design, reference_visit=reference, **arms,
+                    design_table=design, reference_visit=reference, ipw_covariates=ipw, **arms,
                 )  # fmt: skip
             save(f"mechanism/trajectories_{name}.csv", traj.to_frame())
             save(f"mechanism/trajectory_means_{name}.csv", traj.means)
+            _save_survivor_aware(save, traj, f"trajectories_{name}")
             found[f"trajectories_{name}_significant"] = _count(
                 traj.to_frame(), "q_value", settings.fdr
             )
@@ -118,6 +125,32 @@ def mechanism_steps(
 
 
 _DESIGN = ("subject_id", "visit", "arm")
+
+
+#: baseline severity scores (clinical table, first found) that predict being alive at a visit
+IPW_COVARIATES = ("aarc_score", "meld", "clif_c_aclf", "meld_na")
+
+
+def _ipw_covariates(study: Study) -> list[str]:
+    """The first numeric baseline severity score of the clinical table (none if it has none).
+
+    With each feature's baseline value it weights the survivor-aware estimates (inverse
+    probability of being alive and sampled at the visit, within each arm).
+    """
+    clinical = study.clinical
+    for name in IPW_COVARIATES:
+        column = clinical.get(name)
+        if column is not None and pd.api.types.is_numeric_dtype(column) and column.notna().all():
+            return [name]
+    return []
+
+
+def _save_survivor_aware(save: Any, result: Any, prefix: str) -> None:
+    """Subjects per arm × visit and the survivor-only vs IPW estimates, beside the main table."""
+    for key in ("counts", "survivor_aware"):
+        df = result.tables.get(key)
+        if df is not None and len(df):
+            save(f"mechanism/{prefix}_{key}.csv", df)
 
 
 def _sided_design(study: Study) -> Any:

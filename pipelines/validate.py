@@ -61,6 +61,7 @@ def dry_run(cfg: Any, *, source: str = "config") -> list[str]:
         _check_table_names(cfg, table, source)
         blocks = ", ".join(f"{b} {n}" for b, n in table.uns.get("blocks", {}).items())
         lines.append(f"features: {table.n_vars} ({blocks or 'none'})")
+        lines.extend(_landmark_lines(cfg, table, outcome))
     return lines
 
 
@@ -157,3 +158,27 @@ def _check_table_names(cfg: Any, table: AnnData, source: str) -> None:
                 "feature table has"
             )
             raise ConfigError(msg)
+
+
+def _landmark_lines(cfg: Any, table: AnnData, outcome: Outcome) -> list[str]:
+    """Landmark population per arm: "landmark D7 (SMT): 19/29 (10 events before D7)"."""
+    from biomarkers.models import landmark_population
+    from pipelines.discover import _outcome_arg
+
+    day = cfg.landmark.day
+    _, report = landmark_population(table, outcome=_outcome_arg(outcome), landmark_day=day)
+    at = report.attrs.get("landmark_day")
+    if at is None or float(at) <= 0:
+        return ["landmark: none (baseline features; every subject analysed)"]
+    label = next((v for v, d in cfg.study.visits.items() if d == at), f"day {float(at):g}")
+    return [f"landmark {label} ({r.arm}): {_landmark_words(r, label)}" for r in report.itertuples()]
+
+
+def _landmark_words(row: Any, label: str) -> str:
+    parts = [
+        (row.event_before_landmark, f"events before {label}"),
+        (row.censored_before_landmark, f"censored before {label}"),
+        (row.missing_landmark_visit, f"without the {label} visit"),
+    ]
+    why = ", ".join(f"{int(n)} {w}" for n, w in parts if int(n))
+    return f"{int(row.n_after)}/{int(row.n_before)}" + (f" ({why})" if why else "")

@@ -13,6 +13,14 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._time import (
+    BASELINE_ONLY,
+    ESTIMANDS,
+    early_response_tables,
+    landmark_text,
+    mediation_text,
+    survivor_aware_tables,
+)
 
 __all__ = ["write_report"]
 
@@ -317,7 +325,7 @@ def _predictive_section(
         f"compared with {_escape(words.control)} on {_escape(words.outcome)} (treatment × "
         "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
         "arm."
-    )
+    ) + BASELINE_ONLY
     s.tables.append(("Markers", _table(pred, max_rows=30)))
     prefix = f"{pair}_" if pair else ""
     if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
@@ -436,6 +444,8 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     if perf is not None:
         s = _Section("performance", "Performance (out-of-fold, 95% CI)")
         s.text = _class_one_text(words, oof)
+        settings = _read_json(run / "settings.json") or {}
+        s.text += landmark_text(_read_csv(run / "landmark.csv"), settings.get("landmark_day"))
         s.tables.append(("Cross-validated performance", _table(_metric_table(perf), max_rows=60)))
         if permutation:
             perms = permutation if isinstance(permutation, list) else [permutation]
@@ -506,6 +516,9 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
             sections.append(section)
 
+    for folder, _pair in _comparison_folders(run, words):
+        sections.extend(_time_sections(folder, root=run))
+
     card = run / "panel" / "panel_card.md"
     if card.is_file():
         s = _Section("panel", "Biomarker panel")
@@ -549,6 +562,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
                 "Cell-type proportions by arm and visit",
                 lambda: pl.composition(comp),
             )
+        s.tables.extend(survivor_aware_tables(mech))
         for path in sorted(mech.glob("trajectory_means_*.csv")):
             means = _read_csv(path)
             if means is None or not {"feature", "mean", "ci_low", "ci_high"} <= set(means.columns):
@@ -565,7 +579,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         sections.append(s)
 
     s = _Section("methods", "Methods")
-    s.text = _methods_text(config, outcome, manifest, words)
+    s.text = _methods_text(config, outcome, manifest, words) + ESTIMANDS
     sections.append(s)
     s = _Section("provenance", "Provenance")
     inputs = manifest.get("inputs") or {}
@@ -610,6 +624,33 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     path = run / "report.html"
     write_text(path, html)
     return path
+
+
+def _time_sections(folder: Path, *, root: Path) -> list[_Section]:
+    """The early-response and mediation sections of one comparison folder."""
+    found = []
+    pair = "" if folder == root else f"-{folder.name}"
+    early = _read_csv(folder / "early_response" / "early_response.csv")
+    if early is not None and len(early):
+        s = _Section("early-response" + pair, "Early-response markers" + pair.replace("-", ": ", 1))
+        meta = _read_json(folder / "early_response" / "early_response.json") or {}
+        pop = meta.get("population") or {}
+        n = ", ".join(f"{k} {v}" for k, v in (pop.get("n_by_arm") or {}).items())
+        s.text = (
+            f"On-treatment changes ({_escape(str(pop.get('visit')))} − baseline): the treatment's "
+            "effect on each marker (pharmacodynamic) and the change's association with the "
+            f"outcome among subjects alive and event-free at day {pop.get('landmark_day')} "
+            f"(n: {_escape(n)}); BH-FDR per family. Response markers, not predictive ones."
+        )
+        s.tables.extend(early_response_tables(early))
+        found.append(s)
+    effects = _read_csv(folder / "mediation" / "mediation_effects.csv")
+    if effects is not None and len(effects):
+        s = _Section("mediation" + pair, "Mediation" + pair.replace("-", ": ", 1))
+        meta = _read_json(folder / "mediation" / "mediation.json") or {}
+        s.text, s.tables = mediation_text(effects, meta)
+        found.append(s)
+    return found
 
 
 def _escape(text: str) -> str:

@@ -89,3 +89,22 @@ def test_validate_accepts_known_cell_types(cells, cli):
     proc = cli("validate", str(_mechanism_config(cells, "CD14_mono")))
     assert proc.returncode == 0, proc.stderr
     assert "design: two_arm" in proc.stdout
+
+
+def test_validate_prints_the_landmark_population_per_arm(design_config, cli):
+    import re
+
+    config = design_config("landmark", clinical="trial/clinical.csv")
+    proc = cli("validate", str(config), "--set", "features.visits=[D0, D7]")
+    assert proc.returncode == 0, proc.stderr
+    found = re.search(r"landmark D7 \(all\): (\d+)/40 \((\d+) events before D7", proc.stdout)
+    assert found, proc.stdout
+    assert int(found[1]) + int(found[2]) <= 40
+    assert "landmark D7 (SMT): " in proc.stdout
+
+
+def test_validate_baseline_features_have_no_landmark(design_config, cli):
+    config = design_config("baseline_landmark", clinical="trial/clinical.csv")
+    proc = cli("validate", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert "landmark: none (baseline features; every subject analysed)" in proc.stdout
