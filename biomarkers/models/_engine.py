@@ -65,15 +65,15 @@ def nested_fit(X, y, groups, spec: ModelSpec, cfg: FitConfig, seed: int, *, limi
     total = None
     cands = None
     for itr, iva in grouped_folds(st, groups, n_splits=n_inner, seed=seed):
-        pre = cfg.preprocessing(limits).fit(X[itr], y[itr])
-        cands, scores = run_search(
-            spec, pre.transform(X[itr]), y[itr], pre.transform(X[iva]), y[iva], seed
-        )
+        # fit_transform passes the (wide) training matrix through each step once, not twice
+        pre = cfg.preprocessing(limits)
+        A_itr = pre.fit_transform(X[itr], y[itr])
+        cands, scores = run_search(spec, A_itr, y[itr], pre.transform(X[iva]), y[iva], seed)
         scores = np.where(np.isfinite(scores), scores, -np.inf)
         total = scores if total is None else total + scores
     best = cands[int(np.argmax(total))]
-    pre = cfg.preprocessing(limits).fit(X, y)
-    A = pre.transform(X)
+    pre = cfg.preprocessing(limits)
+    A = pre.fit_transform(X, y)
     est = spec.build(best, seed).fit(A, y)
     return Pipeline([*pre.steps, ("model", est)]), best, A
 
