@@ -89,8 +89,10 @@ def main() -> None:
     else:
         res = discover(df, **kw)
     wall = time.perf_counter() - t0
-    rank = res.ranking.reset_index(drop=True)
-    pos = {f: int(i) + 1 for i, f in enumerate(rank["feature"]) if f in planted}
+    rk = res.ranking[res.ranking["feature"].isin(planted)]
+    pos = {
+        f"{m}:{f.split(':', 2)[2]}": int(r) for m, f, r in rk[["model", "feature", "rank"]].values
+    }
     peak = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,

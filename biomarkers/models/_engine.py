@@ -34,6 +34,7 @@ class FitConfig:
     n_inner: int = 3
     decoy_src: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     decoys: np.ndarray | None = None  # subjects × decoys, rows permuted once for the whole run
+    censored: bool = True  # False when the caller's whole matrix has no ±inf (see preprocessing)
 
     def preprocessing(self, limits=None):
         """The unfitted preprocessing pipeline of every fit (``limits`` of its input columns)."""
@@ -43,6 +44,7 @@ class FitConfig:
             keep=self.keep,
             limits=limits,
             censor_rule=self.censor_rule,
+            censored=self.censored,
         )
 
 
@@ -85,7 +87,8 @@ def final_fit(X, y, groups, spec: ModelSpec, cfg: FitConfig, seed: int):
     -------
     pipeline, best_params
     """
-    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None)
+    # the returned model keeps the censored-value step: new data may hold ±inf
+    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None, censored=True)
     pipe, params, _ = nested_fit(X, y, groups, spec, cfg, seed, limits=cfg.limits)
     return pipe, params
 
