@@ -389,6 +389,7 @@ def discover(
         n_inner=inner_cv,
         decoy_src=decoy_src,
         decoys=decoys,
+        censored=bool(np.isinf(data.X).any()),
     )
     plan = discovery_plan(
         data.y, data.groups, task=data.task, outcome_name=data.outcome_name,

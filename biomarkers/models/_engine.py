@@ -34,6 +34,7 @@ class FitConfig:
     n_inner: int = 3
     decoy_src: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     decoys: np.ndarray | None = None  # subjects × decoys, rows permuted once for the whole run
+    censored: bool = True  # False when the caller's whole matrix has no ±inf (see preprocessing)
 
     def preprocessing(self, limits=None):
         """The unfitted preprocessing pipeline of every fit (``limits`` of its input columns)."""
@@ -43,6 +44,7 @@ class FitConfig:
             keep=self.keep,
             limits=limits,
             censor_rule=self.censor_rule,
+            censored=self.censored,
         )
 
 
@@ -65,15 +67,15 @@ def nested_fit(X, y, groups, spec: ModelSpec, cfg: FitConfig, seed: int, *, limi
     total = None
     cands = None
     for itr, iva in grouped_folds(st, groups, n_splits=n_inner, seed=seed):
-        pre = cfg.preprocessing(limits).fit(X[itr], y[itr])
-        cands, scores = run_search(
-            spec, pre.transform(X[itr]), y[itr], pre.transform(X[iva]), y[iva], seed
-        )
+        # fit_transform passes the (wide) training matrix through each step once, not twice
+        pre = cfg.preprocessing(limits)
+        A_itr = pre.fit_transform(X[itr], y[itr])
+        cands, scores = run_search(spec, A_itr, y[itr], pre.transform(X[iva]), y[iva], seed)
         scores = np.where(np.isfinite(scores), scores, -np.inf)
         total = scores if total is None else total + scores
     best = cands[int(np.argmax(total))]
-    pre = cfg.preprocessing(limits).fit(X, y)
-    A = pre.transform(X)
+    pre = cfg.preprocessing(limits)
+    A = pre.fit_transform(X, y)
     est = spec.build(best, seed).fit(A, y)
     return Pipeline([*pre.steps, ("model", est)]), best, A
 
@@ -85,7 +87,8 @@ def final_fit(X, y, groups, spec: ModelSpec, cfg: FitConfig, seed: int):
     -------
     pipeline, best_params
     """
-    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None)
+    # the returned model keeps the censored-value step: new data may hold ±inf
+    cfg = replace(cfg, decoy_src=np.empty(0, dtype=int), decoys=None, censored=True)
     pipe, params, _ = nested_fit(X, y, groups, spec, cfg, seed, limits=cfg.limits)
     return pipe, params
 

@@ -426,7 +426,7 @@ def prepare(
 
     forced = resolve(covariates, "covariate")
     baseline = resolve(clinical_baseline or (), "clinical_baseline")
-    non_num = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])]
+    non_num = [c for c, dt in feats.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
     if non_num:
         c = non_num[0]
         msg = (

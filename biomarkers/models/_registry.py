@@ -36,9 +36,19 @@ def _grid(**axes) -> list[dict]:
 
 
 def make_preprocessing(
-    *, task: str, screen_k: int | None, keep=(), limits=None, censor_rule: str = "lod_sqrt2"
+    *,
+    task: str,
+    screen_k: int | None,
+    keep=(),
+    limits=None,
+    censor_rule: str = "lod_sqrt2",
+    censored: bool = True,
 ):
-    """Return the preprocessing Pipeline fitted inside every training fold (unfitted)."""
+    """Return the preprocessing Pipeline fitted inside every training fold (unfitted).
+
+    ``censored=False`` (the caller checked that no value is ``±inf``) makes the censored-value
+    step a passthrough: it is the identity on such data but copies every column of a wide matrix.
+    """
     from sklearn.feature_selection import VarianceThreshold
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
@@ -54,7 +64,12 @@ def make_preprocessing(
             offset = None
     return Pipeline(
         [
-            ("censor", CensoredValueImputer(censor_rule, limits=limits, log2_offset=offset)),
+            (
+                "censor",
+                CensoredValueImputer(censor_rule, limits=limits, log2_offset=offset)
+                if censored
+                else "passthrough",
+            ),
             # the screen is NaN-aware and indexes the input columns (``keep`` names forced
             # covariates); imputing after it touches only the kept columns
             ("screen", UnivariateScreen(screen_k, task=task, keep=keep)),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from biomarkers.exceptions import ConfigError
@@ -41,3 +42,15 @@ def test_every_entry_builds_an_estimator(key):
     assert hasattr(est, "predict")
     pre = make_preprocessing(task=spec.task, screen_k=10)
     assert [n for n, _ in pre.steps] == ["censor", "screen", "impute", "variance", "scale"]
+
+
+def test_preprocessing_without_censored_step_is_identical_on_finite_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 30))
+    X[::5, 3] = np.nan
+    y = (X[:, 0] > 0).astype(int)
+    kw = {"task": "binary", "screen_k": 10, "limits": np.full(30, -5.0)}
+    full = make_preprocessing(**kw).fit_transform(X, y)
+    fast = make_preprocessing(**kw, censored=False)
+    np.testing.assert_array_equal(fast.fit_transform(X, y), full)
+    assert fast.named_steps["censor"] == "passthrough"
