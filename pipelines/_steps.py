@@ -191,3 +191,9 @@ def write_report(run: RunFolder) -> None:
     with timed("report"):
         path = _write(run.path)
     run.add_output(str(path.relative_to(run.path)))
+
+
+def outcome_arg(outcome: Outcome) -> str | tuple[str, str]:
+    if outcome.kind == "survival":
+        return ("event", "time_days")
+    return outcome.name

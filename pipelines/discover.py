@@ -18,6 +18,7 @@ from pipelines._steps import (
     build_outcome,
     comparisons,
     load_study,
+    outcome_arg,
     save_result,
     side_labels,
     write_report,
@@ -47,12 +48,6 @@ def build_table(cfg: DiscoverConfig, study: Study, outcome: Outcome) -> AnnData:
             blocks=cfg.features.blocks,
             outcome=outcome,
         )
-
-
-def _outcome_arg(outcome: Outcome) -> str | tuple[str, str]:
-    if outcome.kind == "survival":
-        return ("event", "time_days")
-    return outcome.name
 
 
 def _labelled(table: AnnData, outcome: Outcome) -> AnnData:
@@ -112,7 +107,7 @@ def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: R
         run,
         lambda: discover(
             table,
-            outcome=_outcome_arg(outcome),
+            outcome=outcome_arg(outcome),
             models=tuple(m.models),
             cv=(m.n_splits, m.n_repeats),
             inner_cv=m.inner_cv,
@@ -263,7 +258,7 @@ def _run_predictive(
         run,
         lambda: predictive(
             table,
-            outcome=_outcome_arg(outcome),
+            outcome=outcome_arg(outcome),
             arm="comparison",
             treated=study.treated_arm,
             covariates=tuple(p.covariates),

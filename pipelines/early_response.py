@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from biomarkers._logging import logger
-from pipelines._steps import COHORT_REASON, comparisons, save_result, side_labels
+from pipelines._steps import COHORT_REASON, comparisons, outcome_arg, save_result, side_labels
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -84,12 +84,11 @@ def _one_comparison(
     folder: str,
 ) -> dict[str, Any]:
     from biomarkers.models import early_response, landmark_population
-    from pipelines.discover import _outcome_arg
 
     visit, base = visits
     table = table.copy()
     table.obs["comparison"] = side_labels(study, table.obs["arm"]).to_numpy()
-    target = _outcome_arg(outcome)
+    target = outcome_arg(outcome)
     day = cfg.study.visits[visit]
     mask, _ = landmark_population(table, outcome=target, landmark_day=day, arm_key="comparison")
     at_risk = pd.Series(mask, index=table.obs_names)

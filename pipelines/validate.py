@@ -163,10 +163,10 @@ def _check_table_names(cfg: Any, table: AnnData, source: str) -> None:
 def _landmark_lines(cfg: Any, table: AnnData, outcome: Outcome) -> list[str]:
     """Landmark population per arm: "landmark D7 (SMT): 19/29 (10 events before D7)"."""
     from biomarkers.models import landmark_population
-    from pipelines.discover import _outcome_arg
+    from pipelines._steps import outcome_arg
 
     day = cfg.landmark.day
-    _, report = landmark_population(table, outcome=_outcome_arg(outcome), landmark_day=day)
+    _, report = landmark_population(table, outcome=outcome_arg(outcome), landmark_day=day)
     at = report.attrs.get("landmark_day")
     if at is None or float(at) <= 0:
         return ["landmark: none (baseline features; every subject analysed)"]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._tables import html_table as _table
 from biomarkers.report._time import (
     BASELINE_ONLY,
     ESTIMANDS,
@@ -63,17 +64,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-
-
-def _table(df: pd.DataFrame, *, max_rows: int = 30, digits: int = 3) -> str:
-    shown = df.head(max_rows).copy()
-    for col in shown.columns:
-        if pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
-    html = shown.to_html(index=False, border=0, classes="tbl", escape=True)
-    if len(df) > max_rows:
-        html += f"<p class='note'>{len(df) - max_rows} more rows in the CSV file.</p>"
-    return html
 
 
 class _Figures:

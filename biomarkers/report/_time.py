@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from biomarkers.report._tables import html_table
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -116,6 +118,4 @@ def survivor_aware_tables(mech: Path) -> list[tuple[str, str]]:
 
 
 def _html(df: pd.DataFrame, *, max_rows: int = 30) -> str:
-    from biomarkers.report._report import _table
-
-    return _table(df, max_rows=max_rows)
+    return html_table(df, max_rows=max_rows)
