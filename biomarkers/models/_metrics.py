@@ -559,7 +559,7 @@ def cv_performance(
         table.loc[at, ["estimate", "ci_low", "ci_high", "interval"]] = [mean, lo, hi, interval]
         table = pd.concat([table.iloc[: at + 1], pooled, table.iloc[at + 1 :]], ignore_index=True)
     table["verdict"] = [
-        verdict(m, lo, e) if m == metric else ""
+        verdict(m, lo, e) if m == metric else np.nan
         for m, lo, e in zip(table["metric"], table["ci_low"], table["estimate"], strict=True)
     ]
     return table
