@@ -89,25 +89,37 @@ def _calibration(y, p, W, *, n_iter: int = 50):
 def _calibration_newton(y, p, W, *, n_iter: int):
     """Weighted logistic recalibration slope and calibration-in-the-large, for all replicates.
 
-    Slope of ``y ~ a + b logit(p)``; intercept of ``y ~ a + offset(logit(p))``; Newton steps.
+    Slope of ``y ~ a + b logit(p)``; intercept of ``y ~ a + offset(logit(p))``. Newton steps
+    start at the intercept-only fit (slope 0) and are halved while they lower the
+    likelihood: started at slope 1, overconfident uninformative predictions (a lasso fold
+    model on noise) made plain Newton diverge to NaN.
     """
     x = _logit(p)
     B = W.shape[0]
-    a = np.zeros(B)
-    b = np.ones(B)
+    ybar = np.clip((W * y).sum(1) / W.sum(1), 1e-6, 1 - 1e-6)
+    a = np.log(ybar / (1 - ybar))
+    b = np.zeros(B)
+    ll = _loglik(y, x, W, a, b)
+    det = np.ones(B)
     for _ in range(n_iter):
-        eta = a[:, None] + b[:, None] * x
-        mu = expit(eta)
+        mu = expit(a[:, None] + b[:, None] * x)
         w = W * mu * (1 - mu)
         r = W * (y - mu)
         g0, g1 = r.sum(1), (r * x).sum(1)
         h00, h01, h11 = w.sum(1), (w * x).sum(1), (w * x * x).sum(1)
         det = h00 * h11 - h01**2
         with np.errstate(invalid="ignore", divide="ignore"):
-            da = (h11 * g0 - h01 * g1) / det
-            db = (-h01 * g0 + h00 * g1) / det
-        a, b = a + np.nan_to_num(da), b + np.nan_to_num(db)
-        if _converged(np.r_[da, db]):
+            da = np.nan_to_num((h11 * g0 - h01 * g1) / det)
+            db = np.nan_to_num((-h01 * g0 + h00 * g1) / det)
+        step = np.ones(B)
+        for _ in range(30):
+            new = _loglik(y, x, W, a + step * da, b + step * db)
+            worse = ~(new >= ll - 1e-12)
+            if not worse.any():
+                break
+            step = np.where(worse, step / 2, step)
+        a, b, ll = a + step * da, b + step * db, np.maximum(ll, new)
+        if _converged(np.r_[step * da, step * db]):
             break
     c = np.zeros(B)
     for _ in range(n_iter):
@@ -121,6 +133,11 @@ def _calibration_newton(y, p, W, *, n_iter: int):
             break
     slope = np.where(np.isfinite(det) & (det > 0), b, np.nan)
     return slope, c
+
+
+def _loglik(y, x, W, a, b):
+    eta = a[:, None] + b[:, None] * x
+    return (W * (y * eta - np.logaddexp(0, eta))).sum(1)
 
 
 def binary_metrics(y, p, W=None, *, threshold: float = 0.5) -> dict[str, np.ndarray]:
@@ -311,10 +328,11 @@ def bootstrap_performance(
     rows = []
     for m in names:
         estimate = float(_nanmean0(np.array([[e[m][0]] for e in est]))[0])
-        if idx.shape[0]:
+        if idx.shape[0] and np.isfinite(estimate):
             dist = _nanmean0(np.vstack([b[m] for b in boot]))
             lo, hi = _ci(dist)
         else:
+            # no interval around an undefined estimate
             lo = hi = float("nan")
         rows.append({"metric": m, "estimate": estimate, "ci_low": lo, "ci_high": hi, "n": n})
     return pd.DataFrame(rows)
