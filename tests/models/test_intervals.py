@@ -22,7 +22,6 @@ from biomarkers.models._metrics import (
     verdict,
     within_fold_ranks,
 )
-
 from tests.models.conftest import make_binary
 
 
