@@ -17,13 +17,12 @@ from biomarkers.models._cv import (
     CVPlan,
     discovery_plan,
     grouped_folds,
-    inner_splits,
     parallel_map,
     root_seed,
     seed_for,
     strata,
 )
-from biomarkers.models._engine import FitConfig, final_fit, outer_fit
+from biomarkers.models._engine import FitConfig, final_fit, inner_cv_metrics, outer_fit
 from biomarkers.models._inputs import Data, prepare
 from biomarkers.models._metrics import (
     INTERVALS,
@@ -46,36 +45,6 @@ def _fold_mean(task, y, folds) -> float:
     vals = [primary_point(task, y[te], pred) for te, pred in folds]
     vals = [v for v in vals if np.isfinite(v)]
     return float(np.mean(vals)) if vals else float("nan")
-
-
-def _inner_cv_metrics(data, plan: CVPlan, spec, cfg, random_state, *, n_jobs) -> np.ndarray:
-    """Mean inner-CV metric of every outer training set, (repeats, folds), for nested_cv."""
-    keys, tasks = [], []
-    for r, k, _, _ in plan.folds():
-        for j, (tr, te) in enumerate(inner_splits(plan, r, k)):
-            keys.append((r, k))
-            seed = seed_for(random_state, "ncv_fit", r, k, j)
-            tasks.append((data.X, data.y, data.groups, tr, te, spec, cfg, seed))
-    fits = parallel_map(_inner_fit, tasks, n_jobs=n_jobs, description="nested-CV interval")
-    vals: dict[tuple[int, int], list[float]] = {}
-    for key, (te, pred) in zip(keys, fits, strict=True):
-        vals.setdefault(key, []).append(primary_point(data.task, data.y[te], pred))
-    out = np.full((plan.n_repeats, plan.n_splits), np.nan)
-    for (r, k), v in vals.items():
-        fin = [x for x in v if np.isfinite(x)]
-        out[r, k] = np.mean(fin) if fin else np.nan
-    return out
-
-
-def _inner_fit(X, y, groups, train, test, spec, cfg, seed):
-    from sklearn.exceptions import ConvergenceWarning
-
-    # these auxiliary fits see (K - 2)/K of the subjects and only feed the interval's width;
-    # a solver that stops early there is not a problem of the model the user gets
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        res = outer_fit(X, y, groups, train, test, spec, cfg, seed, want_importance=False)
-    return res["test"], res["pred"]
 
 
 def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
@@ -481,7 +450,9 @@ def discover(
         inner = None
         if interval == "nested_cv":
             with timed(f"discover: nested-CV interval of {m}"):
-                inner = _inner_cv_metrics(data, plan, specs[m], cfg, random_state, n_jobs=n_jobs)
+                inner = inner_cv_metrics(
+                    data.X, data.y, data.groups, plan, specs[m], cfg, random_state, n_jobs=n_jobs
+                )
         rng = np.random.default_rng(seed_for(random_state, "bootstrap"))
         df = cv_performance(
             data.y, oof[m], plan.splits, task=data.task, interval=interval,

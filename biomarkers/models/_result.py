@@ -13,8 +13,14 @@ import pandas as pd
 from biomarkers._atomic import write_bytes, write_json, write_table
 from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
 from biomarkers.models._cv import CVPlan, parallel_map, seed_for
-from biomarkers.models._engine import FitConfig, final_fit, outer_fit, outer_fit_select
-from biomarkers.models._metrics import PRIMARY, bootstrap_performance
+from biomarkers.models._engine import (
+    FitConfig,
+    final_fit,
+    inner_cv_metrics,
+    outer_fit,
+    outer_fit_select,
+)
+from biomarkers.models._metrics import PRIMARY, cv_performance
 from biomarkers.models._registry import get_spec, kept_columns
 
 __all__ = ["DiscoveryResult"]
@@ -309,14 +315,17 @@ class DiscoveryResult:
         preds = np.full((plan.n_repeats, len(d.y)), np.nan)
         for (r, _, _, _), res in zip(plan.folds(), fits, strict=True):
             preds[r, res["test"]] = res["pred"]
-        perf = bootstrap_performance(
-            d.y,
-            preds,
-            task=d.task,
-            n_bootstraps=s["n_bootstraps"],
-            rng=np.random.default_rng(seed_for(rs, "bootstrap")),
-            horizon=s["horizon"],
-        )
+        interval = s.get("interval", "bootstrap")
+        inner = None
+        if interval == "nested_cv":
+            inner = inner_cv_metrics(
+                Xcv, d.y, d.groups, plan, spec, fcfg, rs, n_jobs=n_jobs, fit=fn
+            )
+        perf = cv_performance(
+            d.y, preds, plan.splits, task=d.task, interval=interval,
+            n_bootstraps=s["n_bootstraps"], rng=np.random.default_rng(seed_for(rs, "bootstrap")),
+            horizon=s["horizon"], inner=inner,
+        )  # fmt: skip
         perf.insert(0, "model", model)
         pipe, _ = final_fit(X, d.y, d.groups, spec, cfg, seed_for(rs, "final", 99))
         return pipe, perf, preds
