@@ -167,3 +167,10 @@ def test_calibration_slope_is_finite_with_a_finite_ci_on_noise():
     assert np.isfinite(perf.set_index("metric").loc["calibration_slope", "estimate"])
     has_ci = np.isfinite(perf["ci_low"]) & np.isfinite(perf["ci_high"])
     assert np.isfinite(perf.loc[has_ci, "estimate"]).all()
+
+
+def test_result_verdict_and_summary_name_the_interval(run):
+    assert run.verdict in ("evidence of discrimination", "no evidence of discrimination")
+    row = run.performance.set_index("metric").loc["auroc"]
+    assert run.verdict == row["verdict"]
+    assert "95% CI (corrected resampled t, Nadeau & Bengio 2003)" in run._repr_html_()
