@@ -220,7 +220,7 @@ def discover(
     decision_thresholds: Sequence[float] = DECISION_THRESHOLDS,
     landmark: float | str | None = "auto",
     landmark_time_from: str = "origin",
-    interval: str = "nested_cv",
+    interval: str = "bbc",
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -302,10 +302,11 @@ def discover(
 
     interval
         Interval of the primary metric (AUROC, Harrell's C, R²), named in the ``interval``
-        column of ``performance``: ``"nested_cv"`` (default; Bates, Hastie & Tibshirani
-        2023, runs an inner CV in every outer training set), ``"corrected_t"`` (Nadeau &
-        Bengio 2003 over repeats × folds), ``"bbc"`` (bootstrap bias-corrected CV,
-        Tsamardinos et al. 2018) or ``"bootstrap"`` (the subject bootstrap of pooled
+        column of ``performance``: ``"bbc"`` (default; bootstrap bias-corrected CV,
+        Tsamardinos et al. 2018, on within-fold ranks; it covered chance best on null
+        cohorts, see docs/models.md), ``"nested_cv"`` (Bates, Hastie & Tibshirani 2023,
+        runs an inner CV in every outer training set), ``"corrected_t"`` (Nadeau & Bengio
+        2003 over repeats × folds) or ``"bootstrap"`` (the subject bootstrap of pooled
         out-of-fold predictions, which treats the fitted models as fixed). Except with
         ``"bootstrap"``, the primary estimate is the per-fold metric averaged over folds and
         repeats and the pooled one is the ``<metric>_pooled`` row; see docs/models.md.
