@@ -596,4 +596,6 @@ def _cv_interval(task, y, preds, splits, est, *, interval, n_bootstraps, rng, in
             raise ValueError(msg)
         var = fold_auc_variance(task, y, preds, splits)
         _, lo, hi = nested_cv_interval(est, inner, var)
-    return lo, hi
+    # normal and t intervals can leave the metric's range: AUROC / C in [0, 1], R² <= 1
+    floor = -np.inf if task == "continuous" else 0.0
+    return float(np.clip(lo, floor, 1.0)), float(np.clip(hi, floor, 1.0))

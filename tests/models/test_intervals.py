@@ -174,3 +174,15 @@ def test_result_verdict_and_summary_name_the_interval(run):
     row = run.performance.set_index("metric").loc["auroc"]
     assert run.verdict == row["verdict"]
     assert "95% CI (corrected resampled t, Nadeau & Bengio 2003)" in run._repr_html_()
+
+
+def test_intervals_stay_inside_the_metric_range():
+    y, preds, splits = _anti_predictions()
+    preds = -preds  # near-perfect discrimination: a symmetric interval would pass 1
+    t = cv_performance(
+        y, preds, splits, task="binary", interval="corrected_t", n_bootstraps=10,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    row = t.set_index("metric").loc["auroc"]
+    assert row["ci_high"] <= 1.0
+    assert row["ci_low"] > 0.5
