@@ -40,6 +40,8 @@ _STREAMS = {
     "pred_perm": 13,
     "pred_perm_split": 14,
     "pred_perm_fit": 15,
+    # discover(interval="nested_cv"): fits of the inner CV inside every outer training set
+    "ncv_fit": 16,
 }
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -134,6 +136,22 @@ class CVPlan:
         for f, (_, te) in enumerate(self.splits[repeat]):
             out[te] = f
         return out
+
+
+def inner_splits(plan: CVPlan, repeat: int, fold: int) -> list[Split]:
+    """Inner folds of the nested-CV interval: the other folds of ``repeat``, one held out each.
+
+    For outer fold ``fold`` of ``repeat``, inner fold ``j`` trains on every outer test fold
+    but ``fold`` and ``j`` and tests on fold ``j`` (Bates, Hastie & Tibshirani 2023).
+    """
+    folds = plan.splits[repeat]
+    out = []
+    for j, (_, te_j) in enumerate(folds):
+        if j == fold:
+            continue
+        tr = np.concatenate([te for i, (_, te) in enumerate(folds) if i not in (fold, j)])
+        out.append((np.sort(tr), te_j))
+    return out
 
 
 def discovery_plan(

@@ -22,16 +22,16 @@ from biomarkers.models._cv import (
     seed_for,
     strata,
 )
-from biomarkers.models._engine import FitConfig, final_fit, outer_fit
+from biomarkers.models._engine import FitConfig, final_fit, inner_cv_metrics, outer_fit
 from biomarkers.models._inputs import Data, prepare
 from biomarkers.models._metrics import (
+    INTERVALS,
     PRIMARY,
     binary_metrics,
     bootstrap_counts,
-    bootstrap_performance,
-    continuous_metrics,
+    cv_performance,
     default_horizon,
-    survival_metrics,
+    primary_point,
 )
 from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec, resolve_name
 from biomarkers.models._result import DiscoveryResult
@@ -40,12 +40,11 @@ from biomarkers.models._univariate import univariate_tests
 __all__ = ["discover"]
 
 
-def _metric_point(task, y, pred, horizon) -> float:
-    if task == "binary":
-        return float(binary_metrics(y, pred)["auroc"][0])
-    if task == "continuous":
-        return float(continuous_metrics(y, pred)["r2"][0])
-    return float(survival_metrics(y, pred, horizon=horizon)["harrell_c"][0])
+def _fold_mean(task, y, folds) -> float:
+    """The permutation statistic: the primary metric of each test fold, averaged over folds."""
+    vals = [primary_point(task, y[te], pred) for te, pred in folds]
+    vals = [v for v in vals if np.isfinite(v)]
+    return float(np.mean(vals)) if vals else float("nan")
 
 
 def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
@@ -221,6 +220,7 @@ def discover(
     decision_thresholds: Sequence[float] = DECISION_THRESHOLDS,
     landmark: float | str | None = "auto",
     landmark_time_from: str = "origin",
+    interval: str = "bbc",
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -300,6 +300,17 @@ def discover(
         ``"origin"`` (default): survival times count from the time origin, as the outcome
         defines them; ``"landmark"``: from the landmark (the landmark day is subtracted).
 
+    interval
+        Interval of the primary metric (AUROC, Harrell's C, R²), named in the ``interval``
+        column of ``performance``: ``"bbc"`` (default; bootstrap bias-corrected CV,
+        Tsamardinos et al. 2018, on within-fold ranks; it covered chance best on null
+        cohorts, see docs/models.md), ``"nested_cv"`` (Bates, Hastie & Tibshirani 2023,
+        runs an inner CV in every outer training set), ``"corrected_t"`` (Nadeau & Bengio
+        2003 over repeats × folds) or ``"bootstrap"`` (the subject bootstrap of pooled
+        out-of-fold predictions, which treats the fitted models as fixed). Except with
+        ``"bootstrap"``, the primary estimate is the per-fold metric averaged over folds and
+        repeats and the pooled one is the ``<metric>_pooled`` row; see docs/models.md.
+
     Returns
     -------
     DiscoveryResult
@@ -335,6 +346,7 @@ def discover(
     if not models:
         msg = "models=[]: name at least one model (see biomarkers.models.available_models())"
         raise ConfigError(msg)
+    check_choice("interval", interval, INTERVALS, source="discover")
     for name, val in (("n_permutations", n_permutations), ("n_bootstraps", n_bootstraps)):
         if int(val) < 0:
             msg = f"{name}={val!r} must be >= 0"
@@ -437,10 +449,17 @@ def discover(
 
     perf = []
     for m in models:
+        inner = None
+        if interval == "nested_cv":
+            with timed(f"discover: nested-CV interval of {m}"):
+                inner = inner_cv_metrics(
+                    data.X, data.y, data.groups, plan, specs[m], cfg, random_state, n_jobs=n_jobs
+                )
         rng = np.random.default_rng(seed_for(random_state, "bootstrap"))
-        df = bootstrap_performance(
-            data.y, oof[m], task=data.task, n_bootstraps=n_bootstraps, rng=rng, horizon=horizon
-        )
+        df = cv_performance(
+            data.y, oof[m], plan.splits, task=data.task, interval=interval,
+            n_bootstraps=n_bootstraps, rng=rng, horizon=horizon, inner=inner,
+        )  # fmt: skip
         df.insert(0, "model", m)
         perf.append(df)
     performance = pd.concat(perf, ignore_index=True)
@@ -449,9 +468,12 @@ def discover(
         ranking, thresholds = _ranking(data, outer, models, decoy_src, fdr_target=fdr_target)
 
     # permutation null of the whole pipeline (tuning, screening, decoys included); statistic =
-    # the primary metric of one repeat of the outer CV, observed value = repeat 0 of the real run
+    # the per-fold primary metric averaged over the folds of one repeat of the outer CV,
+    # computed the same way on the real run (repeat 0) and on every permuted run
     metric = PRIMARY[data.task]
-    observed = _metric_point(data.task, data.y, oof[perm_model][0], horizon)
+    observed = _fold_mean(
+        data.task, data.y, [(te, oof[perm_model][0][te]) for _, te in plan.splits[0]]
+    )
     null = np.full(n_permutations, np.nan)
     if n_permutations:
         ptasks = [
@@ -463,18 +485,18 @@ def discover(
             pres = parallel_map(
                 _permutation_task, ptasks, n_jobs=n_jobs, description="permutations"
             )
-        pred = np.full((n_permutations, len(data.y)), np.nan)
+        folds: dict[int, list] = {}
         for b, te, pr in pres:
-            pred[b, te] = pr
+            folds.setdefault(b, []).append((te, pr))
         for b in range(n_permutations):
             rng = np.random.default_rng(seed_for(random_state, "perm", b))
             yp = data.y[rng.permutation(len(data.y))]
-            null[b] = _metric_point(data.task, yp, pred[b], horizon)
+            null[b] = _fold_mean(data.task, yp, folds[b])
     p_value = (1 + int(np.sum(null >= observed))) / (1 + n_permutations)
     permutation = {
         "model": perm_model,
         "metric": metric,
-        "statistic": f"{metric} of one repeat of {n_splits}-fold outer CV",
+        "statistic": f"per-fold {metric} averaged over the {n_splits} folds of one outer-CV repeat",
         "observed": observed,
         "null": null.tolist(),
         "p_value": float(p_value),
@@ -521,6 +543,7 @@ def discover(
         "fdr_target": fdr_target,
         "n_permutations": int(n_permutations),
         "n_bootstraps": int(n_bootstraps),
+        "interval": interval,
         "random_state": random_state,
         "covariates": list(covariates),
         "clinical_baseline": list(clinical_baseline or []),

@@ -6,11 +6,21 @@ its parallel map (a fold, a refit), seeded by its caller.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from biomarkers.models._cv import grouped_folds, strata
+from biomarkers.models._cv import (
+    CVPlan,
+    grouped_folds,
+    inner_splits,
+    parallel_map,
+    seed_for,
+    strata,
+)
+from biomarkers.models._metrics import primary_point
 from biomarkers.models._registry import (
     ModelSpec,
     kept_columns,
@@ -19,7 +29,14 @@ from biomarkers.models._registry import (
     run_search,
 )
 
-__all__ = ["FitConfig", "final_fit", "nested_fit", "outer_fit", "outer_fit_select"]
+__all__ = [
+    "FitConfig",
+    "final_fit",
+    "inner_cv_metrics",
+    "nested_fit",
+    "outer_fit",
+    "outer_fit_select",
+]
 
 
 @dataclass
@@ -174,3 +191,43 @@ def outer_fit_select(
     )  # fmt: skip
     res = outer_fit(X[:, top], y, groups, train, test, spec, cfg_k, seed, want_importance=False)
     return {"test": test, "pred": res["pred"]}
+
+
+def inner_cv_metrics(
+    X, y, groups, plan: CVPlan, spec: ModelSpec, cfg: FitConfig, random_state: int, *,
+    n_jobs: int | None, fit: Callable[..., dict] | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Mean inner-CV primary metric of every outer training set, (repeats, folds).
+
+    The inner CV of the nested-CV interval (Bates, Hastie & Tibshirani 2023): for outer fold
+    k of repeat r, the same pipeline (``fit``, default :func:`outer_fit`) is cross-validated
+    on the other K − 1 folds (:func:`~biomarkers.models._cv.inner_splits`).
+    """
+    fit = outer_fit if fit is None else fit
+    keys, tasks = [], []
+    for r, k, _, _ in plan.folds():
+        for j, (tr, te) in enumerate(inner_splits(plan, r, k)):
+            keys.append((r, k))
+            seed = seed_for(random_state, "ncv_fit", r, k, j)
+            tasks.append((fit, X, y, groups, tr, te, spec, cfg, seed))
+    fits = parallel_map(_quiet_fit, tasks, n_jobs=n_jobs, description="nested-CV interval")
+    vals: dict[tuple[int, int], list[float]] = {}
+    for key, res in zip(keys, fits, strict=True):
+        vals.setdefault(key, []).append(primary_point(cfg.task, y[res["test"]], res["pred"]))
+    out = np.full((plan.n_repeats, plan.n_splits), np.nan)
+    for (r, k), v in vals.items():
+        fin = [x for x in v if np.isfinite(x)]
+        out[r, k] = np.mean(fin) if fin else np.nan
+    return out
+
+
+def _quiet_fit(fit, X, y, groups, train, test, spec, cfg, seed) -> dict:
+    from sklearn.exceptions import ConvergenceWarning
+
+    # these auxiliary fits see (K - 2)/K of the subjects and only feed the interval's width;
+    # a solver that stops early there is not a problem of the model the user gets
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if fit is outer_fit:
+            return fit(X, y, groups, train, test, spec, cfg, seed, want_importance=False)
+        return fit(X, y, groups, train, test, spec, cfg, seed)

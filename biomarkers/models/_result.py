@@ -13,8 +13,14 @@ import pandas as pd
 from biomarkers._atomic import write_bytes, write_json, write_table
 from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
 from biomarkers.models._cv import CVPlan, parallel_map, seed_for
-from biomarkers.models._engine import FitConfig, final_fit, outer_fit, outer_fit_select
-from biomarkers.models._metrics import PRIMARY, bootstrap_performance
+from biomarkers.models._engine import (
+    FitConfig,
+    final_fit,
+    inner_cv_metrics,
+    outer_fit,
+    outer_fit_select,
+)
+from biomarkers.models._metrics import INTERVAL_LABELS, PRIMARY, cv_performance
 from biomarkers.models._registry import get_spec, kept_columns
 
 __all__ = ["DiscoveryResult"]
@@ -148,6 +154,21 @@ class DiscoveryResult:
         perf = self.performance[self.performance["metric"] == metric]
         return str(perf.sort_values("estimate", ascending=False, kind="stable")["model"].iloc[0])
 
+    @property
+    def verdict(self) -> str:
+        """What the permuted model's primary row says: "(no) evidence of discrimination".
+
+        "No evidence of discrimination" whenever the 95% CI covers chance or the estimate is
+        below it: a below-chance result is noise, never a significant inverse effect.
+        """
+        metric = PRIMARY[self.settings["task"]]
+        perf = self.performance
+        model = (self.permutation or {}).get("model") or self.best_model
+        row = perf[(perf["model"] == model) & (perf["metric"] == metric)]
+        if row.empty or "verdict" not in row:
+            return ""
+        return str(row["verdict"].iloc[0])
+
     def to_frame(self) -> pd.DataFrame:
         """Performance table with the permutation p-value on the permuted model's primary metric.
 
@@ -172,7 +193,8 @@ class DiscoveryResult:
         rows = "".join(
             f"<tr><td>{r.model}</td><td>{r.estimate:.3f}</td>"
             f"<td>{r.ci_low:.3f}–{r.ci_high:.3f}</td>"
-            f"<td>{'' if np.isnan(r.p_value) else f'{r.p_value:.3g}'}</td></tr>"
+            f"<td>{'' if np.isnan(r.p_value) else f'{r.p_value:.3g}'}</td>"
+            f"<td>{getattr(r, 'verdict', '')}</td></tr>"
             for r in perf.itertuples()
         )
         top = self.ranking[self.ranking["model"] == self.best_model].head(10)
@@ -185,7 +207,8 @@ class DiscoveryResult:
             f"<div><b>DiscoveryResult</b>: outcome <code>{s['outcome']}</code> ({s['task']}), "
             f"{s['n_subjects']} subjects × {s['n_features']} features, "
             f"{s['n_splits']}-fold × {s['n_repeats']} outer CV, {s['inner_cv']}-fold inner CV"
-            f"<table><tr><th>model</th><th>{metric}</th><th>95% CI</th><th>perm. p</th></tr>"
+            f"<table><tr><th>model</th><th>{metric}</th><th>95% CI ({_ci_label(s)})</th>"
+            f"<th>perm. p</th><th>verdict</th></tr>"
             f"{rows}</table><b>Top markers ({self.best_model})</b><table><tr><th>feature</th>"
             f"<th>stability</th><th>importance</th><th>q</th></tr>{markers}</table></div>"
         )
@@ -309,14 +332,17 @@ class DiscoveryResult:
         preds = np.full((plan.n_repeats, len(d.y)), np.nan)
         for (r, _, _, _), res in zip(plan.folds(), fits, strict=True):
             preds[r, res["test"]] = res["pred"]
-        perf = bootstrap_performance(
-            d.y,
-            preds,
-            task=d.task,
-            n_bootstraps=s["n_bootstraps"],
-            rng=np.random.default_rng(seed_for(rs, "bootstrap")),
-            horizon=s["horizon"],
-        )
+        interval = s.get("interval", "bootstrap")
+        inner = None
+        if interval == "nested_cv":
+            inner = inner_cv_metrics(
+                Xcv, d.y, d.groups, plan, spec, fcfg, rs, n_jobs=n_jobs, fit=fn
+            )
+        perf = cv_performance(
+            d.y, preds, plan.splits, task=d.task, interval=interval,
+            n_bootstraps=s["n_bootstraps"], rng=np.random.default_rng(seed_for(rs, "bootstrap")),
+            horizon=s["horizon"], inner=inner,
+        )  # fmt: skip
         perf.insert(0, "model", model)
         pipe, _ = final_fit(X, d.y, d.groups, spec, cfg, seed_for(rs, "final", 99))
         return pipe, perf, preds
@@ -367,8 +393,8 @@ class DiscoveryResult:
         X = pd.DataFrame(d.X[:, idx], columns=features, index=d.subjects)
         validation = (
             f"{s['n_splits']}-fold x {s['n_repeats']} repeated, subject-grouped, stratified outer "
-            f"CV with {s['inner_cv']}-fold inner tuning; 95% subject-bootstrap CIs "
-            f"({s['n_bootstraps']} replicates); the {len(features)} markers were re-selected inside "
+            f"CV with {s['inner_cv']}-fold inner tuning; {_ci_words(s)}; "
+            f"the {len(features)} markers were re-selected inside "
             "every outer training fold (top by importance of the same model among all "
             "candidates), so the estimate includes the selection step"
         )
@@ -496,6 +522,23 @@ class DiscoveryResult:
             settings=settings,
             final_model_data=models,
         )
+
+
+def _ci_label(settings: dict) -> str:
+    return INTERVAL_LABELS[settings.get("interval", "bootstrap")]
+
+
+def _ci_words(settings: dict) -> str:
+    """Which 95% CI the performance rows carry, in words (panel validation, summaries)."""
+    interval = settings.get("interval", "bootstrap")
+    boot = f"95% subject-bootstrap CIs ({settings['n_bootstraps']} replicates)"
+    if interval == "bootstrap":
+        return boot
+    metric = PRIMARY[settings["task"]]
+    return (
+        f"{metric} averaged over test folds with a 95% CI ({INTERVAL_LABELS[interval]}), "
+        f"other metrics {boot}"
+    )
 
 
 def _landmark_visit(day: float, var: pd.DataFrame | None) -> str:

@@ -92,8 +92,52 @@ def _metric_table(perf: pd.DataFrame) -> pd.DataFrame:
         "" if pd.isna(lo) else f"{lo:.3f} – {hi:.3f}"
         for lo, hi in zip(perf["ci_low"], perf["ci_high"], strict=True)
     ]
-    cols = [c for c in ("model", "metric", "estimate", "95% CI", "n") if c in perf]
-    return perf[cols]
+    if "interval" in perf:
+        perf["CI method"] = [_interval_label(v) for v in perf["interval"]]
+    if "verdict" in perf:
+        perf["verdict"] = perf["verdict"].fillna("")
+    cols = ("model", "metric", "estimate", "95% CI", "CI method", "verdict", "n")
+    return perf[[c for c in cols if c in perf]]
+
+
+def _interval_label(interval: Any) -> str:
+    """``"nested_cv"`` → ``"nested-CV, Bates et al. 2023"`` (the one table of labels)."""
+    from biomarkers.models._metrics import INTERVAL_LABELS
+
+    return "" if pd.isna(interval) else INTERVAL_LABELS.get(str(interval), str(interval))
+
+
+def _interval_text(perf: pd.DataFrame) -> str:
+    """Which interval the primary rows carry and what their verdicts say, for the report."""
+    if "interval" not in perf or "verdict" not in perf:
+        return ""
+    primary = perf[perf["verdict"].notna() & (perf["verdict"].astype(str) != "")]
+    if primary.empty:
+        return ""
+    labels = sorted({_interval_label(v) for v in primary["interval"]})
+    verdicts = "; ".join(
+        f"{r.model}: {r.metric} {r.estimate:.3f}, 95% CI ({_interval_label(r.interval)}) "
+        f"{r.ci_low:.3f} – {r.ci_high:.3f}, {r.verdict}"
+        for r in primary.itertuples()
+    )
+    return (
+        f" The primary metric carries a 95% CI ({', '.join(labels)}); the other rows carry a "
+        f"subject bootstrap of pooled out-of-fold predictions. {verdicts}. A CI that covers or "
+        "lies below chance is no evidence of discrimination, never a significant inverse effect."
+    )
+
+
+def _methods_interval(models: dict) -> str:
+    interval = models.get("interval") or "bootstrap"
+    boot = (
+        f"95% bootstrap confidence intervals ({models.get('n_bootstraps')} resamples of subjects)"
+    )
+    if interval == "bootstrap":
+        return f"Metrics carry {boot}; "
+    return (
+        f"The primary metric (averaged over test folds) carries a 95% CI "
+        f"({_interval_label(interval)}), the other metrics {boot}; "
+    )
 
 
 def _side(value: Any) -> str | None:
@@ -249,9 +293,10 @@ def _predictive_methods(pred: dict[str, Any], words: _Words) -> str:
 
 
 def _methods_text(
-    config: dict[str, Any], outcome: dict | None, manifest: dict, words: _Words
-) -> str:
-    models = config.get("models", {}) or {}
+    config: dict[str, Any], outcome: dict | None, manifest: dict, words: _Words, *,
+    interval: str | None = None,
+) -> str:  # fmt: skip
+    models = {**(config.get("models", {}) or {}), "interval": interval}
     feats = config.get("features", {}) or {}
     parts = []
     if outcome:
@@ -271,8 +316,8 @@ def _methods_text(
             f"{models.get('n_repeats')}× repeated, stratified {models.get('n_splits')}-fold cross-validation "
             f"grouped by subject, with {models.get('inner_cv')}-fold inner cross-validation for "
             "hyperparameters. Every data-dependent step (censored-value imputation, missing-value "
-            "imputation, scaling, feature filters) was fitted inside the training folds. Metrics carry "
-            f"95% bootstrap confidence intervals ({models.get('n_bootstraps')} resamples of subjects); "
+            "imputation, scaling, feature filters) was fitted inside the training folds. "
+            f"{_methods_interval(models)}"
             f"the whole pipeline was refitted on {models.get('n_permutations')} label permutations "
             "for a permutation p-value."
         )
@@ -436,6 +481,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         s.text = _class_one_text(words, oof)
         settings = _read_json(run / "settings.json") or {}
         s.text += landmark_text(_read_csv(run / "landmark.csv"), settings.get("landmark_day"))
+        s.text += _interval_text(perf)
         s.tables.append(("Cross-validated performance", _table(_metric_table(perf), max_rows=60)))
         if permutation:
             perms = permutation if isinstance(permutation, list) else [permutation]
@@ -569,7 +615,8 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         sections.append(s)
 
     s = _Section("methods", "Methods")
-    s.text = _methods_text(config, outcome, manifest, words) + ESTIMANDS
+    interval = (_read_json(run / "settings.json") or {}).get("interval")
+    s.text = _methods_text(config, outcome, manifest, words, interval=interval) + ESTIMANDS
     sections.append(s)
     s = _Section("provenance", "Provenance")
     inputs = manifest.get("inputs") or {}

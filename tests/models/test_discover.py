@@ -33,9 +33,12 @@ def test_tables_have_the_contract_columns(result):
         "ci_low",
         "ci_high",
         "n",
+        "interval",
+        "verdict",
     ]
     assert set(result.performance["metric"]) == {
         "auroc",
+        "auroc_pooled",
         "auprc",
         "balanced_accuracy",
         "brier",
@@ -208,7 +211,7 @@ def test_survival_outcome():
         n_bootstraps=20,
     )
     perf = res.performance.set_index(["model", "metric"])["estimate"]
-    assert set(res.performance["metric"]) == {"harrell_c", "uno_c", "td_auc"}
+    assert set(res.performance["metric"]) == {"harrell_c", "harrell_c_pooled", "uno_c", "td_auc"}
     assert res.models == ["coxnet", "xgboost_cox"]
     assert perf["coxnet", "harrell_c"] > 0.65
     assert res.permutation["metric"] == "harrell_c"

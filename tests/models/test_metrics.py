@@ -92,3 +92,18 @@ def test_bootstrap_ci_covers_and_averages_repeats(yp):
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
     assert row["ci_high"] - row["ci_low"] < 0.3
     assert set(df.columns) == {"metric", "estimate", "ci_low", "ci_high", "n"}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_calibration_slope_of_overconfident_noise_matches_statsmodels(seed):
+    # overconfident, uninformative predictions (what a lasso fold model gives on noise): the
+    # recalibration slope is near 0; Newton steps started at slope 1 used to diverge to NaN
+    from scipy.special import expit
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 100).astype(float)
+    p = expit(4 * rng.normal(size=100))
+    x = np.log(p / (1 - p))
+    ref = sm.Logit(y, sm.add_constant(x)).fit(disp=0).params[1]
+    got = binary_metrics(y, p)["calibration_slope"][0]
+    assert np.isclose(got, ref, atol=1e-6)

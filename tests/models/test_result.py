@@ -103,7 +103,10 @@ def test_select_markers_and_refit(result):
     assert set(markers) == {f"cytokine:A{i}@D0" for i in range(3)}
     assert result.select_markers(k=2, min_stability=0.5, model="enet") == markers[:2]
     pipe, perf = result.refit(markers, "enet")
-    assert list(perf.columns) == ["model", "metric", "estimate", "ci_low", "ci_high", "n"]
+    assert list(perf.columns) == [
+        "model", "metric", "estimate", "ci_low", "ci_high", "n", "interval", "verdict",
+    ]  # fmt: skip
+    assert perf.set_index("metric").loc["auroc", "interval"] == result.settings["interval"]
     auroc = perf.set_index("metric").loc["auroc", "estimate"]
     assert auroc > 0.8
     assert pipe.n_features_in_ == 3

@@ -28,3 +28,29 @@ def test_report_without_results_still_renders(tmp_path):
     run.mkdir()
     html = write_report(run).read_text()
     assert "Not in this run: cohort, performance, markers" in html
+
+
+def test_report_names_the_interval_and_says_no_evidence_below_chance(fake_run):
+    import json
+
+    import pandas as pd
+
+    run = fake_run
+    pd.DataFrame(
+        {
+            "model": ["enet", "enet"],
+            "metric": ["auroc", "auroc_pooled"],
+            "estimate": [0.33, 0.31],
+            "ci_low": [0.21, 0.2],
+            "ci_high": [0.45, 0.4],
+            "n": [60, 60],
+            "interval": ["nested_cv", "bootstrap"],
+            "verdict": ["no evidence of discrimination", None],
+        }
+    ).to_csv(run / "performance.csv", index=False)
+    (run / "settings.json").write_text(json.dumps({"interval": "nested_cv"}))
+    html = write_report(run).read_text()
+    assert "95% CI (nested-CV, Bates et al. 2023)" in html
+    assert "no evidence of discrimination" in html
+    assert "subject bootstrap of pooled out-of-fold predictions" in html  # the auroc_pooled row
+    assert "95% bootstrap confidence intervals (100 resamples" in html  # methods: other metrics
