@@ -10,6 +10,7 @@ from biomarkers.models._mediation import MediationResult, mediation
 from biomarkers.models._predictive import PredictiveResult, predictive
 from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
+from biomarkers.models._sample_size import SampleSizeBudget, sample_size_budget
 from biomarkers.models._screen import UnivariateScreen
 from biomarkers.models._treatment_effect import treatment_effect
 
@@ -19,6 +20,7 @@ __all__ = [
     "ElasticNetLogistic",
     "MediationResult",
     "PredictiveResult",
+    "SampleSizeBudget",
     "UnivariateScreen",
     "available_models",
     "discover",
@@ -26,5 +28,6 @@ __all__ = [
     "landmark_population",
     "mediation",
     "predictive",
+    "sample_size_budget",
     "treatment_effect",
 ]
