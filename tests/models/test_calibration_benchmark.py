@@ -1,0 +1,86 @@
+"""Reduced calibration benchmark (issue 19): benchmarks/calibration.py on 20 + 20 cohorts, p = 200.
+
+The full benchmark's thresholds (≥ 200 null cohorts: CI covers 0.5 in ≥ 93%, ≤ 6% of permutation
+p-values below 0.05; ≥ 100 planted cohorts: CI covers the large-sample AUROC in ≥ 90%) are scaled
+to 20 cohorts by the binomial 99th percentile: a failure count above ``binom.ppf(0.99, 20, rate)``
+is evidence at the 1% level that the true rate is worse than the target. The Kolmogorov-Smirnov
+uniformity check uses the matching 1% level.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+pytestmark = pytest.mark.slow
+
+COHORTS = 20
+P = 200
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("calibration_benchmark", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _allowed(rate: float) -> int:
+    return int(stats.binom.ppf(0.99, COHORTS, rate))
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, pd.DataFrame]:
+    cal = _bench()
+    structure = cal.generator_structure(P)
+    interval = cal.available_intervals()[0]  # the default interval of this checkout
+    truth = cal.large_sample_auroc(structure)
+    rows = {"null": [], "planted": []}
+    for seed in range(COHORTS):
+        for kind in rows:
+            planted = kind == "planted"
+            rows[kind].append(
+                cal.run_one(
+                    structure,
+                    planted=planted,
+                    seed=seed,
+                    interval=interval,
+                    truth=truth if planted else 0.5,
+                )
+            )
+    return {k: pd.DataFrame(v) for k, v in rows.items()}
+
+
+def test_null_ci_covers_chance(runs):
+    misses = int((~runs["null"]["covers"].astype(bool)).sum())
+    assert misses <= _allowed(0.07), f"{misses}/{COHORTS} null CIs exclude 0.5"
+
+
+def test_null_permutation_p_values_uniform(runs):
+    pv = runs["null"]["p_value"].to_numpy(float)
+    assert int((pv < 0.05).sum()) <= _allowed(0.06)
+    assert stats.kstest(pv, "uniform").pvalue > 0.01
+
+
+def test_no_significant_below_chance(runs):
+    assert not runs["null"]["below_chance_significant"].astype(bool).any()
+    assert not runs["planted"]["below_chance_significant"].astype(bool).any()
+
+
+def test_planted_ci_covers_large_sample_auroc(runs):
+    misses = int((~runs["planted"]["covers"].astype(bool)).sum())
+    assert misses <= _allowed(0.10), f"{misses}/{COHORTS} planted CIs miss the large-sample AUROC"
+
+
+@pytest.mark.parametrize("method", ["decoy", "stabl"])
+def test_stable_markers_fdp_within_target(runs, method):
+    # realised FDP counted at block level: a marker correlated with (same block as) an
+    # informative feature is not a false discovery of the outcome's biology
+    fdp = runs["planted"][f"fdp_{method}_block"].to_numpy(float)
+    assert np.nanmean(fdp) <= 0.1
