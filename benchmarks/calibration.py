@@ -195,10 +195,15 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def read_results(path) -> pd.DataFrame:
+    """The results CSV (only empty cells are missing: ``kind`` holds the word ``null``)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def _tasks(args, intervals, truths) -> list[tuple]:
     done = set()
     if args.out.exists():
-        old = pd.read_csv(args.out)
+        old = read_results(args.out)
         done = set(zip(old["p"], old["kind"], old["seed"], old["interval"], strict=True))
     tasks = []
     for p in args.p:
@@ -254,7 +259,7 @@ def main(argv=None) -> None:
             new.to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
             print(f"{i + len(chunk)}/{len(tasks)} cohorts", flush=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(summarise(pd.read_csv(args.out)).to_string(index=False))
+        print(summarise(read_results(args.out)).to_string(index=False))
 
 
 if __name__ == "__main__":
