@@ -189,6 +189,7 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "share_p_below_0.05": float(np.mean(pv < 0.05)),
             "below_chance_significant": int(g["below_chance_significant"].sum()),
             "mean_auroc": g["auroc"].mean(),
+            "any_stable_decoy": float((g["n_stable_decoy"] > 0).mean()),
             "fdp_decoy": g["fdp_decoy"].mean(),
             "fdp_stabl": g["fdp_stabl"].mean() if "fdp_stabl" in g else np.nan,
         })  # fmt: skip
