@@ -43,19 +43,12 @@ def runs() -> dict[str, pd.DataFrame]:
     structure = cal.generator_structure(P)
     interval = cal.available_intervals()[0]  # the default interval of this checkout
     truth = cal.large_sample_auroc(structure)
-    rows = {"null": [], "planted": []}
-    for seed in range(COHORTS):
-        for kind in rows:
-            planted = kind == "planted"
-            rows[kind].append(
-                cal.run_one(
-                    structure,
-                    planted=planted,
-                    seed=seed,
-                    interval=interval,
-                    truth=truth if planted else 0.5,
-                )
-            )
+    from joblib import Parallel, delayed
+
+    tasks = [(P, kind == "planted", seed, interval, truth if kind == "planted" else 0.5)
+             for kind in ("null", "planted") for seed in range(COHORTS)]  # fmt: skip
+    done = Parallel(n_jobs=2)(delayed(cal._run_task)(t) for t in tasks)
+    rows = {"null": done[:COHORTS], "planted": done[COHORTS:]}
     return {k: pd.DataFrame(v) for k, v in rows.items()}
 
 
