@@ -5,6 +5,7 @@ Colours are colour-blind safe (Okabe–Ito); arms and visits always get the same
 
 from biomarkers.pl._clinical import cohort_overview, kaplan_meier
 from biomarkers.pl._effects import forest, qini
+from biomarkers.pl._instability import instability
 from biomarkers.pl._mechanism import composition, trajectories, volcano
 from biomarkers.pl._performance import calibration, decision_curve, pr_curve, roc_curve
 from biomarkers.pl._ranking import coefficients, shap_summary, stability
@@ -22,6 +23,7 @@ __all__ = [
     "composition",
     "decision_curve",
     "forest",
+    "instability",
     "kaplan_meier",
     "pr_curve",
     "qini",

@@ -1,0 +1,100 @@
+"""Reduced calibration benchmark (issue 19): benchmarks/calibration.py on 20 + 20 cohorts, p = 200.
+
+The full benchmark's thresholds (≥ 200 null cohorts: CI covers 0.5 in ≥ 93%, ≤ 6% of permutation
+p-values below 0.05; ≥ 100 planted cohorts: CI covers the large-sample AUROC in ≥ 90%) are scaled
+to 20 cohorts by the binomial 99th percentile: a failure count above ``binom.ppf(0.99, 20, rate)``
+is evidence at the 1% level that the true rate is worse than the target. The Kolmogorov-Smirnov
+uniformity check uses the matching 1% level.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+pytestmark = pytest.mark.slow
+
+# BM_CALIBRATION_COHORTS only to smoke-test the harness; the issue asks for >= 20
+COHORTS = int(os.environ.get("BM_CALIBRATION_COHORTS", "20"))
+P = 200
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("calibration_benchmark", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _allowed(rate: float) -> int:
+    return int(stats.binom.ppf(0.99, COHORTS, rate))
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, pd.DataFrame]:
+    cal = _bench()
+    structure = cal.generator_structure(P)
+    interval = cal.available_intervals()[0]  # the default interval of this checkout
+    truth = cal.large_sample_auroc(structure)
+    from joblib import Parallel, delayed
+
+    tasks = [(P, kind == "planted", seed, interval, truth if kind == "planted" else 0.5)
+             for kind in ("null", "planted") for seed in range(COHORTS)]  # fmt: skip
+    done = Parallel(n_jobs=2)(delayed(cal._run_task)(t) for t in tasks)
+    rows = {"null": done[:COHORTS], "planted": done[COHORTS:]}
+    return {k: pd.DataFrame(v) for k, v in rows.items()}
+
+
+def test_null_ci_covers_chance(runs):
+    misses = int((~runs["null"]["covers"].astype(bool)).sum())
+    assert misses <= _allowed(0.07), f"{misses}/{COHORTS} null CIs exclude 0.5"
+
+
+def test_null_permutation_p_values_uniform(runs):
+    pv = runs["null"]["p_value"].to_numpy(float)
+    assert int((pv < 0.05).sum()) <= _allowed(0.06)
+    assert stats.kstest(pv, "uniform").pvalue > 0.01
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 19 interval work: today's pooled out-of-fold subject bootstrap reports "
+    "AUROC 0.35 [0.25, 0.46] on 2 of 20 null cohorts (seeds 14, 17)",
+)
+def test_no_significant_below_chance(runs):
+    assert not runs["null"]["below_chance_significant"].astype(bool).any()
+    assert not runs["planted"]["below_chance_significant"].astype(bool).any()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 19 interval work: a CV interval at n = 100 targets the AUROC of models fitted "
+    "on 80 subjects (~0.65 here), below the 20,000-subject AUROC (0.83); see benchmarks/README.md",
+)
+def test_planted_ci_covers_large_sample_auroc(runs):
+    misses = int((~runs["planted"]["covers"].astype(bool)).sum())
+    assert misses <= _allowed(0.10), f"{misses}/{COHORTS} planted CIs miss the large-sample AUROC"
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        pytest.param("decoy", marks=pytest.mark.xfail(strict=True, reason=(
+            "discover's decoy threshold falls back to 1.0 and still calls features selected in "
+            "every fold stable when the estimated FDP exceeds the target (realised ~0.3)"))),
+        pytest.param("stabl", marks=pytest.mark.xfail(strict=True, reason=(
+            "at n = 100 the Stabl FDP+ minimum is above 0.1 (realised ~0.35); see README"))),
+    ],
+)  # fmt: skip
+def test_stable_markers_fdp_within_target(runs, method):
+    # realised FDP counted at block level: a marker correlated with (same block as) an
+    # informative feature is not a false discovery of the outcome's biology
+    fdp = runs["planted"][f"fdp_{method}_block"].to_numpy(float)
+    assert np.nanmean(fdp) <= 0.1
