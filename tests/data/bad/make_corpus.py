@@ -781,7 +781,25 @@ def cases() -> dict[str, dict]:
         "match": r"table\.xml.*unsupported",
         "about": "a feature table in an unsupported format",
     }
+    c.update(_extra_cases())
     return c
+
+
+def _extra_cases() -> dict[str, dict]:
+    """Round-two cases, one module per class of inputs (``_cases_*.py`` next to this file)."""
+    sys.path.insert(0, str(HERE))
+    try:
+        import _cases_inputs
+        import _cases_security
+    finally:
+        sys.path.remove(str(HERE))
+    extra: dict[str, dict] = {}
+    for module in (_cases_security, _cases_inputs):
+        for name, spec in module.cases(_base_text).items():
+            if name in extra:
+                raise ValueError(f"corpus case {name!r} is defined twice")
+            extra[name] = spec
+    return extra
 
 
 def write_cases() -> list[str]:
