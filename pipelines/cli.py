@@ -58,8 +58,11 @@ def _setup_logging(*, quiet: bool, debug: bool) -> None:
 @contextmanager
 def _guard(*, debug: bool) -> Iterator[None]:
     """Turn user errors into a one-line message + exit 2, and bugs into exit 1."""
+    from biomarkers._atomic import guard_inputs  # no command writes over a file it read
+
     try:
-        yield
+        with guard_inputs():
+            yield
     except typer.Exit:
         raise
     except BiomarkersError as err:

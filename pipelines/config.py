@@ -17,7 +17,9 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from biomarkers._atomic import allowed_roots, check_within_roots, register_input, set_input_roots
 from biomarkers._validation import did_you_mean
+from biomarkers._yaml import safe_load
 from biomarkers.exceptions import ConfigError, InputFileError
 from biomarkers.io._visits import DEFAULT_VISITS
 
@@ -356,37 +358,24 @@ _RENAMED: dict[type[BaseModel], dict[str, str]] = {
 }
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader that also refuses duplicate keys (a silent overwrite hides typos)."""
-
-
-def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:  # noqa: FBT001, FBT002
-    mapping: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            msg = f"duplicate key {key!r} at line {key_node.start_mark.line + 1}"
-            raise ConfigError(msg)
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_yaml(path: str | os.PathLike) -> dict:
-    """Read a YAML mapping with a safe loader; errors name the file and line."""
+    """Read a YAML mapping with the shared safe loader; errors name the file and line.
+
+    Duplicate keys, nesting deeper than 50 levels and alias bombs are refused before any object
+    is built (:func:`biomarkers._yaml.safe_load`).
+    """
     path = Path(path)
     if not path.is_file():
         msg = f"config file not found: {path}"
         raise InputFileError(msg)
+    register_input(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         msg = f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the config as UTF-8"
         raise ConfigError(msg) from None
     try:
-        data = yaml.load(text, Loader=_SafeLoader)
+        data = safe_load(text)
     except ConfigError as err:
         msg = f"{path}: {err}"
         raise ConfigError(msg) from None
@@ -415,7 +404,10 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             raise ConfigError(msg)
         key, raw = item.split("=", 1)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
+            value = safe_load(raw) if raw.strip() else None
+        except ConfigError as err:
+            msg = f"--set {item!r}: {err}"
+            raise ConfigError(msg) from None
         except yaml.YAMLError:
             value = raw
         parts = key.strip().split(".")
@@ -583,18 +575,6 @@ def _resolve_paths(model: BaseModel, base: Path) -> None:
                     _resolve_paths(item, base)
 
 
-def allowed_roots(config_dir: Path) -> list[Path]:
-    """Folders input files may come from.
-
-    The config's folder and its parent, the working directory, and the ``os.pathsep``-separated
-    folders in the ``BIOMARKERS_ALLOWED_ROOTS`` environment variable.
-    """
-    roots = [config_dir.resolve(), config_dir.resolve().parent, Path.cwd().resolve()]
-    extra = os.environ.get("BIOMARKERS_ALLOWED_ROOTS", "")
-    roots += [Path(p).resolve() for p in extra.split(os.pathsep) if p]
-    return roots
-
-
 def input_paths(cfg: _Job) -> dict[str, Path]:
     """All input files named by a config, as ``{"data.clinical": path, ...}``."""
     data = getattr(cfg, "data", None)
@@ -620,18 +600,13 @@ def input_paths(cfg: _Job) -> dict[str, Path]:
 def check_inputs(cfg: _Job, *, config_dir: Path, source: str = "config") -> None:
     """Every input exists and lies inside the allowed roots; errors name the key and the path."""
     roots = allowed_roots(config_dir)
+    set_input_roots(roots)  # paths read from inside files (a 10x manifest) obey the same roots
     for key, path in input_paths(cfg).items():
-        resolved = path.resolve()
-        if not any(resolved == r or r in resolved.parents for r in roots):
-            msg = (
-                f"{source}: {key} = {path} is outside the allowed folders "
-                f"({', '.join(map(str, roots[:3]))}); move the file there or add its folder to "
-                "BIOMARKERS_ALLOWED_ROOTS"
-            )
-            raise ConfigError(msg)
+        check_within_roots(path, roots, what=f"{source}: {key}")
         if not path.exists():
             msg = f"{source}: {key}: input file not found: {path}"
             raise InputFileError(msg)
+        register_input(path)
 
 
 def load_config(

@@ -111,6 +111,7 @@ class RunFolder:
         command: list[str] | None = None,
     ) -> RunFolder:
         """Create ``output/name/<UTC timestamp>/`` and write ``config.yaml`` and the manifest."""
+        _atomic.check_output(Path(output) / name)  # never inside a file the run read
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         base = Path(output) / name
         path = base / stamp

@@ -25,6 +25,7 @@ def _read_table(path: Path):
     if not path.is_file():
         msg = f"input file not found: {path}"
         raise InputFileError(msg)
+    _atomic.register_input(path)
     suffix = path.suffix.lower()
     if suffix == ".h5ad":  # HDF5 via anndata: no pickle involved
         import anndata as ad

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from biomarkers import _atomic
 from biomarkers.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def simulate_to(
     from biomarkers.datasets import simulate_trial
 
     out = Path(out)
+    _atomic.check_output(out, directory=True)
     if out.exists() and any(out.iterdir()):
         msg = f"{out} already exists and is not empty; choose another --out or delete it"
         raise ConfigError(msg)

@@ -49,6 +49,8 @@ def load_protocol(protocol: str | os.PathLike | Mapping) -> dict:
     """Load and validate a protocol: a bundled name, a YAML path, or a dict."""
     import yaml
 
+    from biomarkers._yaml import safe_load
+
     where = "protocol"
     if isinstance(protocol, Mapping):
         spec = dict(protocol)
@@ -74,7 +76,10 @@ def load_protocol(protocol: str | os.PathLike | Mapping) -> dict:
                 encoding="utf-8"
             )
         try:
-            spec = yaml.safe_load(raw)
+            spec = safe_load(raw)
+        except ConfigError as err:
+            msg = f"{where}: {err}"
+            raise ConfigError(msg) from None
         except yaml.YAMLError as err:
             msg = f"{where}: not valid YAML ({str(err).splitlines()[0]})"
             raise ConfigError(msg) from None

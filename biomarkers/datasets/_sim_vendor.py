@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from biomarkers._atomic import write_text
+from biomarkers._atomic import neutralise_cell, write_table, write_text
 from biomarkers.datasets._sim_assays import DILUTION, N_STANDARDS, UNIT
 
 __all__ = ["write_bioplex", "write_long", "write_msd", "write_olink", "write_xponent"]
@@ -35,7 +35,7 @@ def _fmt(x, nd: int = 2) -> np.ndarray:
 
 def _csv(rows: list[list]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
+    csv.writer(buf, lineterminator="\n").writerows([map(neutralise_cell, r) for r in rows])
     return buf.getvalue()
 
 
@@ -65,7 +65,7 @@ def write_long(cyto: pd.DataFrame, path: Path) -> Path:
             "dilution": DILUTION,
         }
     )
-    return write_text(path, out.to_csv(index=False, lineterminator="\n"))
+    return write_table(path, out)
 
 
 def _xponent_name(typ: str, sid: str) -> str:
@@ -325,4 +325,4 @@ OLINK_COLUMNS = [
 def write_olink(olink: pd.DataFrame, path: Path) -> Path:
     """Olink NPX long export, ``;``-delimited."""
     out = olink[OLINK_COLUMNS].sort_values(["PlateID", "Index", "OlinkID"], kind="stable")
-    return write_text(path, out.to_csv(index=False, sep=";", lineterminator="\n"))
+    return write_table(path, out, sep=";")

@@ -1,4 +1,4 @@
-"""Constants shared by the readers and the Study (censor codes, tidy columns, identifiers).
+"""Constants shared by the readers and the Study (censor codes, tidy columns).
 
 The visit schedule lives in :mod:`biomarkers.io._visits`.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-__all__ = ["CENSOR_CODES", "IDENTIFIER_COLUMNS", "TIDY_COLUMNS"]
+__all__ = ["CENSOR_CODES", "TIDY_COLUMNS"]
 
 #: Censoring flag -> small integer code (the order of the pandas Categorical in tidy tables).
 CENSOR_CODES = MappingProxyType({"ok": 0, "below": 1, "above": 2, "extrapolated": 3, "missing": 4})
@@ -27,32 +27,4 @@ TIDY_COLUMNS = (
     "well",
     "replicate",
     "assay",
-)
-
-#: Direct identifiers refused in clinical/labs/samples tables unless ``allow_identifiers=True``
-#: (compared after lower-casing and turning spaces/dashes into underscores).
-IDENTIFIER_COLUMNS = frozenset(
-    {
-        "name",
-        "patient_name",
-        "full_name",
-        "first_name",
-        "last_name",
-        "surname",
-        "date_of_birth",
-        "dob",
-        "birth_date",
-        "birthdate",
-        "phone",
-        "phone_number",
-        "telephone",
-        "mobile",
-        "address",
-        "street_address",
-        "mrn",
-        "medical_record_number",
-        "email",
-        "e_mail",
-        "email_address",
-    }
 )

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from biomarkers._atomic import check_within_roots, input_roots, register_input
 from biomarkers._logging import logger
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import DataQualityWarning, InputFileError, SchemaError
@@ -148,6 +149,7 @@ def _read_10x_h5(path: Path, *, sample_id, sample_key):
     if not h5py.is_hdf5(path):
         msg = f"{path}: not an HDF5 file, so not a 10x .h5 matrix"
         raise InputFileError(msg)
+    register_input(path)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Vv]ariable names are not unique.*")
@@ -198,10 +200,12 @@ def _read_manifest(path: Path, *, sample_key):
         msg = f"{source}: duplicate sample_id {format_ids(sorted(set(dup)))}; each sample must appear once"
         raise SchemaError(msg)
     parts = []
+    roots = input_roots(path.parent)  # the config's roots, as for the config's own paths
     for (_, rec), row in zip(df.iterrows(), rows, strict=True):
         sub = Path(str(rec["path"]))
         if not sub.is_absolute():
             sub = path.parent / sub
+        check_within_roots(sub, roots, what=f"{source}, row {int(row)}: path")
         if not sub.exists():
             msg = (
                 f"{source}, row {int(row)}: path {str(rec['path'])!r} not found (looked for {sub})"

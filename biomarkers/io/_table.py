@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from biomarkers._atomic import register_input
 from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import InputFileError, SchemaError
-from biomarkers.io._constants import IDENTIFIER_COLUMNS
+from biomarkers.io._identifiers import check_identifiers
 
 __all__: list[str] = []
 
@@ -45,6 +46,7 @@ def check_file(path: str | os.PathLike) -> Path:
     if path.stat().st_size == 0:
         msg = f"{path}: file is empty (0 bytes); re-export it from the source system"
         raise InputFileError(msg)
+    register_input(path)
     return path
 
 
@@ -343,23 +345,6 @@ def rename_columns(
         )
         raise SchemaError(msg)
     return df.rename(columns=mapping)
-
-
-def check_identifiers(df: pd.DataFrame, *, source: str, allow: bool) -> None:
-    """Refuse direct identifiers (names, dates of birth, phone, address, MRN, e-mail)."""
-    if allow:
-        return
-    found = [
-        c
-        for c in df.columns
-        if str(c).strip().lower().replace(" ", "_").replace("-", "_") in IDENTIFIER_COLUMNS
-    ]
-    if found:
-        msg = (
-            f"{source}: column(s) {', '.join(map(repr, found))} look like direct patient "
-            "identifiers; remove them from the file (pseudonymise) or pass allow_identifiers=True"
-        )
-        raise SchemaError(msg)
 
 
 def ids_to_str(df: pd.DataFrame, cols: Iterable[str], *, source: str, rows: np.ndarray) -> None:

@@ -1,14 +1,24 @@
-"""Reading and validating ``panel.json``: plain JSON only, checked against the shipped schema."""
+"""Reading and validating ``panel.json``: plain JSON only, checked against the shipped schema.
+
+Refused on read: duplicate keys at any depth (a reader could see either value), numbers that are
+not finite (``NaN``, ``Infinity``, ``1e400``) anywhere, a feature scale or divisor of 0, a
+checksum mismatch, and, when ``BIOMARKERS_PANEL_KEY`` is set, a missing or wrong signature
+(:mod:`biomarkers._signing`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from biomarkers._atomic import register_input
+from biomarkers._signing import canonical_bytes, verify_document
 from biomarkers.exceptions import InputFileError, PanelFormatError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "checksum", "load_document", "schema", "validate_document"]
@@ -26,12 +36,8 @@ def schema() -> dict[str, Any]:
 
 
 def checksum(doc: dict[str, Any]) -> str:
-    """``sha256:`` of the canonical JSON of ``doc`` without its ``checksum`` field."""
-    body = {k: v for k, v in doc.items() if k != "checksum"}
-    text = json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """``sha256:`` of the canonical JSON of ``doc`` without its ``checksum`` and ``signature``."""
+    return "sha256:" + hashlib.sha256(canonical_bytes(doc)).hexdigest()
 
 
 def _one_line(text: str, limit: int = 160) -> str:
@@ -68,7 +74,45 @@ def validate_document(doc: Any, *, source: str) -> None:
             "the file does not follow the biomarkers.panel schema (re-export it)"
         )
         raise PanelFormatError(msg)
+    _check_numbers(doc, source=source)
     _check_consistency(doc, source=source)
+
+
+def _walk(obj: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
+    """Every leaf value of a JSON document with its JSON path."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _walk(value, f"{where}.{key}")
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _walk(value, f"{where}[{i}]")
+    else:
+        yield where, obj
+
+
+def _check_numbers(doc: dict[str, Any], *, source: str) -> None:
+    """No NaN/inf anywhere; no feature scale or ``divide`` step of 0 (scores would be ±inf)."""
+    for where, value in _walk(doc):
+        if isinstance(value, float) and not math.isfinite(value):
+            msg = (
+                f"{source}: invalid panel at {where}: {value} is not a finite number; re-export it"
+            )
+            raise PanelFormatError(msg)
+    for i, feature in enumerate(doc["features"]):
+        if feature.get("scale") == 0:
+            msg = (
+                f"{source}: invalid panel at $.features[{i}].scale: scale 0 for "
+                f"{feature['name']!r} would divide by zero; re-export the panel"
+            )
+            raise PanelFormatError(msg)
+    for k, term in enumerate(doc["model"].get("inputs", [])):
+        for j, op in enumerate(term["ops"]):
+            if op["op"] == "divide" and op.get("value") == 0:
+                msg = (
+                    f"{source}: invalid panel at $.model.inputs[{k}].ops[{j}]: divide by 0 "
+                    "(a scale of 0); re-export the panel"
+                )
+                raise PanelFormatError(msg)
 
 
 def _check_consistency(doc: dict[str, Any], *, source: str) -> None:
@@ -108,6 +152,28 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(msg)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        msg = f"number {text[:40]} is out of range (not a finite double)"
+        raise ValueError(msg)
+    return value
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            msg = f"duplicate key {key[:80]!r}"
+            raise _DuplicateKeyError(msg)
+        seen[key] = value
+    return seen
+
+
 def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str, Any]:
     """Read and validate ``panel.json`` (or a folder holding it) without executing anything."""
     path = Path(path)
@@ -116,6 +182,7 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
     if not path.is_file():
         msg = f"panel file {str(path)!r} not found; pass the folder written by panel.write() or its panel.json"
         raise InputFileError(msg)
+    register_input(path)
     size = path.stat().st_size
     if size == 0:
         msg = f"{path}: the panel file is empty; re-export it with BiomarkerPanel.write"
@@ -138,7 +205,18 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
         msg = f"{path}: not a JSON panel file (not UTF-8 text); panels are plain JSON"
         raise PanelFormatError(msg) from None
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant)
+        doc = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except _DuplicateKeyError as err:
+        msg = (
+            f"{path}: {err} in the panel JSON (readers disagree on which value counts), so the "
+            "file is refused; re-export the panel"
+        )
+        raise PanelFormatError(msg) from None
     except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
         msg = f"{path}: not valid JSON ({_one_line(err)}); the panel file is damaged, re-export it"
         raise PanelFormatError(msg) from None
@@ -149,4 +227,5 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
             "with verify_checksum=False if the edit was intended"
         )
         raise PanelFormatError(msg)
+    verify_document(doc, source=str(path))
     return doc

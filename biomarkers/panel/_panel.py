@@ -16,6 +16,7 @@ import pandas as pd
 from biomarkers._atomic import write_json, write_table, write_text
 from biomarkers._logging import logger
 from biomarkers._names import is_feature_name, known_at_day, parse_feature_name
+from biomarkers._signing import sign_document
 from biomarkers._validation import check_choice, format_ids
 from biomarkers.exceptions import DataQualityWarning, PanelFormatError, SchemaError
 from biomarkers.panel._card import card_context, render_card
@@ -967,7 +968,7 @@ class BiomarkerPanel:
             write_table(directory / "panel.csv", self.to_frame().reset_index()),
             write_text(directory / "panel_card.md", render_card(context, html=False)),
             write_text(directory / "panel_card.html", render_card(context, html=True)),
-            write_json(target, self._doc),
+            write_json(target, sign_document(self._doc)),  # signed when BIOMARKERS_PANEL_KEY is set
         ]
 
     @classmethod

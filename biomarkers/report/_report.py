@@ -13,6 +13,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers._yaml import safe_load
 from biomarkers.report._tables import html_table as _table
 from biomarkers.report._time import (
     BASELINE_ONLY,
@@ -406,7 +407,6 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     -------
     Path of ``report.html``.
     """
-    import yaml
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     import biomarkers.pl as pl
@@ -414,9 +414,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     run = Path(run_dir)
     manifest = _read_json(run / "manifest.json") or {}
     config_path = run / "config.yaml"
-    config = (
-        yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
-    )
+    config = safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
     outcome = _read_json(run / "outcome.json")
     figs = _Figures(run)
     sections: list[_Section] = []
