@@ -167,9 +167,18 @@ def neutralise_cell(value: Any) -> Any:
     """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
 
     Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with a
-    single quote (OWASP, "CSV injection"); numbers and numeric text such as ``-1.5`` are kept.
+    single quote (OWASP, "CSV injection"); numbers, numeric text such as ``-1.5`` and dash
+    placeholders (``---``) are kept. A carriage return inside text becomes a line feed: the
+    CSV writer quotes cells holding a line feed, while a bare CR would end the row in a
+    spreadsheet and start the next cell at a line start.
     """
-    formula = isinstance(value, str) and value.startswith(_FORMULA_START)
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        if value.startswith("\n"):
+            return "'" + value
+    formula = value.startswith(_FORMULA_START)
     return "'" + value if formula and not _INERT.fullmatch(value.strip()) else value
 
 

@@ -37,6 +37,7 @@ def schema() -> dict[str, Any]:
 
 def checksum(doc: dict[str, Any]) -> str:
     """``sha256:`` of the canonical JSON of ``doc`` without its ``checksum`` and ``signature``."""
+    _check_finite(doc, source="panel")
     return "sha256:" + hashlib.sha256(canonical_bytes(doc)).hexdigest()
 
 
@@ -74,7 +75,8 @@ def validate_document(doc: Any, *, source: str) -> None:
             "the file does not follow the biomarkers.panel schema (re-export it)"
         )
         raise PanelFormatError(msg)
-    _check_numbers(doc, source=source)
+    _check_finite(doc, source=source)
+    _check_scales(doc, source=source)
     _check_consistency(doc, source=source)
 
 
@@ -90,14 +92,18 @@ def _walk(obj: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
         yield where, obj
 
 
-def _check_numbers(doc: dict[str, Any], *, source: str) -> None:
-    """No NaN/inf anywhere; no feature scale or ``divide`` step of 0 (scores would be ±inf)."""
+def _check_finite(doc: Any, *, source: str) -> None:
+    """No NaN or infinity anywhere in the document."""
     for where, value in _walk(doc):
         if isinstance(value, float) and not math.isfinite(value):
             msg = (
                 f"{source}: invalid panel at {where}: {value} is not a finite number; re-export it"
             )
             raise PanelFormatError(msg)
+
+
+def _check_scales(doc: dict[str, Any], *, source: str) -> None:
+    """No feature scale or ``divide`` step of 0 (scores would be ±inf)."""
     for i, feature in enumerate(doc["features"]):
         if feature.get("scale") == 0:
             msg = (
