@@ -406,7 +406,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         try:
             value = safe_load(raw) if raw.strip() else None
         except ConfigError as err:
-            msg = f"--set {item!r}: {err}"
+            msg = f"--set {key.strip()}: {err}"
             raise ConfigError(msg) from None
         except yaml.YAMLError:
             value = raw

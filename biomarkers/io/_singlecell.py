@@ -149,7 +149,6 @@ def _read_10x_h5(path: Path, *, sample_id, sample_key):
     if not h5py.is_hdf5(path):
         msg = f"{path}: not an HDF5 file, so not a 10x .h5 matrix"
         raise InputFileError(msg)
-    register_input(path)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Vv]ariable names are not unique.*")
@@ -173,6 +172,7 @@ def _read_10x_dir(path: Path, *, sample_id, sample_key):
             "features.tsv.gz (or genes.tsv) and barcodes.tsv.gz"
         )
         raise InputFileError(msg)
+    register_input(path)  # the folder: nothing is written over or into it
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Vv]ariable names are not unique.*")
