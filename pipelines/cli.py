@@ -180,6 +180,13 @@ def score(
     allow_missing: str | None = typer.Option(
         None, "--allow-missing", help="Fallback for missing markers: impute_training_median."
     ),
+    max_imputed_share: float = typer.Option(
+        0.5,
+        "--max-imputed-share",
+        min=0.0,
+        max=1.0,
+        help="Refuse patients missing more than this share of the panel's markers.",
+    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -189,8 +196,9 @@ def score(
         from pipelines.score import score_files
 
         path = score_files(
-            panel, list(inputs or []), out=out, config=config, allow_missing=allow_missing
-        )
+            panel, list(inputs or []), out=out, config=config, allow_missing=allow_missing,
+            max_imputed_share=max_imputed_share,
+        )  # fmt: skip
     typer.echo(str(path))
 
 

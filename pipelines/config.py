@@ -332,6 +332,9 @@ class ScoreConfig(_Job):
     allow_missing: Literal["impute_training_median"] | None = Field(
         None, description="fallback for missing markers (subjects are flagged)"
     )
+    max_imputed_share: float = Field(
+        0.5, ge=0, le=1, description="refuse subjects missing more than this share of markers"
+    )
 
 
 JobConfig = Annotated[

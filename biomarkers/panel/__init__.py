@@ -6,6 +6,7 @@ See ``docs/panel.md`` for the file format (``biomarkers.panel``, ``format_versio
 from __future__ import annotations
 
 from biomarkers.panel._panel import BiomarkerPanel
+from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
 
-__all__ = ["BiomarkerPanel", "choose_threshold"]
+__all__ = ["BiomarkerPanel", "choose_threshold", "match_markers"]
