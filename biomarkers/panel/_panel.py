@@ -35,6 +35,8 @@ from biomarkers.panel._threshold import choose_threshold
 __all__ = ["BiomarkerPanel"]
 
 _ALLOW_MISSING = (None, "impute_training_median")
+#: What a panel is for (``panel.json`` ``purpose.kind``; see docs/panel.md "Purpose").
+PURPOSES = ("prognosis", "treatment_selection", "early_response")
 _VAR_FIELDS = ("modality", "entity", "visit", "day", "unit", "kind")
 
 
@@ -221,9 +223,10 @@ def _document(
     threshold: dict[str, Any] | None,
     performance: Any,
     provenance: Mapping[str, Any] | None,
+    purpose: Any = None,
 ) -> dict[str, Any]:
     """The panel JSON document (format, version, software, blocks); the one builder of it."""
-    return {
+    doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": name,
@@ -238,6 +241,19 @@ def _document(
         "performance": _performance_block(performance),
         "provenance": _jsonable(dict(provenance or {})),
     }
+    block = _purpose_block(purpose)
+    if block is not None:  # panels without a stated purpose keep the version-1 layout
+        doc["purpose"] = block
+    return doc
+
+
+def _purpose_block(purpose: Any) -> dict[str, Any] | None:
+    """``{"kind": ..., ...}`` from a purpose name or mapping (``None``: not stated)."""
+    if purpose is None:
+        return None
+    block = {"kind": purpose} if isinstance(purpose, str) else dict(purpose)
+    check_choice("purpose", block.get("kind"), PURPOSES, source="BiomarkerPanel")
+    return _jsonable(block)
 
 
 def _value_term(model: dict[str, Any], name: str) -> tuple[int | None, dict[str, Any]]:
@@ -307,6 +323,7 @@ class BiomarkerPanel:
         provenance: Mapping[str, Any] | None = None,
         name: str = "biomarker panel",
         description: str | None = None,
+        purpose: str | Mapping[str, Any] | None = None,
     ) -> BiomarkerPanel:
         """Export a fitted scikit-learn pipeline (or XGBoost model) as a panel.
 
@@ -353,6 +370,11 @@ class BiomarkerPanel:
             Input file hashes, config hash, seed, git commit (JSON-serialisable dict).
         name, description
             Human-readable name and description.
+        purpose
+            What the panel is for: ``"prognosis"``, ``"treatment_selection"`` or
+            ``"early_response"``, or a mapping with ``kind`` (one of those) and more detail
+            (``arms``, ``treated``, ``control``, ``decision``, ``score``); stored in
+            ``panel.json`` and stated on the card. ``None``: not stated.
 
         Returns
         -------
@@ -447,7 +469,7 @@ class BiomarkerPanel:
         doc = _document(
             name=name, description=description, outcome=outcome_block, population=pop,
             features=feats, model=model, threshold=th, performance=performance,
-            provenance=provenance,
+            provenance=provenance, purpose=purpose,
         )  # fmt: skip
         panel = cls(doc)
         if raw is not None:
@@ -471,6 +493,7 @@ class BiomarkerPanel:
         provenance: Mapping[str, Any] | None = None,
         name: str = "published panel",
         description: str | None = None,
+        purpose: str | Mapping[str, Any] | None = None,
     ) -> BiomarkerPanel:
         """Build a panel by hand, e.g. to score a published model.
 
@@ -494,7 +517,7 @@ class BiomarkerPanel:
             chosen on ``y_true``/``y_score``; ``None`` for no decision rule.
         y_true, y_score
             Labels and scores for the threshold rule and its accuracy.
-        outcome, population, performance, provenance, name, description
+        outcome, population, performance, provenance, name, description, purpose
             As in :meth:`from_estimator`.
 
         Returns
@@ -565,7 +588,7 @@ class BiomarkerPanel:
             name=name, description=description,
             outcome=_outcome_block(outcome, None, model["classes"]),
             population=dict(population or {}), features=feats, model=model, threshold=th,
-            performance=performance, provenance=provenance,
+            performance=performance, provenance=provenance, purpose=purpose,
         )  # fmt: skip
         return cls(doc)
 
@@ -610,6 +633,11 @@ class BiomarkerPanel:
     def features(self) -> list[str]:
         """Markers the panel needs, in order."""
         return [f["name"] for f in self._doc["features"]]
+
+    @property
+    def purpose(self) -> str | None:
+        """What the panel is for (``prognosis``, ``treatment_selection``, ``early_response``)."""
+        return (self._doc.get("purpose") or {}).get("kind")
 
     @property
     def threshold(self) -> float | None:
