@@ -1,21 +1,32 @@
-"""Write the tutorial notebooks from the cell sources below (``python notebooks/_build.py``).
+"""Write the tutorial notebooks from the cell sources below, run them, store them with outputs.
 
-The ``.ipynb`` files are generated, stored without outputs, and executed in CI by
-``tests/notebooks/test_notebooks.py``. Edit the sources here, rerun this script, then
-``ruff format notebooks`` and commit both. Cell ids are deterministic so that a rebuild of an
-unchanged notebook gives the same bytes.
+``python notebooks/_build.py`` writes each ``.ipynb`` from its cell sources (ruff-formatted),
+executes it top to bottom in a fresh temporary folder (``nbclient``, kernel ``python3``) and
+stores it **with its outputs**, the wall time and a SHA-256 of its code cells in the notebook
+metadata (``metadata.biomarkers``). ``tests/notebooks/test_notebooks.py`` compares that hash
+with the generator's cells (a stale notebook fails fast, without running anything); the full
+execution is a slow test. ``--no-execute`` only writes the sources (no outputs). Cell ids are
+deterministic so that a rebuild of an unchanged notebook changes only outputs and timings.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+#: Longest a tutorial may take to run on the bundled data (README: "under a minute").
+BUDGET_SECONDS = 60
 
 KERNEL = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
@@ -29,6 +40,12 @@ def md(text: str) -> tuple[str, str]:
 
 def code(text: str) -> tuple[str, str]:
     return ("code", text.strip("\n"))
+
+
+def code_sha256(nb) -> str:
+    """SHA-256 of the notebook's code cells (their sources, in order)."""
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    return hashlib.sha256(json.dumps(sources, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def write(name: str, cells: list[tuple[str, str]], out_dir: Path = HERE) -> Path:
@@ -46,6 +63,62 @@ def write(name: str, cells: list[tuple[str, str]], out_dir: Path = HERE) -> Path
     if ruff.exists():
         subprocess.run([str(ruff), "format", "--quiet", str(path)], check=True)
     return path
+
+
+def _scrub(obj, replace: dict[str, str]):
+    """Outputs without this machine's paths (temporary folder, repository, environment)."""
+    if isinstance(obj, str):
+        for old, new in replace.items():
+            obj = obj.replace(old, new)
+        return obj
+    if isinstance(obj, list):
+        return [_scrub(v, replace) for v in obj]
+    if isinstance(obj, dict):
+        return {k: (v if k.startswith("image/") else _scrub(v, replace)) for k, v in obj.items()}
+    return obj
+
+
+def execute(path: Path, *, timeout: int = 600) -> float:
+    """Run the notebook at ``path`` in a fresh folder; store outputs, time and code hash."""
+    import nbclient
+
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="bm-nb-") as tmp:
+        old = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = tmp  # the kernel's tempfile.mkdtemp() folders land in tmp
+        try:
+            start = time.perf_counter()
+            client = nbclient.NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": tmp}}
+            )
+            client.execute()
+            seconds = time.perf_counter() - start
+        finally:
+            if old is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = old
+        replace = {
+            str(Path(tmp).resolve()): "<tmp>",
+            tmp: "<tmp>",
+            str(ROOT): "<repo>",
+            sys.prefix: "<env>",
+        }
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = nbformat.from_dict(_scrub(cell.outputs, replace))
+    nb.metadata["biomarkers"] = {
+        "code_sha256": code_sha256(nb),
+        "seconds": round(seconds, 1),
+        "load_average": round(
+            os.getloadavg()[0], 1
+        ),  # runnable processes: a busy machine is slower
+        "cpus": os.cpu_count(),
+        "built_by": "python notebooks/_build.py",
+    }
+    nbformat.validate(nb)
+    path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    return seconds
 
 
 SETUP_NOTE = """
@@ -203,14 +276,22 @@ bm.pl.stability(result.ranking, frequency="stability", n_labels=5)
 ## 6. Export a locked panel
 
 `result.panel(k=...)` picks the top markers, refits them with the same nested CV and writes a
-versioned, human-readable JSON (no pickle) plus a CSV of the markers and a panel card. The
-refit performance of *selected* markers is optimistic (the selection saw every patient): quote
-the discovery performance above. Notebook 06 scores new patients with this kind of file.
+versioned, human-readable JSON (no pickle) plus a CSV of the markers and a panel card. Only
+*eligible* markers may enter: `bm.panel.marker_eligibility` leaves out analytes censored below
+their detection limit (or missing) in more than half of the patients, whose values would mostly
+be the substituted limit. The card states the panel's purpose (here prognosis), the outcome in
+words and what its threshold flags. Notebook 06 scores new patients with this kind of file.
 """
     ),
     code(
         """
-panel = result.panel(k=5, min_stability=0, threshold="youden")
+eligibility = bm.panel.marker_eligibility(table, max_censored_share=0.5, max_missing_share=0.5)
+print(eligibility.loc[~eligibility["eligible"], ["censored_share", "reason"]])
+panel = result.panel(
+    k=5, min_stability=0, threshold="youden", purpose="prognosis",
+    candidates=eligibility.index[eligibility["eligible"]],
+)  # fmt: skip
+print(panel.card().split("## Performance")[0])
 panel_dir = panel.write(workdir / "panel").parent
 print(sorted(p.name for p in panel_dir.iterdir()))
 panel.to_frame()
@@ -393,12 +474,14 @@ print(f"selected inside CV:  AUROC {cross_val_score(honest, X, noise, cv=cv, sco
 
 `bm.pl.umap` computes a quick embedding (PCA → neighbours → UMAP on log-normalised counts, on a
 subsample for large data) and returns a matplotlib `Figure`. It is for orientation only: nothing
-downstream uses it.
-"""
-    ),
-    code(
-        """
+downstream uses it. It is **not run here**: its first call in a session compiles UMAP's numba
+code: on the shared 2-core test machine (load average ≈ 20) a first call on 400 cells took
+about 50 s, 35 s of it in the neighbour graph, which alone would break this notebook's one-minute
+budget. Run it yourself with
+
+```python
 bm.pl.umap(adata, color=("cell_type", "visit"), max_cells=1500, random_state=0)
+```
 """
     ),
 ]
@@ -1002,7 +1085,8 @@ executes code.
     ),
     code(
         """
-panel = result.panel(k=5, min_stability=0, threshold="youden")
+eligible = bm.panel.marker_eligibility(train).query("eligible").index  # not mostly censored
+panel = result.panel(k=5, min_stability=0, threshold="youden", candidates=eligible)
 panel_json = panel.write(workdir / "panel")
 locked = bm.panel.BiomarkerPanel.read(panel_json)
 print(locked)
@@ -1066,7 +1150,7 @@ also push one marker of the first patient to twice its training maximum.
         """
 marker = locked.features[0]
 training_max = locked.to_frame().loc[marker, "training_max"]
-odd = new.to_df()
+odd = new.to_df().copy()  # to_df() may share memory with new.X: copy before editing
 odd.iloc[0, odd.columns.get_loc(marker)] = training_max + abs(training_max)  # twice the max
 flagged = locked.score(odd)
 flagged.loc[flagged["flagged"], ["probability", "out_of_training_range", "imputed", "censored"]]
@@ -1088,7 +1172,9 @@ try:
     locked.score(incomplete)
 except bm.SchemaError as err:
     print("SchemaError:", err)
-locked.score(incomplete, allow_missing="impute_training_median")[["probability", "imputed", "flagged"]].head()
+locked.score(incomplete, allow_missing="impute_training_median")[
+    ["probability", "imputed", "n_imputed", "flagged"]
+].head()
 """
     ),
     code(
@@ -1100,6 +1186,51 @@ run = subprocess.run(
 )
 print("exit code", run.returncode)
 print(run.stderr.strip())
+"""
+    ),
+    md(
+        """
+The command-line error names the command-line flag. Even with the fallback, a table holding
+**none** of the panel's markers is refused (every patient would get the same training-median
+score), and so is a patient missing more than half of them (`max_imputed_share=0.5`,
+`--max-imputed-share` on the command line).
+
+## 7. Another vendor's spelling of the same analytes
+
+The panel was locked on `cytokines_long.csv`, whose analytes are `IL6`, `TNFa`, ...; the Luminex
+export of the same samples spells them `IL-6`, `TNF-α`. The scorer matches them through the
+shipped synonym table (vendor spellings, Greek letters, HGNC symbols), says so in a warning and
+in the `synonyms` column, and gives the same scores.
+"""
+    ),
+    code(
+        """
+import warnings
+
+vendor_study = bm.study.Study.from_files(
+    clinical=trial.paths["clinical"],
+    samples=trial.paths["samples"],
+    cytokines=trial.paths["luminex_xponent"],
+)
+vendor = bm.features.build_feature_table(vendor_study, visits=["D0"], blocks=["cytokines"])
+long_names = [v for v in table.var_names if v.startswith("cytokine:")]
+pd.Series(bm.panel.match_markers(long_names, vendor.var_names), name="Luminex spelling").to_frame()
+"""
+    ),
+    code(
+        """
+# the held-out patients' other markers, with their cytokines from the Luminex file instead
+other = [v for v in new.var_names if not v.startswith("cytokine:")]
+mixed = new[:, other].to_df().join(vendor[new.obs_names].to_df())
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    vendor_scores = locked.score(mixed)
+for message in {str(w.message) for w in caught if "synonyms" in str(w.message)}:
+    print(message)
+used = vendor_scores["synonyms"].iloc[0] if "synonyms" in vendor_scores else "none needed"
+print("panel markers:", locked.features)
+print("synonyms used:", used)
+print("same as the long-file scores:", np.allclose(vendor_scores["score"], scores["score"]))
 """
     ),
 ]
@@ -1114,16 +1245,41 @@ NOTEBOOKS = {
 }
 
 
-def main(names: list[str] | None = None, out_dir: Path = HERE) -> list[Path]:
-    """Write the notebooks (those whose name starts with one of ``names``; default all)."""
+def main(names: list[str] | None = None, out_dir: Path = HERE, *, run: bool = False) -> list[Path]:
+    """Write the notebooks (those whose name starts with one of ``names``; default all).
+
+    With ``run=True`` each is also executed and stored with its outputs (see :func:`execute`).
+    """
     written = []
     for name, cells in NOTEBOOKS.items():
         if names and not any(name.startswith(n) for n in names):
             continue
-        written.append(write(name, cells, out_dir))
+        path = write(name, cells, out_dir)
+        if run:
+            seconds = execute(path)
+            flag = "" if seconds < BUDGET_SECONDS else f"  OVER the {BUDGET_SECONDS} s budget"
+            print(f"{path.name}: {seconds:.1f} s{flag}", flush=True)
+        written.append(path)
     return written
 
 
+def timings_table(directory: Path = HERE) -> str:
+    """The Markdown rows of ``benchmarks/README.md`` "Notebooks", from the stored metadata."""
+    rows = ["| notebook | seconds | load average | CPUs |", "|---|---|---|---|"]
+    for path in sorted(directory.glob("*.ipynb")):
+        meta = nbformat.read(path, as_version=4).metadata.get("biomarkers", {})
+        rows.append(
+            f"| `{path.name}` | {meta.get('seconds', float('nan')):.1f} | "
+            f"{meta.get('load_average', '–')} | {meta.get('cpus', '–')} |"
+        )
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
-    for path in main(sys.argv[1:]):
+    args = sys.argv[1:]
+    if "--table" in args:
+        print(timings_table())
+        sys.exit(0)
+    no_run = "--no-execute" in args
+    for path in main([a for a in args if a != "--no-execute"], run=not no_run):
         print(path)

@@ -183,6 +183,13 @@ def score(
     allow_missing: str | None = typer.Option(
         None, "--allow-missing", help="Fallback for missing markers: impute_training_median."
     ),
+    max_imputed_share: float = typer.Option(
+        0.5,
+        "--max-imputed-share",
+        min=0.0,
+        max=1.0,
+        help="Refuse patients missing more than this share of the panel's markers.",
+    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -192,8 +199,9 @@ def score(
         from pipelines.score import score_files
 
         path = score_files(
-            panel, list(inputs or []), out=out, config=config, allow_missing=allow_missing
-        )
+            panel, list(inputs or []), out=out, config=config, allow_missing=allow_missing,
+            max_imputed_share=max_imputed_share,
+        )  # fmt: skip
     typer.echo(str(path))
 
 
@@ -212,14 +220,49 @@ def report(
     typer.echo(str(path))
 
 
+def _short(value: object) -> str:
+    """A search-space value, printed with 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _models_lines(table, *, width: int, wide: bool) -> list[str]:
+    """The models table wrapped to ``width`` columns; ``wide`` adds each search space."""
+    import textwrap
+
+    name_w = max(4, *(len(n) for n in table["name"]))
+    task_w = max(4, *(len(t) for t in table["task"]))
+    indent = " " * (name_w + task_w + 4)
+    lines = [f"{'name':<{name_w}}  {'task':<{task_w}}  description"]
+    for row in table.itertuples():
+        head = f"{row.name:<{name_w}}  {row.task:<{task_w}}  "
+        lines += textwrap.wrap(
+            row.description, width=max(width, len(indent) + 20), initial_indent=head,
+            subsequent_indent=indent,
+        )  # fmt: skip
+        if wide:
+            for param, values in dict(row.search_space).items():
+                shown = ", ".join(_short(v) for v in values)
+                lines += textwrap.wrap(
+                    f"{param}: {shown} ({len(values)} values)", width=max(width, 40),
+                    initial_indent=indent, subsequent_indent=indent + "  ",
+                )  # fmt: skip
+    return lines
+
+
 @app.command()
-def models() -> None:
-    """List the models a config can name."""
+def models(
+    wide: bool = typer.Option(False, "--wide", help="Also show each model's search space."),
+) -> None:
+    """List the models a config can name (fits the terminal width; details with --wide)."""
+    import shutil
+
     with _guard(debug=False):
         from biomarkers.models import available_models
 
         table = available_models()
-    typer.echo(table.to_string(index=False))
+    width = shutil.get_terminal_size(fallback=(80, 24)).columns
+    for line in _models_lines(table, width=width, wide=wide):
+        typer.echo(line)
 
 
 @app.command()

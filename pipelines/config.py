@@ -80,7 +80,7 @@ class TableInput(_Strict):
 
 
 class DataConfig(_Strict):
-    """Input files (DESIGN.md §3). Paths are relative to the config file's folder."""
+    """Input files (formats: docs/formats.md). Paths are relative to the config file's folder."""
 
     clinical: Path = Field(description="one row per subject: subject_id, arm, covariates, outcomes")
     labs: Path | None = Field(None, description="one row per subject × visit")
@@ -241,13 +241,33 @@ class MediationSettings(_Strict):
 
 
 class PanelConfig(_Strict):
-    """Export of a locked biomarker panel from the discovery result."""
+    """Export of a locked biomarker panel from the discovery result (see docs/panel.md)."""
 
     enabled: bool = True
+    purpose: Literal["prognosis", "treatment_selection", "early_response"] = Field(
+        "prognosis",
+        description=(
+            "prognosis (outcome whatever the treatment), treatment_selection (baseline markers "
+            "fitted for the benefit of treatment; two arms) or early_response (landmark panel)"
+        ),
+    )
     k: int | None = Field(default=None, ge=1)
     min_stability: float | None = Field(default=None, ge=0, le=1)
     model: str | None = None
     threshold: float | Literal["youden"] | dict[str, float] = "youden"
+    max_censored_share: float = Field(
+        0.5, ge=0, le=1, description="markers censored (below LOD) in more subjects: not eligible"
+    )
+    max_missing_share: float = Field(
+        0.5, ge=0, le=1, description="markers missing in more subjects: not eligible"
+    )
+    min_benefit: float = Field(
+        0.0, description="treatment_selection: treat if the predicted benefit is at least this"
+    )
+    favourable: Literal["higher", "lower"] = Field(
+        "higher",
+        description="treatment_selection: whether class 1 / a higher outcome value is the good one",
+    )
 
 
 class MechanismSettings(_Strict):
@@ -333,6 +353,9 @@ class ScoreConfig(_Job):
     features: FeaturesConfig | None = None
     allow_missing: Literal["impute_training_median"] | None = Field(
         None, description="fallback for missing markers (subjects are flagged)"
+    )
+    max_imputed_share: float = Field(
+        0.5, ge=0, le=1, description="refuse subjects missing more than this share of markers"
     )
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import ConfigError, SchemaError
 from pipelines._privacy import pseudonymise_table, pseudonyms
 from pipelines._steps import (
     COHORT_REASON,
@@ -90,7 +90,7 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
         if cfg.early_response.enabled:
             out["early_response"] = early_steps(cfg, table, outcome, study, run)
         if cfg.panel.enabled:
-            out["panel"] = _run_panel(cfg, result, run)
+            out["panel"] = _run_panel(cfg, result, run, table=table, outcome=outcome, study=study)
     if cfg.mechanism is not None and cfg.mechanism.enabled:
         out["mechanism"] = mechanism_steps(
             cfg, study, outcome, run, ids=None if cfg.export_ids else ids
@@ -286,8 +286,47 @@ def _run_predictive(
     }
 
 
-def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, Any]:
+def _run_panel(
+    cfg: DiscoverConfig,
+    result: Any,
+    run: RunFolder,
+    *,
+    table: AnnData,
+    outcome: Outcome,
+    study: Study,
+) -> dict[str, Any]:
+    """Export the panel the config's ``panel.purpose`` asks for (see docs/panel.md "Purpose")."""
+    from biomarkers.panel import marker_eligibility
+
     p = cfg.panel
+    latest = {
+        "prognosis": None,
+        "early_response": _early_landmark(cfg, result),
+        "treatment_selection": float(cfg.predictive.treatment_day),
+    }[p.purpose]
+    eligibility = marker_eligibility(
+        table, max_censored_share=p.max_censored_share, max_missing_share=p.max_missing_share,
+        latest_day=latest,
+    )  # fmt: skip
+    run.write_table("panel/eligibility.csv", eligibility.reset_index())
+    n_out = int((~eligibility["eligible"]).sum())
+    if n_out:
+        logger.info(
+            "panel: %d of %d markers not eligible (panel/eligibility.csv)", n_out, len(eligibility)
+        )
+    candidates = eligibility.index[eligibility["eligible"]].tolist()
+    if p.purpose == "treatment_selection":
+        panel = save_result(
+            run,
+            lambda: _benefit_panel(cfg, table, outcome, study, candidates),
+            description="panel export (treatment selection)",
+            folder="panel",
+        )
+        return {"purpose": p.purpose, "markers": list(panel.features)}
+    arms = sorted(_arm_column(table.obs).unique().tolist())
+    purpose = {"kind": p.purpose, "arms": arms}
+    if p.purpose == "early_response":
+        purpose["landmark_day"] = latest
     panel = save_result(
         run,
         lambda: result.panel(
@@ -296,8 +335,65 @@ def _run_panel(cfg: DiscoverConfig, result: Any, run: RunFolder) -> dict[str, An
             model=p.model,
             threshold=p.threshold,
             name=cfg.name,
+            candidates=candidates,
+            purpose=purpose,
         ),
         description="panel export",
         folder="panel",
     )
-    return {"markers": list(panel.features)}
+    return {"purpose": p.purpose, "markers": list(panel.features)}
+
+
+def _early_landmark(cfg: DiscoverConfig, result: Any) -> float:
+    """The on-treatment landmark day of an early-response panel (refused without one)."""
+    day = result.settings.get("landmark_day")
+    if day is None or float(day) <= 0:
+        msg = (
+            "panel.purpose: early_response needs an on-treatment landmark; the discovery "
+            f"landmark is {day!r}: add the visit to features.visits (e.g. [D0, D7]) and set "
+            "landmark.day (e.g. 7) or leave it auto"
+        )
+        raise ConfigError(msg)
+    return float(day)
+
+
+def _benefit_panel(
+    cfg: DiscoverConfig, table: AnnData, outcome: Outcome, study: Study, candidates: list[str]
+) -> Any:
+    """A treatment-selection panel: baseline markers ranked by the predictive analysis."""
+    from biomarkers.models import predictive
+    from biomarkers.panel import benefit_panel
+
+    found = comparisons(cfg, study)
+    if len(found) != 1:
+        why = COHORT_REASON if not found else f"{len(found)} pairwise comparisons"
+        msg = (
+            f"panel.purpose: treatment_selection needs one comparison of two randomised arms "
+            f"({why}); use purpose: prognosis, or study.comparison: pooled"
+        )
+        raise ConfigError(msg)
+    if outcome.kind == "survival":
+        msg = (
+            "panel.purpose: treatment_selection needs a binary or continuous outcome; this one "
+            "is a survival outcome: set outcome.kind: binary (e.g. transplant-free at the horizon)"
+        )
+        raise ConfigError(msg)
+    one = found["."]
+    table = table.copy()
+    table.obs["comparison"] = side_labels(one, table.obs["arm"]).to_numpy()
+    table = table[table.obs["comparison"].notna().to_numpy()].copy()
+    markers = [c for c in candidates if c in table.var_names]
+    ranking = predictive(
+        table, outcome=outcome_arg(outcome), arm="comparison", treated=one.treated_arm,
+        markers=markers, method=("interaction",), propensity=one.allocation,
+        treatment_day=cfg.predictive.treatment_day, n_permutations=0, n_bootstraps=0,
+        random_state=cfg.seed, n_jobs=_n_jobs(cfg),
+    ).markers  # fmt: skip
+    p = cfg.panel
+    return benefit_panel(
+        table, outcome=outcome.name, treated=one.treated_arm, arm="comparison",
+        ranking=ranking, k=p.k or 5, favourable=p.favourable, min_benefit=p.min_benefit,
+        treatment_day=cfg.predictive.treatment_day, max_censored_share=p.max_censored_share,
+        max_missing_share=p.max_missing_share, name=cfg.name,
+        outcome_block={"name": outcome.name, **outcome.to_dict(), "columns": None},
+    )  # fmt: skip

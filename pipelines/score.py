@@ -12,6 +12,7 @@ from biomarkers import _atomic
 from biomarkers._names import is_feature_name, parse_feature_name
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import InputFileError, SchemaError
+from biomarkers.panel._data import spelled_as
 
 if TYPE_CHECKING:
     from biomarkers.panel import BiomarkerPanel
@@ -113,12 +114,14 @@ def score_files(
     out: str | os.PathLike = "scores.csv",
     config: Path | None = None,
     allow_missing: str | None = None,
+    max_imputed_share: float = 0.5,
 ) -> Path:
     """Score the subjects in ``inputs`` with the panel at ``panel_path``; write ``out`` atomically.
 
     With ``config`` (a config with ``data:`` and ``study:``, e.g. ``pipeline: score``) the raw
     assay files it names are read and turned into the panel's features. ``scores.csv`` keeps the
-    subject IDs of the input: it goes back to the user who supplied them.
+    subject IDs of the input: it goes back to the user who supplied them. Error messages name
+    the command-line options (``--allow-missing impute_training_median``).
     """
     from biomarkers.panel import BiomarkerPanel
     from pipelines.config import DataConfig, load_config
@@ -135,8 +138,11 @@ def score_files(
             msg = "give one feature table, or raw assay files together with --config CONFIG"
             raise SchemaError(msg)
         table = _read_table(Path(inputs[0]))
-    scores = _flat(panel.score(table, allow_missing=allow_missing))
-    return _atomic.write_table(out, scores)
+    with spelled_as("cli"):
+        scored = panel.score(
+            table, allow_missing=allow_missing, max_imputed_share=max_imputed_share
+        )
+    return _atomic.write_table(out, _flat(scored))
 
 
 def run_score(cfg: Any, run: RunFolder) -> dict[str, Any]:
@@ -144,7 +150,13 @@ def run_score(cfg: Any, run: RunFolder) -> dict[str, Any]:
     from biomarkers.panel import BiomarkerPanel
 
     panel = BiomarkerPanel.read(cfg.panel)
-    scores = _flat(panel.score(table_from_config(panel, cfg), allow_missing=cfg.allow_missing))
+    with spelled_as("config"):
+        scored = panel.score(
+            table_from_config(panel, cfg),
+            allow_missing=cfg.allow_missing,
+            max_imputed_share=cfg.max_imputed_share,
+        )
+    scores = _flat(scored)
     run.write_table("scores.csv", scores)
     flagged = int(scores["flagged"].sum()) if "flagged" in scores else 0
     return {"subjects": len(scores), "flagged": flagged}

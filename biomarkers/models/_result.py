@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,7 @@ class DiscoveryResult:
         *,
         n_jobs: int | None = None,
         select_in_folds: bool = False,
+        candidates: list[str] | None = None,
     ):
         """Refit and also return the out-of-fold predictions (repeats × subjects).
 
@@ -307,8 +309,13 @@ class DiscoveryResult:
         idx = [d.features.index(f) for f in features]
         s = self.settings
         rs = s["random_state"]
+        # the markers the in-fold re-selection may pick (all by default; a panel's eligible ones)
+        pool = list(range(len(d.features))) if candidates is None else [
+            d.features.index(f) for f in candidates if f in d.features
+        ]  # fmt: skip
         cfg_all = FitConfig(
-            task=d.task, screen_k=s.get("screen_k"), keep=(), limits=d.limits,
+            task=d.task, screen_k=s.get("screen_k"), keep=(),
+            limits=None if d.limits is None else d.limits[pool],
             censor_rule=s["censor_rule"], n_inner=s["inner_cv"],
         )  # fmt: skip
         limits = None if d.limits is None else d.limits[idx]
@@ -319,7 +326,7 @@ class DiscoveryResult:
         spec = get_spec(model, d.task)
         X = d.X[:, idx]
         if select_in_folds:
-            fn, Xcv, fcfg = partial(outer_fit_select, k=len(idx)), d.X, cfg_all
+            fn, Xcv, fcfg = partial(outer_fit_select, k=len(idx)), d.X[:, pool], cfg_all
             description = "panel CV (selection in folds)"
         else:
             fn, Xcv, fcfg, description = outer_fit, X, cfg, "refit CV"
@@ -354,6 +361,7 @@ class DiscoveryResult:
         *,
         model: str | None = None,
         n_jobs: int | None = None,
+        candidates: Sequence[str] | None = None,
         **kwargs,
     ):
         """Lock a biomarker panel: select markers, refit with the nested procedure, export.
@@ -370,6 +378,10 @@ class DiscoveryResult:
         n_jobs
             Parallel workers; ``None`` uses ``biomarkers.settings.n_jobs``. The panel is the
             same whatever ``n_jobs`` is.
+        candidates
+            The markers the panel may use (e.g. the eligible ones of
+            :func:`biomarkers.panel.marker_eligibility`); default every discovery feature. The
+            in-fold re-selection picks among them too.
         **kwargs
             Passed to :meth:`biomarkers.panel.BiomarkerPanel.from_estimator` (e.g. ``name``).
 
@@ -378,14 +390,21 @@ class DiscoveryResult:
         biomarkers.panel.BiomarkerPanel
         """
         model = self._check_model(model)
-        features = self.select_markers(k, min_stability, model=model)
+        pool = None if candidates is None else [str(c) for c in candidates]
+        features = [
+            f
+            for f in self.select_markers(None, min_stability, model=model)
+            if pool is None or f in pool
+        ][: None if k is None else int(k)]
         if not features:
             msg = (
                 f"no marker of {model!r} reaches stability {min_stability or 'threshold'}; "
                 "lower min_stability= or pass k= with min_stability=0"
             )
             raise ConfigError(msg)
-        pipe, perf, preds = self._refit(features, model, n_jobs=n_jobs, select_in_folds=True)
+        pipe, perf, preds = self._refit(
+            features, model, n_jobs=n_jobs, select_in_folds=True, candidates=pool
+        )
         from biomarkers.panel import BiomarkerPanel
 
         d, s = self._data, self.settings

@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["TRIPOD_AI_ITEMS", "card_context", "render_card"]
+__all__ = [
+    "TRIPOD_AI_ITEMS",
+    "card_context",
+    "decision_text",
+    "outcome_text",
+    "purpose_text",
+    "render_card",
+]
 
 # TRIPOD+AI (Collins et al., BMJ 2024;385:e078378): item, topic. Items the panel cannot know
 # (background, ethics, funding, discussion, ...) are listed so the author reports them elsewhere.
@@ -110,6 +117,76 @@ def counts_text(doc: dict[str, Any]) -> str:
     return f"{n} with {positive}" if positive else f"events = {n}"
 
 
+def outcome_text(doc: dict[str, Any]) -> str:
+    """The outcome in words: what it is, which class the panel predicts, when, how defined."""
+    out = doc.get("outcome") or {}
+    name, kind = out.get("name"), out.get("kind")
+    what = out.get("description") or name or "an outcome not named in the panel"
+    detail = [f"{kind} outcome {name!r}" if kind else f"outcome {name!r}"]
+    if out.get("positive"):
+        detail.append(f"class 1 = {out['positive']}")
+    text = f"{what} ({'; '.join(detail)})"
+    definition = out.get("definition")
+    if definition and definition not in (name, what):
+        text += f": {definition}"
+    if out.get("assessed_day") is not None:
+        text += f" (assessed at day {_fmt(out['assessed_day'])})"
+    return text
+
+
+def _arms(doc: dict[str, Any]) -> list[str]:
+    purpose, pop = doc.get("purpose") or {}, doc["population"]
+    arms = purpose.get("arms") or pop.get("arms")
+    if not arms:
+        arms = [r["arm"] for r in pop.get("landmark_counts") or [] if r["arm"] != "all"]
+    return [str(a) for a in arms or ([pop["arm"]] if pop.get("arm") else [])]
+
+
+def purpose_text(doc: dict[str, Any]) -> str:
+    """What the panel is for, who it was fitted on, and what its score means."""
+    purpose = doc.get("purpose") or {}
+    kind, arms = purpose.get("kind"), _arms(doc)
+    fitted = f"fitted on {' and '.join(arms)}" if arms else "arms it was fitted on not recorded"
+    if kind == "prognosis":
+        return (
+            f"Prognosis: predicts the outcome whatever the treatment ({fitted}); it does not "
+            "tell who benefits from treatment"
+        )
+    if kind == "treatment_selection":
+        return (
+            f"Treatment selection: the score is the {purpose.get('score') or 'predicted benefit'}; "
+            f"{purpose.get('decision') or 'treat if the predicted benefit is above the threshold'}"
+        )
+    if kind == "early_response":
+        return (
+            f"Early response: a landmark panel scored with markers known by its landmark, for "
+            f"patients alive and event-free then ({fitted}); see the landmark line"
+        )
+    return "not stated (panel exported without a purpose)"
+
+
+def decision_text(doc: dict[str, Any]) -> str:
+    """Who the threshold flags in the training data, and how the threshold was chosen."""
+    th = doc["threshold"]
+    if th is None:
+        return "no decision threshold"
+    counts, purpose = th.get("counts"), doc.get("purpose") or {}
+    if purpose.get("kind") == "treatment_selection":
+        return f"{purpose.get('decision') or 'treat if score ≥ ' + _fmt(th['value'], 4)}"
+    positive = (doc.get("outcome") or {}).get("positive") or "class 1"
+    what = "predicted probability" if th["applies_to"] == "probability" else "score"
+    rule = _threshold_text(th).split(" (chosen by ", 1)[-1].split(")", 1)[0]
+    rule_text = f"chosen by {rule}" if th["rule"] != "given" else "given by the user"
+    if counts:
+        flagged = counts["tp"] + counts["fp"]
+        return (
+            f"{flagged} of {th['n']} subjects flagged: {what} of {positive} ≥ threshold "
+            f"{_fmt(th['value'], 3)} {rule_text} (counted in the predictions the threshold was "
+            "chosen on)"
+        )
+    return f"flagged when the {what} of {positive} is ≥ {_fmt(th['value'], 3)} ({rule_text})"
+
+
 def landmark_text(doc: dict[str, Any]) -> str:
     """Who the panel is for: ``"A D7 panel: for patients alive and event-free at D7 (…)"``.
 
@@ -147,9 +224,11 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
     outcome, pop, model = doc["outcome"], doc["population"], doc["model"]
     prov, perf, feats = doc["provenance"], doc["performance"], doc["features"]
     out["1"] = (
-        f"Panel {doc['name']!r}: {model['estimator']} predicting {outcome.get('name') or '?'}"
+        f"Panel {doc['name']!r}: {model['estimator']} predicting "
+        f"{outcome.get('description') or outcome.get('name') or '?'}"
         + (f" in arm {pop['arm']}" if pop.get("arm") else "")
     )
+    out["4"] = purpose_text(doc)
     inputs = prov.get("inputs") or {}
     if inputs or pop.get("description"):
         text = pop.get("description") or ""
@@ -162,19 +241,15 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
         out["6a"] = str(pop["setting"])
     if pop.get("eligibility") or "landmark_day" in pop:
         out["6b"] = str(pop.get("eligibility") or landmark_text(doc))
-    if pop.get("arm"):
-        out["6c"] = f"Arm: {pop['arm']}"
+    if _arms(doc):
+        out["6c"] = f"Arm(s): {', '.join(_arms(doc))}"
     out["7"] = "Pipeline: " + " → ".join(model.get("pipeline", [model["estimator"]]))
     censored = [f for f in feats if f.get("censoring")]
     if censored:
         rules = sorted({f["censoring"]["rule"] for f in censored})
         out["7"] += f"; censored values substituted by rule {', '.join(rules)}"
     if outcome.get("definition") or outcome.get("assessed_day") is not None:
-        out["8a"] = f"{outcome.get('name')}: {outcome.get('definition') or ''}" + (
-            f" (assessed at day {_fmt(outcome['assessed_day'])})"
-            if outcome.get("assessed_day") is not None
-            else ""
-        )
+        out["8a"] = outcome_text(doc)
     out["9b"] = f"{len(feats)} markers; modality, visit and unit of each in the table below"
     if pop.get("n_subjects") is not None:
         text = f"n = {pop['n_subjects']}"
@@ -245,6 +320,10 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "threshold_text": _threshold_text(doc["threshold"]),
         "counts_text": counts_text(doc),
         "landmark_text": landmark_text(doc),
+        "outcome_text": outcome_text(doc),
+        "purpose_text": purpose_text(doc),
+        "decision_text": decision_text(doc),
+        "arms_text": ", ".join(_arms(doc)) or "not recorded",
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
@@ -261,12 +340,14 @@ _MD = """# Biomarker panel: {{ doc.name }}
 {{ doc.description or "" }}
 
 - format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
-- outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}
-- population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
+- purpose: {{ purpose_text }}
+- outcome: {{ outcome_text }}
+- population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
 - landmark: {{ landmark_text }}
 - model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})
 {% if threshold_text %}- threshold: {{ threshold_text }}
-{% endif %}
+{% endif %}- decision: {{ decision_text }}
+
 ## Performance
 {% if performance %}
 Validation: {{ doc.performance.validation or "not stated" }}
@@ -302,11 +383,13 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 {% if doc.description %}<p>{{ doc.description }}</p>{% endif %}
 <ul>
 <li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
-<li>outcome: {{ doc.outcome.name }} ({{ doc.outcome.kind }}){% if doc.outcome.definition %}: {{ doc.outcome.definition }}{% endif %}</li>
-<li>population: arm {{ doc.population.arm or "all" }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}</li>
+<li>purpose: {{ purpose_text }}</li>
+<li>outcome: {{ outcome_text }}</li>
+<li>population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}</li>
 <li>landmark: {{ landmark_text }}</li>
 <li>model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})</li>
 {% if threshold_text %}<li>threshold: {{ threshold_text }}</li>{% endif %}
+<li>decision: {{ decision_text }}</li>
 </ul>
 <h2>Performance</h2>
 {% if performance %}<p>Validation: {{ doc.performance.validation or "not stated" }}</p>

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -10,9 +13,34 @@ import pandas as pd
 from biomarkers._validation import did_you_mean, format_ids
 from biomarkers.exceptions import SchemaError
 
-__all__ = ["feature_matrix", "missing_message"]
+__all__ = ["feature_matrix", "input_names", "missing_message", "option", "spelled_as"]
 
 _TIDY = ("subject_id", "feature", "value")
+_SPELLING: ContextVar[str] = ContextVar("biomarkers_option_spelling", default="python")
+
+
+@contextmanager
+def spelled_as(style: Literal["python", "cli", "config"]) -> Iterator[None]:
+    """Within the block, error messages name options as the caller spells them.
+
+    ``python``: ``allow_missing='impute_training_median'``; ``cli``: ``--allow-missing
+    impute_training_median``; ``config``: ``allow_missing: impute_training_median``.
+    """
+    token = _SPELLING.set(style)
+    try:
+        yield
+    finally:
+        _SPELLING.reset(token)
+
+
+def option(name: str, value: object) -> str:
+    """An option with its value, spelled for the current caller (see :func:`spelled_as`)."""
+    style = _SPELLING.get()
+    if style == "cli":
+        return f"--{name.replace('_', '-')} {value}"
+    if style == "config":
+        return f"{name}: {value} in the config"
+    return f"{name}={value!r}"
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], *, source: str) -> np.ndarray:
@@ -48,15 +76,36 @@ def _check_ids(ids: pd.Index, *, source: str) -> pd.Index:
     return ids
 
 
+def input_names(data: Any) -> list[str]:
+    """The feature names a scoring input holds (var_names, tidy ``feature`` values or columns)."""
+    if hasattr(data, "var_names") and hasattr(data, "obs_names"):
+        return [str(n) for n in data.var_names]
+    if isinstance(data, pd.DataFrame):
+        if set(_TIDY) <= set(data.columns):
+            return [str(n) for n in pd.unique(data["feature"])]
+        return [str(c) for c in data.columns if c != "subject_id"]
+    return []
+
+
 def feature_matrix(
-    data: Any, features: list[str], *, source: str = "input"
+    data: Any,
+    features: list[str],
+    *,
+    source: str = "input",
+    aliases: dict[str, str] | None = None,
 ) -> tuple[np.ndarray, pd.Index, list[str], dict[str, str]]:
     """Return ``(X, subject_ids, missing_features, units)`` with ``X`` in ``features`` order.
 
     Columns of absent features are NaN and listed in ``missing_features``; ``units`` maps a
     feature to the unit the input declares (FeatureTable ``var["unit"]``, a tidy ``unit`` column,
-    or ``DataFrame.attrs["units"]``).
+    or ``DataFrame.attrs["units"]``). ``aliases`` maps a feature to the input column that holds
+    it under another name (see :func:`biomarkers.panel.match_markers`).
     """
+    if aliases:
+        wanted = [aliases.get(f, f) for f in features]
+        X, ids, missing, units = feature_matrix(data, wanted, source=source)
+        back = dict(zip(wanted, features, strict=True))
+        return X, ids, [back[m] for m in missing], {back[k]: v for k, v in units.items()}
     units: dict[str, str] = {}
     if hasattr(data, "var_names") and hasattr(data, "obs_names"):  # AnnData FeatureTable
         names = pd.Index(data.var_names.astype(str))
@@ -122,6 +171,7 @@ def missing_message(missing: list[str], available, *, source: str) -> str:
     hint = did_you_mean(missing[0], available)
     return (
         f"{source}: the panel needs {len(missing)} marker(s) missing from the input: "
-        f"{format_ids(missing)}{hint}; add them, or pass allow_missing='impute_training_median' "
-        "to score with training medians (subjects are flagged)"
+        f"{format_ids(missing)}{hint}; add them, or pass "
+        f"{option('allow_missing', 'impute_training_median')} to score with training medians "
+        "(subjects are flagged)"
     )

@@ -17,10 +17,10 @@ from biomarkers._atomic import write_json, write_table, write_text
 from biomarkers._logging import logger
 from biomarkers._names import is_feature_name, known_at_day, parse_feature_name
 from biomarkers._signing import sign_document
-from biomarkers._validation import check_choice, format_ids
+from biomarkers._validation import check_choice, did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, PanelFormatError, SchemaError
 from biomarkers.panel._card import card_context, render_card
-from biomarkers.panel._data import feature_matrix, missing_message
+from biomarkers.panel._data import feature_matrix, input_names, missing_message, option
 from biomarkers.panel._export import export_estimator
 from biomarkers.panel._format import (
     FORMAT,
@@ -30,11 +30,14 @@ from biomarkers.panel._format import (
     validate_document,
 )
 from biomarkers.panel._replay import load_booster, model_columns, predict
+from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
 
 __all__ = ["BiomarkerPanel"]
 
 _ALLOW_MISSING = (None, "impute_training_median")
+#: What a panel is for (``panel.json`` ``purpose.kind``; see docs/panel.md "Purpose").
+PURPOSES = ("prognosis", "treatment_selection", "early_response")
 _VAR_FIELDS = ("modality", "entity", "visit", "day", "unit", "kind")
 
 
@@ -221,9 +224,10 @@ def _document(
     threshold: dict[str, Any] | None,
     performance: Any,
     provenance: Mapping[str, Any] | None,
+    purpose: Any = None,
 ) -> dict[str, Any]:
     """The panel JSON document (format, version, software, blocks); the one builder of it."""
-    return {
+    doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": name,
@@ -238,6 +242,19 @@ def _document(
         "performance": _performance_block(performance),
         "provenance": _jsonable(dict(provenance or {})),
     }
+    block = _purpose_block(purpose)
+    if block is not None:  # panels without a stated purpose keep the version-1 layout
+        doc["purpose"] = block
+    return doc
+
+
+def _purpose_block(purpose: Any) -> dict[str, Any] | None:
+    """``{"kind": ..., ...}`` from a purpose name or mapping (``None``: not stated)."""
+    if purpose is None:
+        return None
+    block = {"kind": purpose} if isinstance(purpose, str) else dict(purpose)
+    check_choice("purpose", block.get("kind"), PURPOSES, source="BiomarkerPanel")
+    return _jsonable(block)
 
 
 def _value_term(model: dict[str, Any], name: str) -> tuple[int | None, dict[str, Any]]:
@@ -307,6 +324,7 @@ class BiomarkerPanel:
         provenance: Mapping[str, Any] | None = None,
         name: str = "biomarker panel",
         description: str | None = None,
+        purpose: str | Mapping[str, Any] | None = None,
     ) -> BiomarkerPanel:
         """Export a fitted scikit-learn pipeline (or XGBoost model) as a panel.
 
@@ -353,6 +371,11 @@ class BiomarkerPanel:
             Input file hashes, config hash, seed, git commit (JSON-serialisable dict).
         name, description
             Human-readable name and description.
+        purpose
+            What the panel is for: ``"prognosis"``, ``"treatment_selection"`` or
+            ``"early_response"``, or a mapping with ``kind`` (one of those) and more detail
+            (``arms``, ``treated``, ``control``, ``decision``, ``score``); stored in
+            ``panel.json`` and stated on the card. ``None``: not stated.
 
         Returns
         -------
@@ -447,7 +470,7 @@ class BiomarkerPanel:
         doc = _document(
             name=name, description=description, outcome=outcome_block, population=pop,
             features=feats, model=model, threshold=th, performance=performance,
-            provenance=provenance,
+            provenance=provenance, purpose=purpose,
         )  # fmt: skip
         panel = cls(doc)
         if raw is not None:
@@ -471,6 +494,7 @@ class BiomarkerPanel:
         provenance: Mapping[str, Any] | None = None,
         name: str = "published panel",
         description: str | None = None,
+        purpose: str | Mapping[str, Any] | None = None,
     ) -> BiomarkerPanel:
         """Build a panel by hand, e.g. to score a published model.
 
@@ -494,7 +518,7 @@ class BiomarkerPanel:
             chosen on ``y_true``/``y_score``; ``None`` for no decision rule.
         y_true, y_score
             Labels and scores for the threshold rule and its accuracy.
-        outcome, population, performance, provenance, name, description
+        outcome, population, performance, provenance, name, description, purpose
             As in :meth:`from_estimator`.
 
         Returns
@@ -565,7 +589,7 @@ class BiomarkerPanel:
             name=name, description=description,
             outcome=_outcome_block(outcome, None, model["classes"]),
             population=dict(population or {}), features=feats, model=model, threshold=th,
-            performance=performance, provenance=provenance,
+            performance=performance, provenance=provenance, purpose=purpose,
         )  # fmt: skip
         return cls(doc)
 
@@ -612,6 +636,11 @@ class BiomarkerPanel:
         return [f["name"] for f in self._doc["features"]]
 
     @property
+    def purpose(self) -> str | None:
+        """What the panel is for (``prognosis``, ``treatment_selection``, ``early_response``)."""
+        return (self._doc.get("purpose") or {}).get("kind")
+
+    @property
     def threshold(self) -> float | None:
         """Decision threshold (on the probability, or on the score for models without one)."""
         th = self._doc["threshold"]
@@ -622,7 +651,9 @@ class BiomarkerPanel:
         return copy.deepcopy(self._doc)
 
     # ------------------------------------------------------------------ scoring
-    def score(self, data: Any, *, allow_missing: str | None = None) -> pd.DataFrame:
+    def score(
+        self, data: Any, *, allow_missing: str | None = None, max_imputed_share: float = 0.5
+    ) -> pd.DataFrame:
         """Score subjects with the panel.
 
         Parameters
@@ -642,6 +673,10 @@ class BiomarkerPanel:
             a D7 panel) never imputes its landmark visit away: a subject with no value for any
             of its landmark-visit markers is not in the panel's population (patients alive and
             event-free at that visit) and gets no score (see Raises and Warns).
+        max_imputed_share
+            Largest share of the panel's markers that may be missing for one subject (imputed
+            by the model or from training medians); a table with a subject above it is refused,
+            and so is a table holding none of the markers, whatever ``allow_missing`` says.
 
         Returns
         -------
@@ -651,19 +686,24 @@ class BiomarkerPanel:
             without one), ``predicted`` (class label at the threshold; missing without a
             threshold), ``out_of_training_range`` (tuple of the markers outside the training
             min–max), ``imputed`` (tuple of the markers whose value was missing and imputed),
-            ``censored`` (tuple of the markers censored at a limit and substituted),
+            ``n_imputed`` (how many), ``censored`` (tuple of the markers censored at a limit and substituted),
             ``flagged`` (any of the three non-empty); for a panel with a landmark visit also
             ``not_in_population`` (why a subject outside the panel's population got no score,
-            e.g. ``"no D7 visit"``; ``""`` for the scored subjects).
+            e.g. ``"no D7 visit"``; ``""`` for the scored subjects); when markers were found
+            under another spelling (:func:`~biomarkers.panel.match_markers`, e.g. ``IL-6`` for
+            ``IL6``) also ``synonyms`` (``panel name=input name`` pairs; a warning says so too).
 
         Raises
         ------
         SchemaError
             A marker is missing or censored without ``allow_missing``/a censoring rule, a unit
-            is wrong, or no subject has a value at the panel's landmark visit.
+            is wrong, no subject has a value at the panel's landmark visit, the input holds
+            none of the markers, or a subject misses more than ``max_imputed_share`` of them.
 
         Warns
         -----
+        DataQualityWarning
+            Markers were matched through analyte synonyms (which, and as what).
         DataQualityWarning
             Some subjects have no value at the panel's landmark visit: their score is missing
             and ``not_in_population`` says why.
@@ -678,13 +718,19 @@ class BiomarkerPanel:
         ([-1.0, 1.0], [0, 1])
         """
         check_choice("allow_missing", allow_missing, _ALLOW_MISSING, source="BiomarkerPanel.score")
+        _check_share(max_imputed_share)
         doc = self._doc
         names = self.features
         source = f"panel {self.name!r}"
-        raw, ids, missing, units = feature_matrix(data, names, source="scoring input")
+        available = input_names(data)
+        aliases = _reported_synonyms(match_markers(names, available))
+        raw, ids, missing, units = feature_matrix(
+            data, names, source="scoring input", aliases=aliases
+        )
         self._check_units(units)
+        if missing and len(missing) == len(names):
+            raise SchemaError(_none_present_message(names, available))
         if missing and allow_missing is None:
-            available = list(getattr(data, "var_names", getattr(data, "columns", [])))
             raise SchemaError(missing_message(missing, available, source="scoring input"))
         outside, reason = self._not_in_population(raw, ids)
         all_ids, raw, ids = ids, raw[~outside], ids[~outside]
@@ -692,6 +738,7 @@ class BiomarkerPanel:
         handles_missing = self._handles_missing()
         raw = raw.copy()
         nan_mask = np.isnan(raw)
+        _check_imputed_share(nan_mask, ids, max_imputed_share)
         needs_fill = nan_mask & ~handles_missing[None, :]
         if needs_fill.any():
             cols = np.flatnonzero(needs_fill.any(axis=0))
@@ -701,7 +748,7 @@ class BiomarkerPanel:
                 msg = (
                     f"scoring input: marker {names[j]!r} is missing (NaN) for subject(s) "
                     f"{format_ids(who)} and {source} has no imputation for it; supply the "
-                    "value or pass allow_missing='impute_training_median'"
+                    f"value or pass {option('allow_missing', 'impute_training_median')}"
                 )
                 raise SchemaError(msg)
             for j in cols:
@@ -735,12 +782,16 @@ class BiomarkerPanel:
         out["predicted"] = self._classify(score, prob)
         out["out_of_training_range"] = _name_lists(outside, names)
         out["imputed"] = _name_lists(nan_mask, names)
+        out["n_imputed"] = nan_mask.sum(axis=1)
         out["censored"] = _name_lists(censored, names)
         out["flagged"] = outside.any(axis=1) | nan_mask.any(axis=1) | censored.any(axis=1)
         n_flag = int(out["flagged"].sum())
         if n_flag:
             logger.info("%s: %d of %d subjects flagged", source, n_flag, len(out))
-        return _with_unscored(out, all_ids, reason)
+        out = _with_unscored(out, all_ids, reason)
+        if aliases:
+            out["synonyms"] = ";".join(f"{k}={v}" for k, v in aliases.items())
+        return out
 
     def _landmark_columns(self) -> tuple[np.ndarray, str | None]:
         """Positions of the features known at the panel's landmark visit, and the visit label."""
@@ -981,6 +1032,54 @@ class BiomarkerPanel:
         return self.save(directory, overwrite=overwrite)[-1]
 
 
+def _check_share(value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        msg = (
+            f"{option('max_imputed_share', value)} is not a share; use a number from 0 to 1 "
+            "(default 0.5)"
+        )
+        raise SchemaError(msg)
+
+
+def _reported_synonyms(aliases: dict[str, str]) -> dict[str, str]:
+    """Warn once about markers found under another spelling; return the mapping."""
+    if aliases:
+        pairs = ", ".join(f"{k!r} as {v!r}" for k, v in aliases.items())
+        warnings.warn(
+            f"scoring input: {len(aliases)} marker(s) matched through analyte synonyms: {pairs} "
+            "(column 'synonyms' of the scores)",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+    return aliases
+
+
+def _none_present_message(names: list[str], available: list[str]) -> str:
+    hint = did_you_mean(names[0], available)
+    return (
+        f"scoring input: none of the panel's {len(names)} markers ({format_ids(names)}) is in "
+        f"the input{hint}; every subject would get the same training-median score, so it is "
+        "refused even with a missing-value fallback: score a table with the panel's markers"
+    )
+
+
+def _check_imputed_share(nan_mask: np.ndarray, ids: np.ndarray, limit: float) -> None:
+    """Refuse subjects missing more than ``limit`` of the panel's markers."""
+    if not nan_mask.size:
+        return
+    n = nan_mask.sum(axis=1)
+    over = n > limit * nan_mask.shape[1]
+    if over.any():
+        worst = int(np.argmax(n))
+        msg = (
+            f"scoring input: {int(over.sum())} of {len(ids)} subject(s) ({format_ids(ids[over])}) "
+            f"miss more than {limit:.0%} of the panel's {nan_mask.shape[1]} markers (worst: "
+            f"{ids[worst]!r}, {int(n[worst])} missing); their score would be mostly imputed: "
+            f"supply the values, leave them out, or raise {option('max_imputed_share', 0.8)}"
+        )
+        raise SchemaError(msg)
+
+
 def _with_unscored(out: pd.DataFrame, all_ids: np.ndarray, reason: str) -> pd.DataFrame:
     """All input subjects; those outside the panel's population unscored, with the reason."""
     unscored = ~pd.Index(all_ids).isin(out.index)
@@ -989,6 +1088,7 @@ def _with_unscored(out: pd.DataFrame, all_ids: np.ndarray, reason: str) -> pd.Da
         for col in ("out_of_training_range", "imputed", "censored"):
             out[col] = [() if no else v for v, no in zip(out[col], unscored, strict=True)]
         out["flagged"] = out["flagged"].astype("boolean").fillna(False).astype(bool)
+        out["n_imputed"] = out["n_imputed"].astype("Int64")
     if reason:  # a panel with a landmark visit: say who is outside its population
         out["not_in_population"] = np.where(unscored, reason, "")
     return out

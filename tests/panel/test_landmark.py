@@ -116,7 +116,10 @@ def test_a_d7_panel_refuses_a_table_where_nobody_has_the_d7_visit():
 
 def test_a_baseline_panel_imputes_a_missing_marker_as_before():
     panel = _panel(landmark_day=None)
-    scores = panel.score(_scoring_table(), allow_missing="impute_training_median")
+    # S3, S4 miss 2 of 3 markers: above the default max_imputed_share (issue 21), so allow it
+    scores = panel.score(
+        _scoring_table(), allow_missing="impute_training_median", max_imputed_share=1.0
+    )
     assert scores["score"].notna().all()
     assert "not_in_population" not in scores.columns  # the columns of baseline panels as before
 

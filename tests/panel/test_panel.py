@@ -104,6 +104,7 @@ def test_score_anndata_and_tidy_match_wide(lr_panel):
         "predicted",
         "out_of_training_range",
         "imputed",
+        "n_imputed",
         "censored",
         "flagged",
     ]
