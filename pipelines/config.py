@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import ConfigError, InputFileError
@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 
+#: A number that is not NaN or ±inf (``threshold: .nan`` would silently flag no one)
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -47,6 +51,15 @@ class BackendConfig(_Strict):
         "local", description="joblib processes here, or a Dask cluster"
     )
     n_jobs: int | None = Field(default=1, ge=-1, description="parallel workers (-1: all cores)")
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _no_zero_workers(cls, value: int | None) -> int | None:
+        if value == 0:
+            msg = "0 workers cannot run anything; use 1 (one process), -1 (all cores) or a count"
+            raise ValueError(msg)
+        return value
+
     scheduler: str | None = Field(
         None, description="Dask scheduler address; none starts a LocalCluster"
     )
@@ -245,7 +258,7 @@ class PanelConfig(_Strict):
     k: int | None = Field(default=None, ge=1)
     min_stability: float | None = Field(default=None, ge=0, le=1)
     model: str | None = None
-    threshold: float | Literal["youden"] | dict[str, float] = "youden"
+    threshold: _Finite | Literal["youden"] | dict[str, _Finite] = "youden"
 
 
 class MechanismSettings(_Strict):
@@ -275,7 +288,7 @@ class _Job(_Strict):
     name: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="run name (folder)")
     ]
-    seed: int = Field(0, description="seed of every random step")
+    seed: int = Field(0, ge=0, description="seed of every random step (an int >= 0)")
     output: Path = Field(
         Path("runs"), description="runs are written to <output>/<name>/<timestamp>/"
     )

@@ -11,6 +11,7 @@ from biomarkers._validation import format_ids
 from biomarkers.exceptions import SchemaError
 from biomarkers.io._censor import parse_censored
 from biomarkers.io._constants import CENSOR_CODES, TIDY_COLUMNS
+from biomarkers.io._numeric_columns import check_finite
 from biomarkers.io._table import clean_strings
 
 __all__: list[str] = []
@@ -88,6 +89,7 @@ def finish_tidy(
     for col in ("dilution", "count", "bead_count"):
         if col in df.columns:
             df[col] = pd.to_numeric(df[col], errors="coerce")
+            check_finite(df[col], source=source, column=col, rows=rows)
     if control_type is None:
         is_control = np.zeros(len(df), dtype=bool)
         ctype = pd.Series([None] * len(df), dtype=object)
@@ -107,6 +109,7 @@ def finish_tidy(
 
 def _float_column(s: pd.Series, *, source: str, column: str, rows) -> pd.Series:
     if s.dtype.kind in "fiub":
+        check_finite(s, source=source, column=column, rows=rows)
         return s.astype(np.float64)
     value, censor = parse_censored(
         s.to_numpy(dtype=object), source=source, column=column, rows=rows

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from biomarkers.exceptions import InputFileError, PanelFormatError
+from biomarkers.exceptions import InputFileError, PanelFormatError, one_line
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "checksum", "load_document", "schema", "validate_document"]
 
@@ -32,11 +32,6 @@ def checksum(doc: dict[str, Any]) -> str:
         body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def validate_document(doc: Any, *, source: str) -> None:
@@ -64,7 +59,7 @@ def validate_document(doc: Any, *, source: str) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
         msg = (
-            f"{source}: invalid panel at {error.json_path}: {_one_line(error.message)}; "
+            f"{source}: invalid panel at {error.json_path}: {one_line(error.message)}; "
             "the file does not follow the biomarkers.panel schema (re-export it)"
         )
         raise PanelFormatError(msg)
@@ -140,7 +135,7 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
     try:
         doc = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
-        msg = f"{path}: not valid JSON ({_one_line(err)}); the panel file is damaged, re-export it"
+        msg = f"{path}: not valid JSON ({one_line(err)}); the panel file is damaged, re-export it"
         raise PanelFormatError(msg) from None
     validate_document(doc, source=str(path))
     if verify_checksum and checksum(doc) != doc["checksum"]:
