@@ -41,7 +41,7 @@ from pathlib import Path  # noqa: E402
 
 import typer  # noqa: E402
 
-from biomarkers.exceptions import BiomarkersError  # noqa: E402
+from biomarkers.exceptions import BiomarkersError, ConfigError  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -183,7 +183,7 @@ def validate(
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the simulated trial into."),
     subjects: int = typer.Option(100, "--subjects", min=4, help="Number of randomised subjects."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed >= 0 (same seed, same bytes)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed >= 0 (same seed, same bytes)."),
     cells_per_sample: int = typer.Option(
         200, "--cells-per-sample", min=0, help="Single-cell PBMCs per sample."
     ),
@@ -197,6 +197,10 @@ def simulate(
     _setup_logging(quiet=quiet, debug=debug)
     with _guard(debug=debug):
         from pipelines.simulate import simulate_to
+
+        if seed < 0:
+            msg = f"--seed {seed}: a seed must be an integer >= 0, e.g. --seed 0"
+            raise ConfigError(msg)
 
         path = simulate_to(
             out, n_subjects=subjects, seed=seed, cells_per_sample=cells_per_sample,
@@ -268,7 +272,11 @@ def version() -> None:
 def main() -> None:
     """Entry point of the ``biomarkers`` console script."""
     _install_sigint_handler()
-    app()
+    try:
+        app()
+    finally:
+        # the command has answered: a Ctrl-C while the interpreter shuts down changes nothing
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

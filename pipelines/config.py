@@ -8,6 +8,7 @@ parent, the working directory, and ``BIOMARKERS_ALLOWED_ROOTS``).
 
 from __future__ import annotations
 
+import math
 import os
 import types
 import typing
@@ -259,6 +260,18 @@ class PanelConfig(_Strict):
     min_stability: float | None = Field(default=None, ge=0, le=1)
     model: str | None = None
     threshold: _Finite | Literal["youden"] | dict[str, _Finite] = "youden"
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _finite_threshold(cls, value: Any) -> Any:
+        values = value.values() if isinstance(value, dict) else [value]
+        for v in values:
+            if isinstance(v, float) and not math.isfinite(v):
+                msg = (
+                    f"must be a finite number (got {v}); use a probability such as 0.5 or 'youden'"
+                )
+                raise ValueError(msg)
+        return value
 
 
 class MechanismSettings(_Strict):

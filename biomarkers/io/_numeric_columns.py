@@ -48,6 +48,28 @@ def numeric_columns(df: pd.DataFrame, *, exclude: Iterable[str] = ()) -> list[st
     ]
 
 
+def to_float(s: pd.Series) -> pd.Series:
+    """``pd.to_numeric(s, errors="coerce")`` that keeps overflowing numbers as ``±inf``.
+
+    pandas turns ``"1e400"`` into NaN (as if the cell were empty or text); Python's ``float``
+    reads it as ``inf``, which :func:`check_finite` then refuses with the cell shown.
+    """
+    num = pd.to_numeric(s, errors="coerce").astype(np.float64)
+    retry = num.isna() & s.notna()
+    if retry.any():
+        num[retry] = s[retry].map(_float_or_nan)
+    return num
+
+
+def _float_or_nan(value: object) -> float:
+    """``±inf`` for a number too large for a float (``1e400``), else NaN (pandas' verdict stands)."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return float("nan")
+    return number if np.isinf(number) else float("nan")
+
+
 def check_finite(
     values: np.ndarray | pd.Series,
     *,

@@ -15,7 +15,7 @@ import pandas as pd
 from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
 from biomarkers.exceptions import InputFileError, SchemaError, one_line
 from biomarkers.io._constants import IDENTIFIER_COLUMNS
-from biomarkers.io._numeric_columns import check_finite
+from biomarkers.io._numeric_columns import check_finite, to_float
 
 __all__: list[str] = []
 
@@ -511,7 +511,7 @@ def to_numeric_columns(
             check_finite(s.to_numpy(dtype=np.float64), source=source, column=col, rows=rows)
             continue
         na = s.isna() | s.astype(str).str.strip().str.lower().isin(NA_STRINGS)
-        num = pd.to_numeric(s.where(~na), errors="coerce")
+        num = to_float(s.where(~na))
         bad = num.isna() & ~na
         check_finite(num.to_numpy(dtype=np.float64), raw=s, source=source, column=col, rows=rows)
         if not bad.any():

@@ -11,7 +11,7 @@ from biomarkers._validation import format_ids
 from biomarkers.exceptions import SchemaError
 from biomarkers.io._censor import parse_censored
 from biomarkers.io._constants import CENSOR_CODES, TIDY_COLUMNS
-from biomarkers.io._numeric_columns import check_finite
+from biomarkers.io._numeric_columns import check_finite, to_float
 from biomarkers.io._table import clean_strings
 
 __all__: list[str] = []
@@ -88,7 +88,7 @@ def finish_tidy(
         raise SchemaError(msg)
     for col in ("dilution", "count", "bead_count"):
         if col in df.columns:
-            df[col] = pd.to_numeric(df[col], errors="coerce")
+            df[col] = to_float(df[col])
             check_finite(df[col], source=source, column=col, rows=rows)
     if control_type is None:
         is_control = np.zeros(len(df), dtype=bool)
