@@ -6,7 +6,8 @@ import csv
 import io
 import os
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -228,10 +229,24 @@ def read_grid(
         msg = f"{path}: a Parquet file has no vendor layout to parse; read it as a table"
         raise SchemaError(msg)
     lines = read_head_lines(path, n=10**9)
-    if sep is None:
-        sep = "\t" if fmt == "tsv" else sniff_delimiter(lines[:200])
-    grid = [list(row) for row in csv.reader(lines, delimiter=sep)]
+    with bounded_cells(path):
+        if sep is None:
+            sep = "\t" if fmt == "tsv" else sniff_delimiter(lines[:200])
+        grid = [list(row) for row in csv.reader(lines, delimiter=sep)]
     return grid, sep
+
+
+@contextmanager
+def bounded_cells(path: Path) -> Iterator[None]:
+    """Turn the csv module's refusal of a huge field into a one-line error naming the file."""
+    try:
+        yield
+    except csv.Error as err:
+        msg = (
+            f"{path}: a cell is longer than {csv.field_size_limit():,} characters ({one_line(err, 80)}); "
+            "the file is damaged or not a data table"
+        )
+        raise InputFileError(msg) from None
 
 
 def read_raw_table(
@@ -269,11 +284,12 @@ def read_raw_table(
             msg = f"{path}: file has no content (only blank lines); re-export it"
             raise InputFileError(msg)
         explicit = sep is not None
-        if sep is None:
-            sep = "\t" if fmt == "tsv" else sniff_delimiter(head[skiprows:])
-        _check_field_counts(path, sep, head, skiprows)
-        if len(head) > skiprows:
-            check_header(path, next(csv.reader([head[skiprows]], delimiter=sep), []))
+        with bounded_cells(path):
+            if sep is None:
+                sep = "\t" if fmt == "tsv" else sniff_delimiter(head[skiprows:])
+            _check_field_counts(path, sep, head, skiprows)
+            if len(head) > skiprows:
+                check_header(path, next(csv.reader([head[skiprows]], delimiter=sep), []))
         try:
             df = pd.read_csv(
                 path,
