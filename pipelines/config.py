@@ -37,10 +37,6 @@ __all__ = [
 ]
 
 
-#: A number that is not NaN or ±inf (``threshold: .nan`` would silently flag no one)
-_Finite = Annotated[float, Field(allow_inf_nan=False)]
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -259,11 +255,12 @@ class PanelConfig(_Strict):
     k: int | None = Field(default=None, ge=1)
     min_stability: float | None = Field(default=None, ge=0, le=1)
     model: str | None = None
-    threshold: _Finite | Literal["youden"] | dict[str, _Finite] = "youden"
+    threshold: float | Literal["youden"] | dict[str, float] = "youden"
 
     @field_validator("threshold", mode="before")
     @classmethod
     def _finite_threshold(cls, value: Any) -> Any:
+        # ``threshold: .nan`` would silently flag no one
         values = value.values() if isinstance(value, dict) else [value]
         for v in values:
             if isinstance(v, float) and not math.isfinite(v):
@@ -301,7 +298,7 @@ class _Job(_Strict):
     name: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="run name (folder)")
     ]
-    seed: int = Field(0, ge=0, description="seed of every random step (an int >= 0)")
+    seed: int = Field(0, ge=0, description="seed of every random step")
     output: Path = Field(
         Path("runs"), description="runs are written to <output>/<name>/<timestamp>/"
     )

@@ -130,7 +130,7 @@ def _text_run(path: Path, chunk: bytes, head: bytes, run_len: int) -> tuple[byte
 
 
 def _refuse_cell(path: Path, start: bytes) -> None:
-    text = start[start.find(b">") + 1 :].decode("utf-8", errors="replace")
+    text = start[start.find(b">") + 1 :].decode("utf-8", errors="ignore")  # cut mid-character
     msg = (
         f"{path}: a cell holds more than {MAX_CELL_BYTES // 1024} KB of text (starts "
         f"{one_line(text, 40)!r}); Excel cells hold at most 32,767 characters: the file is "

@@ -9,7 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from biomarkers.exceptions import InputFileError, PanelFormatError, one_line
+from biomarkers.exceptions import InputFileError, PanelFormatError
+from biomarkers.exceptions import one_line as _one_line  # the one truncation helper
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "checksum", "load_document", "schema", "validate_document"]
 
@@ -59,7 +60,7 @@ def validate_document(doc: Any, *, source: str) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
         msg = (
-            f"{source}: invalid panel at {error.json_path}: {one_line(error.message)}; "
+            f"{source}: invalid panel at {error.json_path}: {_one_line(error.message)}; "
             "the file does not follow the biomarkers.panel schema (re-export it)"
         )
         raise PanelFormatError(msg)
@@ -135,7 +136,7 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
     try:
         doc = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
-        msg = f"{path}: not valid JSON ({one_line(err)}); the panel file is damaged, re-export it"
+        msg = f"{path}: not valid JSON ({_one_line(err)}); the panel file is damaged, re-export it"
         raise PanelFormatError(msg) from None
     validate_document(doc, source=str(path))
     if verify_checksum and checksum(doc) != doc["checksum"]:
