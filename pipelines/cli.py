@@ -17,11 +17,13 @@ import sys
 _IN_COMMAND = False
 
 
-def _on_sigint(signum, frame) -> None:
+def _on_sigint(signum: int, frame: object) -> None:
     if _IN_COMMAND:
         raise KeyboardInterrupt
-    os.write(2, b"interrupted\n")
-    os._exit(130)
+    try:
+        os.write(2, b"interrupted\n")
+    finally:
+        os._exit(130)
 
 
 def _install_sigint_handler() -> None:

@@ -12,7 +12,7 @@ from biomarkers.exceptions import SchemaError
 from biomarkers.io._censor import parse_censored
 from biomarkers.io._constants import CENSOR_CODES, TIDY_COLUMNS
 from biomarkers.io._numeric_columns import check_finite, to_float
-from biomarkers.io._table import clean_strings
+from biomarkers.io._table import clean_strings, to_nfc
 
 __all__: list[str] = []
 
@@ -86,6 +86,7 @@ def finish_tidy(
         where = f"row {int(rows[np.flatnonzero(bad_id)[0]])}" if rows is not None else "a row"
         msg = f"{source}, {where}: empty sample ID; every measurement needs a sample_id"
         raise SchemaError(msg)
+    df["sample_id"] = df["sample_id"].map(to_nfc)  # matches the sample table's NFC IDs
     for col in ("dilution", "count", "bead_count"):
         if col in df.columns:
             df[col] = to_float(df[col])

@@ -353,3 +353,16 @@ def test_100000_subject_clinical_table_reads_in_seconds(tmp_path):
     elapsed = time.perf_counter() - start
     assert len(clin) == n
     assert elapsed < 15, f"{elapsed:.1f} s"
+
+
+def test_nfd_sample_ids_in_an_assay_file_match_the_sample_table(tmp_path):
+    from biomarkers.io import read_cytokines, read_samples
+
+    ids = {"P001": "José"}
+    nfd = {"P001": unicodedata.normalize("NFD", "José")}
+    (tmp_path / "samples.csv").write_text(_with_ids((BASE / "samples.csv").read_text(), ids))
+    (tmp_path / "cyto.csv").write_text(_with_ids((BASE / "cytokines_long.csv").read_text(), nfd))
+    samples = read_samples(tmp_path / "samples.csv")
+    cyto = read_cytokines(tmp_path / "cyto.csv")
+    assert "José-D0-PL" in set(cyto["sample_id"])
+    assert set(cyto["sample_id"]) <= set(samples.index)
