@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from biomarkers.exceptions import ConfigError, SchemaError, did_you_mean
+from biomarkers.exceptions import ConfigError, SchemaError, did_you_mean, one_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +65,7 @@ def check_choice(
 def format_ids(ids: Sequence, *, limit: int = 5) -> str:
     """Format the first few IDs and the count, e.g. ``"'S1', 'S2', … (12 in all)"``."""
     ids = list(ids)
-    shown = ", ".join(repr(str(i)) for i in ids[:limit])
+    shown = ", ".join(repr(one_line(i, 60)) for i in ids[:limit])
     more = f", … ({len(ids)} in all)" if len(ids) > limit else ""
     return shown + more
 

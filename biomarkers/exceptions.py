@@ -23,7 +23,30 @@ __all__ = [
     "SchemaError",
     "SettingsError",
     "SmallSampleWarning",
+    "one_line",
 ]
+
+#: Longest value shown in a message: a 200 MB cell must not become a 200 MB error line
+MESSAGE_VALUE_LIMIT = 160
+
+
+def one_line(value: object, limit: int = MESSAGE_VALUE_LIMIT) -> str:
+    r"""``str(value)`` on one line (whitespace collapsed) and cut to ``limit`` characters with ``…``.
+
+    The one helper every error message uses to show a value from a file.
+
+    Examples
+    --------
+    >>> one_line("a\nb   c")
+    'a b c'
+    >>> one_line("x" * 500, limit=8)
+    'xxxxxxx…'
+    """
+    text = str(value)
+    if len(text) > 4 * limit:  # never split a huge value just to throw most of it away
+        text = text[: 4 * limit]
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

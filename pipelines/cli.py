@@ -1,22 +1,49 @@
 """The ``biomarkers`` command line: a thin Typer layer over the job functions.
 
-Exit codes: 0 success; 2 anything the user can fix (bad config, missing or malformed input), with a
-one-line message on stderr and no traceback unless ``--debug``; 1 internal errors (the traceback
-goes to the run's ``log.txt``).
+Exit codes: 0 success; 2 anything the user can fix (bad config, missing or malformed input, an
+output folder that cannot be written), with a one-line message on stderr and no traceback unless
+``--debug``; 1 internal errors (the traceback goes to the run's ``log.txt``); 130 interrupted
+(Ctrl-C): one line ``interrupted``, never a traceback, the run folder marked ``interrupted``.
 """
 
 from __future__ import annotations
 
-import logging
+import os
+import signal
 import sys
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-import typer
+#: Inside a command body Ctrl-C raises KeyboardInterrupt, so the run is marked and temporary
+#: files are removed; anywhere else (imports, argument parsing) the process just stops
+_IN_COMMAND = False
 
-from biomarkers.exceptions import BiomarkersError
+
+def _on_sigint(signum: int, frame: object) -> None:
+    if _IN_COMMAND:
+        raise KeyboardInterrupt
+    try:
+        os.write(2, b"interrupted\n")
+    finally:
+        os._exit(130)
+
+
+def _install_sigint_handler() -> None:
+    """Make Ctrl-C quiet from the first moment (called before the heavy imports)."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+
+
+if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "biomarkers":
+    _install_sigint_handler()  # a real CLI process only, never a test process importing this
+
+import logging  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import typer  # noqa: E402
+
+from biomarkers.exceptions import BiomarkersError, ConfigError  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -57,9 +84,11 @@ def _setup_logging(*, quiet: bool, debug: bool) -> None:
 
 @contextmanager
 def _guard(*, debug: bool) -> Iterator[None]:
-    """Turn user errors into a one-line message + exit 2, and bugs into exit 1."""
+    """Turn user errors into a one-line message + exit 2, Ctrl-C into exit 130, bugs into exit 1."""
     from biomarkers._atomic import guard_inputs  # no command writes over a file it read
 
+    global _IN_COMMAND
+    _IN_COMMAND = True
     try:
         with guard_inputs():
             yield
@@ -71,9 +100,18 @@ def _guard(*, debug: bool) -> Iterator[None]:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
+        _IN_COMMAND = False
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
     except Exception as err:
+        from pipelines.run import user_os_error
+
+        user = user_os_error(err)
+        if user is not None:
+            if debug:
+                traceback.print_exc()
+            typer.echo(f"error: {user}", err=True)
+            raise typer.Exit(2) from None
         if debug:
             traceback.print_exc()
         typer.echo(
@@ -82,6 +120,8 @@ def _guard(*, debug: bool) -> Iterator[None]:
             err=True,
         )
         raise typer.Exit(1) from None
+    finally:
+        _IN_COMMAND = False
 
 
 @app.command()
@@ -148,7 +188,7 @@ def validate(
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the simulated trial into."),
     subjects: int = typer.Option(100, "--subjects", min=4, help="Number of randomised subjects."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same bytes)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed >= 0 (same seed, same bytes)."),
     cells_per_sample: int = typer.Option(
         200, "--cells-per-sample", min=0, help="Single-cell PBMCs per sample."
     ),
@@ -162,6 +202,10 @@ def simulate(
     _setup_logging(quiet=quiet, debug=debug)
     with _guard(debug=debug):
         from pipelines.simulate import simulate_to
+
+        if seed < 0:
+            msg = f"--seed {seed}: a seed must be an integer >= 0, e.g. --seed 0"
+            raise ConfigError(msg)
 
         path = simulate_to(
             out, n_subjects=subjects, seed=seed, cells_per_sample=cells_per_sample,
@@ -275,7 +319,12 @@ def version() -> None:
 
 def main() -> None:
     """Entry point of the ``biomarkers`` console script."""
-    app()
+    _install_sigint_handler()
+    try:
+        app()
+    finally:
+        # the command has answered: a Ctrl-C while the interpreter shuts down changes nothing
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ parent, the working directory, and ``BIOMARKERS_ALLOWED_ROOTS``).
 
 from __future__ import annotations
 
+import math
 import os
 import types
 import typing
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from biomarkers._atomic import allowed_roots, check_within_roots, register_input, set_input_roots
 from biomarkers._validation import did_you_mean
@@ -49,6 +50,15 @@ class BackendConfig(_Strict):
         "local", description="joblib processes here, or a Dask cluster"
     )
     n_jobs: int | None = Field(default=1, ge=-1, description="parallel workers (-1: all cores)")
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _no_zero_workers(cls, value: int | None) -> int | None:
+        if value == 0:
+            msg = "0 workers cannot run anything; use 1 (one process), -1 (all cores) or a count"
+            raise ValueError(msg)
+        return value
+
     scheduler: str | None = Field(
         None, description="Dask scheduler address; none starts a LocalCluster"
     )
@@ -269,6 +279,19 @@ class PanelConfig(_Strict):
         description="treatment_selection: whether class 1 / a higher outcome value is the good one",
     )
 
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _finite_threshold(cls, value: Any) -> Any:
+        # ``threshold: .nan`` would silently flag no one
+        values = value.values() if isinstance(value, dict) else [value]
+        for v in values:
+            if isinstance(v, float) and not math.isfinite(v):
+                msg = (
+                    f"must be a finite number (got {v}); use a probability such as 0.5 or 'youden'"
+                )
+                raise ValueError(msg)
+        return value
+
 
 class MechanismSettings(_Strict):
     """Mechanism-of-action analyses (see docs/mechanism.md)."""
@@ -297,7 +320,7 @@ class _Job(_Strict):
     name: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="run name (folder)")
     ]
-    seed: int = Field(0, description="seed of every random step")
+    seed: int = Field(0, ge=0, description="seed of every random step")
     output: Path = Field(
         Path("runs"), description="runs are written to <output>/<name>/<timestamp>/"
     )

@@ -27,7 +27,7 @@ import yaml
 
 from biomarkers import _atomic
 from biomarkers._logging import logger
-from biomarkers.exceptions import BiomarkersError, ConfigError
+from biomarkers.exceptions import BiomarkersError, ConfigError, one_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +40,7 @@ __all__ = [
     "read_manifest",
     "run_job",
     "summarise_warnings",
+    "user_os_error",
     "warning_summary",
 ]
 
@@ -112,14 +113,7 @@ class RunFolder:
     ) -> RunFolder:
         """Create ``output/name/<UTC timestamp>/`` and write ``config.yaml`` and the manifest."""
         _atomic.check_output(Path(output) / name)  # never inside a file the run read
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        base = Path(output) / name
-        path = base / stamp
-        suffix = 1
-        while path.exists():
-            path = base / f"{stamp}-{suffix}"
-            suffix += 1
-        path.mkdir(parents=True)
+        path = _new_run_dir(Path(output) / name)
         config_text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
         _atomic.write_text(path / "config.yaml", config_text)
         manifest = {
@@ -212,18 +206,24 @@ class RunFolder:
         return self.manifest["warnings"]
 
     def fail(self, error: BaseException) -> None:
-        """Mark the run failed; the error (and a bug's traceback) goes to ``log.txt`` only.
+        """Mark the run failed (``interrupted`` after Ctrl-C); the error goes to ``log.txt`` only.
 
         The console already gets the CLI's one-line message; printing it twice would be noise.
+        A full disk may refuse the manifest too: the run then stays ``running``, never complete.
         """
+        interrupted = isinstance(error, KeyboardInterrupt)
+        expected = interrupted or isinstance(error, BiomarkersError) or user_os_error(error)
         self._log_to_file(logging.ERROR, f"run failed: {type(error).__name__}: {error}")
-        if not isinstance(error, BiomarkersError):
+        if not expected:
             self._log_to_file(logging.ERROR, "".join(traceback.format_exception(error)))
         self.manifest.update(
-            status="failed", finished=_utc_now(), outputs=list(self.outputs),
-            error=f"{type(error).__name__}: {error}",
+            status="interrupted" if interrupted else "failed", finished=_utc_now(),
+            outputs=list(self.outputs), error=f"{type(error).__name__}: {error}",
         )  # fmt: skip
-        self._write_manifest()
+        try:
+            self._write_manifest()
+        except OSError as err:
+            logger.debug("could not mark the run failed: %s", err)
         self._detach_log()
 
     def _log_to_file(self, level: int, message: str) -> None:
@@ -254,6 +254,58 @@ class RunFolder:
             self._handler = None
 
 
+def _new_run_dir(base: Path) -> Path:
+    """Create ``base/<UTC timestamp>[-n]/`` exclusively: two runs never share a folder.
+
+    ``mkdir`` without ``exist_ok`` is atomic, so a concurrent run that took the name first makes
+    this one move on to the next suffix (no check-then-create race).
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for suffix in range(10_000):
+        path = base / (stamp if suffix == 0 else f"{stamp}-{suffix}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    msg = f"{base}: 10,000 runs started in the same second; choose another output folder"
+    raise ConfigError(msg)
+
+
+#: What the user can do about an OS error raised while writing outputs, by errno name
+_OS_FIXES = {
+    "EACCES": "no permission to write there; choose a folder you can write to (--out) or fix its permissions",
+    "EPERM": "no permission to write there; choose a folder you can write to (--out) or fix its permissions",
+    "EROFS": "the file system is read-only; choose an output folder on a writable disk (--out)",
+    "ENOSPC": "the disk is full; free some space or choose an output folder on another disk (--out)",
+    "EDQUOT": "the disk quota is exhausted; free some space or choose another output folder (--out)",
+    "ENAMETOOLONG": "a file name is too long; use a shorter output folder or run name",
+    "ENOTDIR": "part of the path is a file, not a folder; choose another output folder (--out)",
+    "EISDIR": "it is a folder; give a file name (e.g. --out scores.csv)",
+    "EEXIST": "it exists and is not a folder; choose another output folder (--out)",
+}
+
+
+def user_os_error(err: BaseException) -> ConfigError | None:
+    """The one-line user error for an OS error the user can fix (permissions, full disk, ...).
+
+    Returns ``None`` for anything else (a bug). The one place that maps ``errno`` values of
+    failed writes (``EACCES``, ``EROFS``, ``ENOSPC``, ``ENAMETOOLONG``, ``ENOTDIR``, ``EISDIR``,
+    ``EEXIST``) to a message naming the path and the fix.
+    """
+    import errno
+
+    if not isinstance(err, OSError) or err.errno is None:
+        return None
+    fix = _OS_FIXES.get(errno.errorcode.get(err.errno, ""))
+    if fix is None:
+        return None
+    path = err.filename2 if err.filename2 is not None else err.filename
+    where = f"cannot write {one_line(path)}" if path is not None else "cannot write the outputs"
+    return ConfigError(f"{where}: {err.strerror or err}; {fix}")
+
+
 def _sha256_text(text: str) -> str:
     import hashlib
 
@@ -266,7 +318,14 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():
         msg = f"{run_dir}: no manifest.json; is this a run folder (runs/<name>/<timestamp>/)?"
         raise ConfigError(msg)
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        msg = f"{path}: damaged run manifest ({one_line(err, 80)}); rerun the job to rebuild the run folder"
+        raise ConfigError(msg) from None
+    if not isinstance(manifest, dict):
+        msg = f"{path}: damaged run manifest (a JSON {type(manifest).__name__}, not an object); rerun the job"
+        raise ConfigError(msg)
     if manifest.get("format") != RUN_FORMAT["format"]:
         msg = f"{path}: not a biomarkers run manifest (format={manifest.get('format')!r})"
         raise ConfigError(msg)

@@ -10,7 +10,6 @@ import pandas as pd
 
 from biomarkers import _atomic
 from biomarkers._names import is_feature_name, parse_feature_name
-from biomarkers._validation import format_ids
 from biomarkers.exceptions import InputFileError, SchemaError
 from biomarkers.panel._data import spelled_as
 
@@ -42,27 +41,9 @@ def _read_table(path: Path):
     if suffix not in {".csv", ".tsv", ".txt", ".parquet"}:
         msg = f"{path}: unsupported feature-table format {suffix!r}; use CSV, TSV, Parquet or .h5ad"
         raise InputFileError(msg)
-    try:
-        if suffix == ".parquet":
-            df = pd.read_parquet(path)
-        else:
-            sep = "\t" if suffix in {".tsv", ".txt"} else ","
-            df = pd.read_csv(path, sep=sep, dtype={"subject_id": str})
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        reason = " ".join(str(err).split()) or "empty file"
-        msg = f"{path}: cannot read the feature table ({reason})"
-        raise InputFileError(msg) from None
-    except (ValueError, ImportError) as err:  # pyarrow: not a Parquet file
-        msg = f"{path}: cannot read the feature table ({' '.join(str(err).split())})"
-        raise InputFileError(msg) from None
-    if "subject_id" not in df.columns:
-        msg = f"{path}: a feature table needs a 'subject_id' column and one column per panel marker"
-        raise SchemaError(msg)
-    duplicated = df["subject_id"][df["subject_id"].duplicated()].unique()
-    if len(duplicated):
-        msg = f"{path}: duplicate subject_id {format_ids(duplicated)}; one row per subject"
-        raise SchemaError(msg)
-    return df.set_index("subject_id")
+    from biomarkers.io import read_feature_table
+
+    return read_feature_table(path)
 
 
 def _panel_visits(panel: BiomarkerPanel, study_visits: dict[str, int]) -> list[str]:

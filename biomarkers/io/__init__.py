@@ -12,6 +12,7 @@ from biomarkers.io._clinical import read_clinical
 from biomarkers.io._constants import CENSOR_CODES, TIDY_COLUMNS
 from biomarkers.io._cytokines import read_cytokines
 from biomarkers.io._dosing import read_dosing
+from biomarkers.io._feature_table import read_feature_table
 from biomarkers.io._flow import read_flow
 from biomarkers.io._labs import read_labs
 from biomarkers.io._numeric_columns import numeric_columns
@@ -31,6 +32,7 @@ __all__ = [
     "read_clinical",
     "read_cytokines",
     "read_dosing",
+    "read_feature_table",
     "read_flow",
     "read_labs",
     "read_samples",

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._validation import check_choice
-from biomarkers.exceptions import SchemaError
+from biomarkers.exceptions import SchemaError, one_line
 from biomarkers.io._constants import CENSOR_CODES
+from biomarkers.io._numeric_columns import check_finite
 
 __all__ = ["parse_censored"]
 
@@ -225,19 +226,12 @@ def parse_censored(
         ucodes = np.array([p[1] for p in parsed], dtype=np.int8)
         value[slow] = uvals[inverse]
         censor[slow] = ucodes[inverse]
+    check_finite(value, raw=obj, source=source, column=column, rows=rows)  # "1e400" parses to inf
     return value, censor
 
 
 def _finish_numeric(out, original, *, source, column, rows) -> tuple[np.ndarray, np.ndarray]:
-    inf = np.isinf(out)
-    if inf.any():
-        _raise_bad(
-            np.asarray(original).ravel(),
-            np.flatnonzero(inf),
-            source=source,
-            column=column,
-            rows=rows,
-        )
+    check_finite(out, raw=np.asarray(original).ravel(), source=source, column=column, rows=rows)
     censor = np.where(np.isnan(out), _MISSING, _OK).astype(np.int8)
     return out, censor
 
@@ -255,7 +249,7 @@ def _raise_bad(obj, positions, *, source, column, rows) -> None:
         where.append(f"column {column!r}")
     more = f" ({len(positions)} such values in all)" if len(positions) > 1 else ""
     msg = (
-        f"{', '.join(where)}: value {obj[first]!r} is not a number or a known censoring token"
+        f"{', '.join(where)}: value {one_line(obj[first])!r} is not a number or a known censoring token"
         f"{more}; allowed: {_EXAMPLES}; correct the value or leave the cell empty"
     )
     raise SchemaError(msg)

@@ -97,5 +97,30 @@ def read_clinical(
         raise SchemaError(msg)
     if "arm" in df.columns:
         df["arm"] = df["arm"].astype(str)
+    _check_event_days(df, rows=rows, source=f"clinical file {path}")
     logger.info("read %d subjects from %s", len(df), path)
     return df.set_index("subject_id")
+
+
+def _check_event_days(df: pd.DataFrame, *, rows: np.ndarray, source: str) -> None:
+    """Refuse a death or transplant recorded after the last follow-up (no one is followed after)."""
+    if "last_followup_day" not in df.columns:
+        return
+    follow = pd.to_numeric(df["last_followup_day"], errors="coerce").to_numpy(dtype=float)
+    for kind in ("death", "transplant"):
+        day_col = f"{kind}_day"
+        if kind not in df.columns or day_col not in df.columns:
+            continue
+        flag = pd.to_numeric(df[kind], errors="coerce").to_numpy(dtype=float)
+        day = pd.to_numeric(df[day_col], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = (flag == 1) & (day > follow)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            msg = (
+                f"{source}, row {int(rows[i])} (subject {df['subject_id'].iloc[i]!r}): "
+                f"{day_col} {day[i]:g} is after last_followup_day {follow[i]:g} "
+                f"({int(bad.sum())} such subjects in all); last_followup_day must be on or after "
+                f"the {kind}: fix one of the two days"
+            )
+            raise SchemaError(msg)

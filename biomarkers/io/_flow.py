@@ -12,6 +12,7 @@ import pandas as pd
 from biomarkers._logging import logger
 from biomarkers._validation import check_choice, check_columns
 from biomarkers.exceptions import DataQualityWarning, SchemaError
+from biomarkers.io._numeric_columns import check_finite, to_float
 from biomarkers.io._table import check_file, read_raw_table, rename_columns
 from biomarkers.io._vendors import container_format, parse_long, parse_wide
 
@@ -87,7 +88,8 @@ def read_flow(
         tidy = parse_wide(path, unit="%", name="population", **common)
     for col in ("count",):
         if col in tidy.columns:
-            tidy[col] = pd.to_numeric(tidy[col], errors="coerce")
+            tidy[col] = to_float(tidy[col])
+            check_finite(tidy[col], source=str(path), column=col)
     values = tidy["value"].to_numpy()
     finite = np.isfinite(values)
     if (finite & ((values < 0) | (values > 100))).any():

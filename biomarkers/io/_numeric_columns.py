@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
+
+from biomarkers.exceptions import SchemaError, one_line
 
 __all__ = ["numeric_columns"]
 
@@ -43,3 +46,71 @@ def numeric_columns(df: pd.DataFrame, *, exclude: Iterable[str] = ()) -> list[st
         for c in df.columns
         if str(c) not in skip and pd.api.types.is_numeric_dtype(df[c].dtype)
     ]
+
+
+def to_float(s: pd.Series) -> pd.Series:
+    """``pd.to_numeric(s, errors="coerce")`` that keeps overflowing numbers as ``±inf``.
+
+    pandas turns ``"1e400"`` into NaN (as if the cell were empty or text); Python's ``float``
+    reads it as ``inf``, which :func:`check_finite` then refuses with the cell shown.
+    """
+    num = pd.to_numeric(s, errors="coerce").astype(np.float64)
+    retry = num.isna() & s.notna()
+    if retry.any():
+        num[retry] = s[retry].map(_float_or_nan)
+    return num
+
+
+def _float_or_nan(value: object) -> float:
+    """``±inf`` for a number too large for a float (``1e400``), else NaN (pandas' verdict stands)."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return float("nan")
+    return number if np.isinf(number) else float("nan")
+
+
+def check_finite(
+    values: np.ndarray | pd.Series,
+    *,
+    raw: Sequence | np.ndarray | pd.Series | None = None,
+    source: str | None = None,
+    column: str | None = None,
+    rows: Sequence[int] | np.ndarray | None = None,
+) -> None:
+    """Refuse ``inf``, ``-inf`` and numbers too large for a float (``1e400``) in parsed values.
+
+    The one numeric check every reader applies after turning text into numbers: NaN means
+    "missing" and passes; an infinite value is never a measurement.
+
+    Parameters
+    ----------
+    values
+        The parsed numbers.
+    raw
+        The cells as written in the file (shown in the message); defaults to ``values``.
+    source, column, rows
+        Where the values come from (file, column, 1-based row numbers), for the message.
+
+    Raises
+    ------
+    SchemaError
+        Naming the first infinite value, its row and column, and how many there are.
+    """
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    inf = np.isinf(arr)
+    if not inf.any():
+        return
+    positions = np.flatnonzero(inf)
+    first = int(positions[0])
+    shown = np.asarray(raw if raw is not None else arr, dtype=object).ravel()[first]
+    where = [str(source)] if source is not None else []
+    where.append(f"row {int(np.asarray(rows)[first])}" if rows is not None else f"item {first}")
+    if column is not None:
+        where.append(f"column {one_line(column)!r}")
+    more = f" ({len(positions)} such values in all)" if len(positions) > 1 else ""
+    msg = (
+        f"{', '.join(where)}: value {one_line(shown)!r} is infinite or too large for a number"
+        f"{more}; write the measured value, or leave the cell empty if unknown"
+    )
+    raise SchemaError(msg)

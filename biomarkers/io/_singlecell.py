@@ -15,7 +15,7 @@ from biomarkers._atomic import check_within_roots, input_roots, register_input
 from biomarkers._logging import logger
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import DataQualityWarning, InputFileError, SchemaError
-from biomarkers.io._table import check_file, read_raw_table
+from biomarkers.io._table import check_file, read_raw_table, to_nfc
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -264,6 +264,9 @@ def _bad_counts(matrix, blocks: list[slice]) -> tuple[str, float] | None:
             continue
         for start in range(0, data.size, _CHUNK):
             chunk = np.asarray(data[start : start + _CHUNK])
+            inf = np.isinf(chunk)  # inf == floor(inf): the integer test below misses it
+            if inf.any():
+                return "infinite", float(chunk[inf][0])
             neg = chunk < 0
             if neg.any():
                 return "negative", float(chunk[neg][0])
@@ -289,7 +292,9 @@ def _check_counts(adata, *, path: Path, sample_rows: int | None) -> str:
         )
         raise SchemaError(msg)
     kind, example = problem
-    what = "normalised or log-transformed" if kind == "non-integer" else "not counts"
+    what = {"non-integer": "normalised or log-transformed", "infinite": "corrupt"}.get(
+        kind, "not counts"
+    )
     msg = (
         f"{path}: X holds {kind} values (e.g. {example:g}), so it looks {what}, and there is no "
         "layers['counts']; save the raw integer counts in X or layers['counts'] (e.g. from adata.raw)"
@@ -319,3 +324,7 @@ def _ensure_sample(adata, *, path: Path, sample_key: str) -> None:
     for col in ("subject_id", "visit"):
         if col in obs.columns and not isinstance(obs[col].dtype, pd.CategoricalDtype):
             obs[col] = obs[col].astype(str).astype("category")
+    for col in (sample_key, "subject_id", "visit"):
+        cats = obs[col].cat.categories if col in obs.columns else []
+        if any(isinstance(c, str) and to_nfc(c) != c for c in cats):
+            obs[col] = obs[col].astype(str).map(to_nfc).astype("category")

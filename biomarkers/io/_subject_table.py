@@ -12,7 +12,7 @@ import pandas as pd
 from biomarkers._logging import logger
 from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import SchemaError
-from biomarkers.io._numeric_columns import KEY_COLUMNS
+from biomarkers.io._numeric_columns import KEY_COLUMNS, check_finite, to_float
 from biomarkers.io._table import (
     NA_STRINGS,
     check_identifiers,
@@ -37,7 +37,7 @@ def _as_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return s.astype(float), np.zeros(len(s), dtype=bool)
     text = s.astype(str).str.strip()
     na = s.isna().to_numpy() | text.str.lower().isin(NA_STRINGS).to_numpy()
-    num = pd.to_numeric(s.where(~na), errors="coerce").astype(float)
+    num = to_float(s.where(~na))
     return num, num.isna().to_numpy() & ~na
 
 
@@ -56,14 +56,7 @@ def _values(df, names, *, source, rows, explicit: bool) -> dict[str, pd.Series]:
                 "from columns:"
             )
             raise SchemaError(msg)
-        inf = np.isinf(num.to_numpy())
-        if inf.any():
-            i = int(np.flatnonzero(inf)[0])
-            msg = (
-                f"{source}, row {int(rows[i])}, column {col!r}: value {df[col].iloc[i]!r} is "
-                "infinite; write the measured number, or leave the cell empty if unknown"
-            )
-            raise SchemaError(msg)
+        check_finite(num, raw=df[col], source=source, column=col, rows=rows)
         out[col] = num
     if skipped:
         logger.info("%s: non-numeric column(s) skipped: %s", source, ", ".join(skipped))

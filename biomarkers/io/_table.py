@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,9 @@ import pandas as pd
 
 from biomarkers._atomic import register_input
 from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
-from biomarkers.exceptions import InputFileError, SchemaError
+from biomarkers.exceptions import InputFileError, SchemaError, one_line
 from biomarkers.io._identifiers import check_identifiers
+from biomarkers.io._numeric_columns import check_finite, to_float
 
 __all__: list[str] = []
 
@@ -69,18 +72,57 @@ def file_format(path: Path, fmt: str | None) -> str:
     return _EXT[ext]
 
 
-def _open_text(path: Path):
+def _opener(path: Path):
     import bz2
     import gzip
     import lzma
 
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    return {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+
+
+def _open_text(path: Path):
+    """Open as UTF-8 text (a BOM is dropped); undecodable bytes raise, never become U+FFFD."""
+    opener = _opener(path)
     mode = "r" if opener is open else "rt"
-    return opener(path, mode, encoding="utf-8-sig", errors="replace", newline="")
+    return opener(path, mode, encoding="utf-8-sig", errors="strict", newline="")
+
+
+#: Leading bytes of files that are not text at all
+_MAGIC = {
+    b"\x1f\x8b": "gzip-compressed (name it .csv.gz)",
+    b"PK\x03\x04": "a zip archive (an .xlsx workbook? name it .xlsx)",
+    b"\xff\xfe": "UTF-16 text (as Excel's 'Unicode text' saves it)",
+    b"\xfe\xff": "UTF-16 text",
+    b"\x80": "binary (a Python pickle?)",
+}
+
+
+def not_utf8_error(path: Path) -> InputFileError:
+    """The error for a file that is not UTF-8: the line, the byte, what it would be in cp1252."""
+    with _opener(path)(path, "rb") as fh:
+        start = fh.read(4)
+        kind = next((v for k, v in _MAGIC.items() if start.startswith(k)), None)
+        if kind is not None:
+            msg = f"{path}: not UTF-8 text: the file looks {kind}; export it as UTF-8 CSV"
+            return InputFileError(msg)
+        fh.seek(0)
+        for line_no, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                byte = line[err.start : err.start + 1]
+                latin = line.decode("cp1252", errors="replace").rstrip("\r\n")
+                msg = (
+                    f"{path}, line {line_no}: not UTF-8 text (byte 0x{byte.hex()}; in the "
+                    f"cp1252/Latin-1 encoding the line reads {one_line(latin, 80)!r}); re-save "
+                    "the file as UTF-8 (Excel: 'CSV UTF-8'; iconv -f cp1252 -t utf-8)"
+                )
+                return InputFileError(msg)
+    return InputFileError(f"{path}: not UTF-8 text; re-save the file as UTF-8")
 
 
 def read_head_lines(path: Path, n: int = 60) -> list[str]:
-    """Return the first ``n`` text lines of a (possibly compressed) text file."""
+    """Return the first ``n`` text lines of a (possibly compressed) UTF-8 text file."""
     lines: list[str] = []
     try:
         with _open_text(path) as fh:
@@ -88,10 +130,32 @@ def read_head_lines(path: Path, n: int = 60) -> list[str]:
                 lines.append(line.rstrip("\r\n"))
                 if len(lines) >= n:
                     break
+    except UnicodeDecodeError:
+        raise not_utf8_error(path) from None
     except OSError as err:
         msg = f"{path}: cannot read the file as text ({err}); is it really a CSV/TSV?"
         raise InputFileError(msg) from err
     return lines
+
+
+def check_header(path: Path, header: Iterable[object], *, where: str = "the header") -> None:
+    """Refuse a header with the same column name twice (a parser would rename one to ``x.1``)."""
+    names = [str(c).strip() for c in header]
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen and name:
+            first = names.index(name)
+            msg = (
+                f"{path}: column {one_line(name, 60)!r} appears twice in {where} (columns "
+                f"{first + 1} and {i + 1}); rename or drop one of them"
+            )
+            raise SchemaError(msg)
+        seen.add(name)
+
+
+def to_nfc(text: str) -> str:
+    """The NFC form of ``text`` (IDs typed on different systems match after this)."""
+    return unicodedata.normalize("NFC", text)
 
 
 def sniff_delimiter(lines: Iterable[str]) -> str:
@@ -124,7 +188,13 @@ def check_delimiter(path: Path, header: list[str], sep: str) -> None:
 
 
 def excel_sheet(path: Path, sheet: str | int | None) -> str | int:
-    """Return a valid sheet name/index, or raise listing the sheets of the workbook."""
+    """Return a valid sheet name/index, or raise listing the sheets of the workbook.
+
+    The workbook is bounded first (size, expansion ratio, cell length, formulas without values).
+    """
+    from biomarkers.io._xlsx import check_xlsx
+
+    check_xlsx(path)
     try:
         with pd.ExcelFile(path, engine="openpyxl") as xls:
             sheets = list(xls.sheet_names)
@@ -161,10 +231,24 @@ def read_grid(
         msg = f"{path}: a Parquet file has no vendor layout to parse; read it as a table"
         raise SchemaError(msg)
     lines = read_head_lines(path, n=10**9)
-    if sep is None:
-        sep = "\t" if fmt == "tsv" else sniff_delimiter(lines[:200])
-    grid = [list(row) for row in csv.reader(lines, delimiter=sep)]
+    with bounded_cells(path):
+        if sep is None:
+            sep = "\t" if fmt == "tsv" else sniff_delimiter(lines[:200])
+        grid = [list(row) for row in csv.reader(lines, delimiter=sep)]
     return grid, sep
+
+
+@contextmanager
+def bounded_cells(path: Path) -> Iterator[None]:
+    """Turn the csv module's refusal of a huge field into a one-line error naming the file."""
+    try:
+        yield
+    except csv.Error as err:
+        msg = (
+            f"{path}: a cell is longer than {csv.field_size_limit():,} characters ({one_line(err, 80)}); "
+            "the file is damaged or not a data table"
+        )
+        raise InputFileError(msg) from None
 
 
 def read_raw_table(
@@ -190,13 +274,11 @@ def read_raw_table(
         if len(df.columns) == 0:
             msg = f"{path}: Parquet file has no columns; re-export it"
             raise InputFileError(msg)
+        check_header(path, df.columns)
         df.columns = [str(c).strip() for c in df.columns]
         return df.reset_index(drop=True), np.arange(len(df)) + 2
     if fmt == "xlsx":
-        sheet_name = excel_sheet(path, sheet)
-        df = pd.read_excel(
-            path, sheet_name=sheet_name, dtype=str, engine="openpyxl", skiprows=skiprows
-        )
+        df = _read_xlsx(path, sheet=sheet, skiprows=skiprows)
         rows = np.arange(len(df)) + 2 + skiprows
     else:
         head = read_head_lines(path, n=skiprows + 50)
@@ -204,9 +286,12 @@ def read_raw_table(
             msg = f"{path}: file has no content (only blank lines); re-export it"
             raise InputFileError(msg)
         explicit = sep is not None
-        if sep is None:
-            sep = "\t" if fmt == "tsv" else sniff_delimiter(head[skiprows:])
-        _check_field_counts(path, sep, head, skiprows)
+        with bounded_cells(path):
+            if sep is None:
+                sep = "\t" if fmt == "tsv" else sniff_delimiter(head[skiprows:])
+            _check_field_counts(path, sep, head, skiprows)
+            if len(head) > skiprows:
+                check_header(path, next(csv.reader([head[skiprows]], delimiter=sep), []))
         try:
             df = pd.read_csv(
                 path,
@@ -221,7 +306,9 @@ def read_raw_table(
         except pd.errors.EmptyDataError as err:
             msg = f"{path}: file has no header row; re-export it with column names"
             raise InputFileError(msg) from err
-        except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        except UnicodeDecodeError:
+            raise not_utf8_error(path) from None
+        except pd.errors.ParserError as err:
             reason = " ".join(str(err).split())  # pandas' text spans lines
             msg = f"{path}: cannot parse as delimited text ({type(err).__name__}: {reason}); check sep= and the encoding"
             raise InputFileError(msg) from err
@@ -241,6 +328,21 @@ def read_raw_table(
         msg = f"{path}: file has no columns; re-export it"
         raise InputFileError(msg)
     return df, rows
+
+
+def _read_xlsx(path: Path, *, sheet: str | int | None, skiprows: int) -> pd.DataFrame:
+    """One sheet as strings, the header checked as written (pandas would rename duplicates)."""
+    sheet_name = excel_sheet(path, sheet)
+    grid = pd.read_excel(
+        path, sheet_name=sheet_name, dtype=str, engine="openpyxl", skiprows=skiprows, header=None
+    )
+    if grid.empty:
+        return pd.DataFrame()
+    header = ["" if pd.isna(v) else str(v) for v in grid.iloc[0]]
+    check_header(path, header, where=f"the header of sheet {sheet_name!r}")
+    df = grid.iloc[1:].reset_index(drop=True)
+    df.columns = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
+    return df
 
 
 def _fields(line: str, sep: str) -> int:
@@ -361,7 +463,7 @@ def ids_to_str(df: pd.DataFrame, cols: Iterable[str], *, source: str, rows: np.n
                 "every row needs an ID"
             )
             raise SchemaError(msg)
-        df[col] = s.map(_cell_to_str).astype(object)
+        df[col] = s.map(lambda v: to_nfc(_cell_to_str(v))).astype(object)
 
 
 def check_unique(df: pd.DataFrame, keys: list[str], *, source: str, rows: np.ndarray) -> None:
@@ -377,7 +479,10 @@ def check_unique(df: pd.DataFrame, keys: list[str], *, source: str, rows: np.nda
     groups: dict[str, list[int]] = {}
     for key, row in zip(sub.to_numpy(), rows[dup], strict=True):
         groups.setdefault(key, []).append(int(row))
-    shown = "; ".join(f"{k!r} (rows {', '.join(map(str, v))})" for k, v in list(groups.items())[:5])
+    shown = "; ".join(
+        f"{one_line(k, 60)!r} (rows {', '.join(map(str, v[:5]))})"
+        for k, v in list(groups.items())[:5]
+    )
     more = f"; … ({len(groups)} duplicated in all)" if len(groups) > 5 else ""
     what = " × ".join(keys)
     msg = f"{source}: duplicate {what}: {shown}{more}; each {what} must appear once"
@@ -404,10 +509,12 @@ def to_numeric_columns(
             continue
         s = df[col]
         if s.dtype.kind in "fiub":
+            check_finite(s.to_numpy(dtype=np.float64), source=source, column=col, rows=rows)
             continue
         na = s.isna() | s.astype(str).str.strip().str.lower().isin(NA_STRINGS)
-        num = pd.to_numeric(s.where(~na), errors="coerce")
+        num = to_float(s.where(~na))
         bad = num.isna() & ~na
+        check_finite(num.to_numpy(dtype=np.float64), raw=s, source=source, column=col, rows=rows)
         if not bad.any():
             if (~na).any() or col in required_numeric:
                 num = num.astype(np.float64)
@@ -418,7 +525,7 @@ def to_numeric_columns(
         if col in required_numeric:
             i = int(np.flatnonzero(bad.to_numpy())[0])
             msg = (
-                f"{source}, row {int(rows[i])}, column {col!r}: value {s.iloc[i]!r} is not a number "
+                f"{source}, row {int(rows[i])}, column {col!r}: value {one_line(s.iloc[i])!r} is not a number "
                 f"({int(bad.sum())} such values in all); correct it or leave the cell empty"
             )
             raise SchemaError(msg)
@@ -440,12 +547,12 @@ def check_visits(
             f"every row needs a visit (one of {', '.join(visits)})"
         )
         raise SchemaError(msg)
-    df[col] = df[col].astype(str).str.strip()
+    df[col] = df[col].astype(str).str.strip().map(to_nfc)
     known = set(visits)
     bad = ~df[col].isin(known).to_numpy()
     if bad.any():
         labels = list(dict.fromkeys(df.loc[bad, col]))
-        first = labels[0]
+        first = one_line(labels[0], 60)
         msg = (
             f"{source}, row {int(rows[np.flatnonzero(bad)[0]])}: visit {first!r} is not in the "
             f"visit schedule{did_you_mean(first, known)} (unknown: {format_ids(labels)}); known "

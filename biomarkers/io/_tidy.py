@@ -11,7 +11,8 @@ from biomarkers._validation import format_ids
 from biomarkers.exceptions import SchemaError
 from biomarkers.io._censor import parse_censored
 from biomarkers.io._constants import CENSOR_CODES, TIDY_COLUMNS
-from biomarkers.io._table import clean_strings
+from biomarkers.io._numeric_columns import check_finite, to_float
+from biomarkers.io._table import clean_strings, to_nfc
 
 __all__: list[str] = []
 
@@ -85,9 +86,11 @@ def finish_tidy(
         where = f"row {int(rows[np.flatnonzero(bad_id)[0]])}" if rows is not None else "a row"
         msg = f"{source}, {where}: empty sample ID; every measurement needs a sample_id"
         raise SchemaError(msg)
+    df["sample_id"] = df["sample_id"].map(to_nfc)  # matches the sample table's NFC IDs
     for col in ("dilution", "count", "bead_count"):
         if col in df.columns:
-            df[col] = pd.to_numeric(df[col], errors="coerce")
+            df[col] = to_float(df[col])
+            check_finite(df[col], source=source, column=col, rows=rows)
     if control_type is None:
         is_control = np.zeros(len(df), dtype=bool)
         ctype = pd.Series([None] * len(df), dtype=object)
@@ -107,6 +110,7 @@ def finish_tidy(
 
 def _float_column(s: pd.Series, *, source: str, column: str, rows) -> pd.Series:
     if s.dtype.kind in "fiub":
+        check_finite(s, source=source, column=column, rows=rows)
         return s.astype(np.float64)
     value, censor = parse_censored(
         s.to_numpy(dtype=object), source=source, column=column, rows=rows

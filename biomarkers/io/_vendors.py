@@ -13,6 +13,7 @@ from biomarkers._validation import did_you_mean
 from biomarkers.exceptions import InputFileError, SchemaError
 from biomarkers.io._constants import CENSOR_CODES
 from biomarkers.io._table import (
+    bounded_cells,
     check_required,
     file_format,
     read_grid,
@@ -107,9 +108,10 @@ def head_grid(
     import csv
 
     lines = read_head_lines(path, n=n)
-    if sep is None:
-        sep = "\t" if fmt == "tsv" else sniff_delimiter(lines)
-    return [list(r) for r in csv.reader(lines, delimiter=sep)], sep
+    with bounded_cells(path):
+        if sep is None:
+            sep = "\t" if fmt == "tsv" else sniff_delimiter(lines)
+        return [list(r) for r in csv.reader(lines, delimiter=sep)], sep
 
 
 def detect_layout(path: Path, fmt: str, *, sheet=None, sep=None, columns=None) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from biomarkers._atomic import register_input
 from biomarkers._signing import canonical_bytes, verify_document
 from biomarkers.exceptions import InputFileError, PanelFormatError
+from biomarkers.exceptions import one_line as _one_line  # the one truncation helper
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "checksum", "load_document", "schema", "validate_document"]
 
@@ -39,11 +40,6 @@ def checksum(doc: dict[str, Any]) -> str:
     """``sha256:`` of the canonical JSON of ``doc`` without its ``checksum`` and ``signature``."""
     _check_finite(doc, source="panel")
     return "sha256:" + hashlib.sha256(canonical_bytes(doc)).hexdigest()
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def validate_document(doc: Any, *, source: str) -> None:

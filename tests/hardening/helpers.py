@@ -37,18 +37,57 @@ def tree_hashes(*folders: Path) -> dict[str, str]:
     return out
 
 
+#: What each command writes to when a case does not say (``None``: nothing)
+_DEFAULT_OUT = {"run": "runs", "score": "scores.csv", "simulate": "sim"}
+
+
+def out_target(meta: dict, out: Path) -> Path | None:
+    """The ``--out`` of a case: its ``out`` (relative to the case folder), or one under ``out``.
+
+    ``out_kind`` prepares an unusable target: ``file`` (a file where a folder is expected), ``dir``
+    (a folder where a file is expected), ``under_file`` (a path below a file), ``long_name`` (a
+    name longer than the file system allows).
+    """
+    if "out" in meta:
+        return meta["folder"] / meta["out"]
+    default = _DEFAULT_OUT.get(meta["command"])
+    if default is None:
+        return None
+    kind = meta.get("out_kind")
+    if kind == "file":
+        (out / "taken").write_text("a file, not a folder\n")
+        return out / "taken"
+    if kind == "dir":
+        (out / "taken").mkdir()
+        return out / "taken"
+    if kind == "under_file":
+        (out / "taken").write_text("a file, not a folder\n")
+        return out / "taken" / default
+    if kind == "long_name":
+        return out / ("n" * 300 + Path(default).suffix)
+    if kind is not None:
+        msg = f"unknown out_kind {kind!r}"
+        raise ValueError(msg)
+    return out / default
+
+
 def cli_args(meta: dict, out: Path) -> list[str]:
     """The CLI arguments of a case, with absolute paths and outputs under ``out``."""
+    command = meta["command"]
     args = [str(meta["folder"] / a) for a in meta["args"]]
-    if meta["command"] == "run":
-        return ["run", *args, "--out", str(out / "runs"), "--quiet"]
-    if meta["command"] == "score":
-        return ["score", *args, "--out", str(out / "scores.csv"), "--quiet"]
-    return ["validate", *args]
+    options = list(meta.get("options", []))
+    target = out_target(meta, out)
+    if command in {"run", "score", "simulate"}:
+        return [command, *args, "--out", str(target), "--quiet", *options]
+    if command == "report":
+        return ["report", *args, "--quiet", *options]
+    return ["validate", *args, *options]
 
 
-def invoke(args: list[str]):
+def invoke(args: list[str], *, env: dict[str, str] | None = None):
     """Run the CLI in this process (Typer's CliRunner), warnings silenced as in a user's shell.
+
+    ``env`` sets environment variables for the call only.
 
     Returns the click ``Result`` (``exit_code``, ``stdout``, ``stderr``).
     """
@@ -66,7 +105,7 @@ def invoke(args: list[str]):
         warnings.simplefilter("ignore")
         saved = dataclasses.asdict(settings)
         try:
-            return CliRunner().invoke(app, args, catch_exceptions=True)
+            return CliRunner().invoke(app, args, catch_exceptions=True, env=env)
         finally:
             # the CLI configures process-wide state for its own run; undo it for the next test
             _drop_console_handlers()
@@ -85,13 +124,16 @@ def _drop_console_handlers() -> None:
             pkg.removeHandler(handler)
 
 
-def run_cli(args: list[str], *, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run ``python -m pipelines.cli ARGS`` in a real subprocess."""
+def run_cli(
+    args: list[str], *, cwd: Path, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``python -m pipelines.cli ARGS`` in a real subprocess (``env`` added to the environment)."""
     import os
 
     # the editable install may predate `pipelines` in setup.cfg: make the repo importable anyway
     env = {
         **os.environ,
+        **(env or {}),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     return subprocess.run(

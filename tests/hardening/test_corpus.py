@@ -26,12 +26,21 @@ from .helpers import (
 #: Cases where the toolkit misbehaves today: the exact bug, for the lead to fix (then drop the entry)
 BUGS: dict[str, str] = {}
 
+#: Every field a ``case.json`` may have (see ``tests/data/bad/make_corpus.py``)
+CASE_FIELDS = {
+    "command", "args", "match", "about", "folder",
+    "options", "env", "exit_code", "out", "out_kind",
+}  # fmt: skip
+
 SUBPROCESS_CASES = (
     "cfg_python_tag",
     "clinical_garbage_age",
     "h5ad_not_hdf5",
     "panel_pickle",
     "run_reader_error",
+    "out_run_folder_is_a_file",
+    "report_manifest_not_json",
+    "clinical_xlsx_bomb",
 )
 
 
@@ -47,7 +56,8 @@ def test_corpus_is_large_and_described():
     assert len(names) >= 40
     for name in names:
         meta = load_case(name)
-        assert meta["command"] in {"validate", "run", "score"}, name
+        assert meta["command"] in {"validate", "run", "score", "report", "simulate"}, name
+        assert set(meta) <= CASE_FIELDS, (name, set(meta) - CASE_FIELDS)
         re.compile(meta["match"])
         assert meta["about"], name
 
@@ -88,7 +98,8 @@ def _message_lines(stderr: str) -> list[str]:
 
 def _check(meta, *, exit_code, stderr, tmp_path, before):
     assert "Traceback" not in stderr
-    assert exit_code == 2, f"exit {exit_code}: {stderr.strip()[-400:]}"
+    expected = meta.get("exit_code", 2)
+    assert exit_code == expected, f"exit {exit_code}: {stderr.strip()[-400:]}"
     lines = _message_lines(stderr)
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {lines}"
     assert lines[0].startswith("error: "), lines[0]
@@ -98,8 +109,7 @@ def _check(meta, *, exit_code, stderr, tmp_path, before):
     assert not (tmp_path / "HACKED").exists()
     assert not (tmp_path / "scores.csv").exists()
     if meta["command"] == "run":
-        manifests = list((tmp_path / "runs").rglob("manifest.json"))
-        for path in manifests:
+        for path in tmp_path.rglob("manifest.json"):
             assert json.loads(path.read_text())["status"] == "failed"
 
 
@@ -108,7 +118,7 @@ def test_bad_input_exits_2_with_one_line(name, tmp_path, monkeypatch):
     meta = load_case(name)
     monkeypatch.chdir(tmp_path)
     before = tree_hashes(meta["folder"], BASE, PANEL)
-    result = invoke(cli_args(meta, tmp_path))
+    result = invoke(cli_args(meta, tmp_path), env=meta.get("env"))
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         pytest.fail(f"uncaught {type(result.exception).__name__}: {result.exception}")
     _check(meta, exit_code=result.exit_code, stderr=result.stderr, tmp_path=tmp_path, before=before)
@@ -118,5 +128,5 @@ def test_bad_input_exits_2_with_one_line(name, tmp_path, monkeypatch):
 def test_bad_input_in_a_real_process(name, tmp_path):
     meta = load_case(name)
     before = tree_hashes(meta["folder"], BASE, PANEL)
-    proc = run_cli(cli_args(meta, tmp_path), cwd=tmp_path)
+    proc = run_cli(cli_args(meta, tmp_path), cwd=tmp_path, env=meta.get("env"))
     _check(meta, exit_code=proc.returncode, stderr=proc.stderr, tmp_path=tmp_path, before=before)

@@ -176,3 +176,121 @@ def test_sigkilled_discover_run_then_rerun_matches_uninterrupted(discover_trial,
     rerun = invoke(["run", str(config), "--out", str(out), "--quiet", *settings])
     assert rerun.exit_code == 0, rerun.stderr
     assert result_files(Path(rerun.stdout.strip().splitlines()[-1])) == reference
+
+
+SIGINT_CONFIG = (
+    "pipeline: simulate\nname: sigint\nseed: 1\noutput: runs\n"
+    "simulate: {n_subjects: 30, cells_per_sample: 200}\n"
+)
+#: seconds after Python's own start-up: during the imports, argument parsing, the job
+SIGINT_DELAYS = (0.0, 0.2, 0.5, 1.0, 2.0, 3.5, 5.0)
+
+
+def _startup_seconds() -> float:
+    """How long this machine's interpreter takes to start (site, .pth files) before any of our code.
+
+    A Ctrl-C inside that window is Python's own (it prints a traceback from ``site``); the
+    toolkit can only promise silence once ``pipelines.cli`` runs.
+    """
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True, env=_env())
+    return 1.5 * (time.monotonic() - start)
+
+
+def _check_interrupted(out: Path, proc: subprocess.Popen, err: str) -> None:
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "interrupted", err
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert not complete_manifests(out), "an interrupted run was marked complete"
+    for manifest in out.rglob("manifest.json"):
+        status = json.loads(manifest.read_text())["status"]
+        assert status in {"interrupted", "running"}, status
+        for path in _visible(manifest.parent):
+            # whatever is visible is a whole file: the trial's parts are written atomically
+            assert path.stat().st_size > 0 or path.name == "log.txt", path
+
+
+@pytest.mark.slow
+def test_sigint_at_several_moments_never_prints_a_traceback(tmp_path):
+    config = tmp_path / "sim.yaml"
+    config.write_text(SIGINT_CONFIG)
+    interrupted = 0
+    startup = _startup_seconds()
+    for i, delay in enumerate(SIGINT_DELAYS):
+        out = tmp_path / f"out{i}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", str(config), "--out", str(out),
+             "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), text=True,
+        )  # fmt: skip
+        time.sleep(startup + delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+        if proc.returncode == 0:
+            continue  # finished before the signal: nothing to check
+        interrupted += 1
+        _check_interrupted(out, proc, err)
+    assert interrupted >= 5, f"only {interrupted} of {len(SIGINT_DELAYS)} runs were interrupted"
+
+
+def test_keyboard_interrupt_in_a_job_marks_the_run_interrupted(tmp_path, monkeypatch):
+    import pipelines.simulate
+
+    def interrupted(cfg, run):
+        run.write_text("partial.txt", "a whole file written before Ctrl-C\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipelines.simulate, "run_simulate", interrupted)
+    config = tmp_path / "sim.yaml"
+    config.write_text(SIGINT_CONFIG)
+    result = invoke(["run", str(config), "--out", str(tmp_path / "runs"), "--quiet"])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted"
+    (manifest,) = (tmp_path / "runs").rglob("manifest.json")
+    assert json.loads(manifest.read_text())["status"] == "interrupted"
+
+
+CONCURRENT_CONFIG = (
+    "pipeline: simulate\nname: same\nseed: 2\noutput: runs\n"
+    "simulate: {n_subjects: 8, cells_per_sample: 0}\n"
+)
+
+
+@pytest.mark.slow
+def test_two_concurrent_runs_of_one_config_get_distinct_folders(tmp_path):
+    config = tmp_path / "sim.yaml"
+    config.write_text(CONCURRENT_CONFIG)
+    out = tmp_path / "runs"
+    procs = [_start(config, out) for _ in range(3)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (_, stderr) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, stderr.decode()
+        assert b"Traceback" not in stderr
+    folders = [Path(stdout.decode().strip().splitlines()[-1]) for stdout, _ in results]
+    assert len(set(folders)) == 3, folders
+    for folder in folders:
+        assert json.loads((folder / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_run_folder_creation_is_exclusive(tmp_path, monkeypatch):
+    """The stamp folder another process just made is skipped, never shared (no check-then-create)."""
+    from pipelines import run as run_module
+
+    base = tmp_path / "runs" / "x"
+    real_mkdir = Path.mkdir
+    calls: list[Path] = []
+
+    def racing_mkdir(self, *args, **kwargs):
+        if self.parent == base:
+            calls.append(self)
+            if len(calls) == 1:
+                real_mkdir(self)  # a concurrent run creates the same stamp folder first
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    first = run_module._new_run_dir(base)
+    assert first.name.endswith("-1"), first
+    monkeypatch.undo()
+    second = run_module._new_run_dir(base)
+    assert second != first
+    assert second.is_dir()

@@ -116,7 +116,8 @@ def _simulate_configs(draw):
     if draw(st.booleans()):
         cfg["seed"] = draw(st.integers(0, 2**31 - 1))
     if draw(st.booleans()):
-        cfg["backend"] = {"n_jobs": draw(st.integers(-1, 8))}
+        # n_jobs: 0 is refused since issue 22 (0 workers cannot run anything)
+        cfg["backend"] = {"n_jobs": draw(st.integers(-1, 8).filter(lambda n: n != 0))}
     sim = {}
     if draw(st.booleans()):
         sim["n_subjects"] = draw(st.integers(4, 1000))

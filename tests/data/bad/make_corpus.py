@@ -14,6 +14,12 @@ table. Every other folder is one case: the corrupted file(s), a ``config.yaml`` 
      "match": "<regex>",     # what the one-line error must say
      "about": "<what is wrong>"}
 
+Optional fields (round two; see ``tests/hardening/helpers.py``): ``"options"`` (CLI options
+appended verbatim, e.g. ``["--set", "backend.n_jobs=0"]``), ``"env"`` (environment variables),
+``"exit_code"`` (default 2), ``"out"`` (the ``--out`` path, relative to the case folder) and
+``"out_kind"`` (``file``, ``dir``, ``under_file``, ``long_name``: an unusable ``--out`` the harness
+prepares). Commands ``report`` and ``simulate`` take no config.
+
 Cases never need network access or randomness beyond the seeded simulator.
 """
 
@@ -44,6 +50,7 @@ BASE_FILES = (
     "flow.csv",
     "singlecell.h5ad",
 )
+OPTIONAL_FIELDS = ("options", "env", "exit_code", "out", "out_kind")
 KEEP_ANALYTES = ("IL6", "IL10", "TNFa")
 KEEP_OLINK = ("IL6", "IL10", "TNF")
 N_GENES = 40
@@ -813,12 +820,13 @@ def write_cases() -> list[str]:
         folder.mkdir()
         for fname, content in spec.get("files", {}).items():
             target = folder / fname
+            target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, bytes):
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8", newline="\n")
         command = spec.get("command", "validate")
-        if command != "score":
+        if command in {"validate", "run"}:
             if "config_bytes" in spec:
                 (folder / "config.yaml").write_bytes(spec["config_bytes"])
             elif "config_text" in spec:
@@ -833,6 +841,7 @@ def write_cases() -> list[str]:
             "args": spec.get("args", ["config.yaml"]),
             "match": spec["match"],
             "about": spec["about"],
+            **{k: spec[k] for k in OPTIONAL_FIELDS if k in spec},
         }
         (folder / "case.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         names.append(name)
