@@ -222,10 +222,15 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
+        _move_into_place(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
+    """The one step that makes a write visible (tests make it fail to simulate a full disk)."""
+    os.replace(tmp, path)
 
 
 def _umask() -> int:

@@ -34,25 +34,23 @@ WRITE_ERRORS = {
 
 # ---- OS errors while writing outputs: exit 2, one line, the path and the fix ----------------------
 def _failing_writes(monkeypatch, code: str, *, spare: tuple[str, ...] = ()):
-    """Make every atomic write fail with ``code`` (except files named in ``spare``)."""
+    """Make every atomic write fail with ``code`` (except files named in ``spare``).
+
+    Patched at the one step every writer goes through, so modules that imported a writer by
+    name (``from biomarkers._atomic import write_table``) fail too and nothing leaks.
+    """
     from biomarkers import _atomic
 
-    real = _atomic.write_bytes
+    real = _atomic._move_into_place
 
-    def write_bytes(path, data):
+    def move_into_place(tmp, path):
         if Path(path).name in spare:
-            return real(path, data)
+            return real(tmp, path)
+        if Path(path).suffix == ".csv":  # no file name, as from a write() call
+            raise OSError(getattr(errno, code), f"simulated {code}")
         raise OSError(getattr(errno, code), f"simulated {code}", str(path))
 
-    monkeypatch.setattr(_atomic, "write_bytes", write_bytes)
-    real_table = _atomic.write_table
-
-    def write_table(path, df, *, index=False):
-        if Path(path).name in spare:
-            return real_table(path, df, index=index)
-        raise OSError(getattr(errno, code), f"simulated {code}")  # no file name: a write() call
-
-    monkeypatch.setattr(_atomic, "write_table", write_table)
+    monkeypatch.setattr(_atomic, "_move_into_place", move_into_place)
 
 
 def _one_error_line(result) -> str:
