@@ -186,6 +186,7 @@ class RunFolder:
             summary=summary or {},
         )  # fmt: skip
         self._write_manifest()
+        self._final_report_status()
         self._detach_log()
         return RunResult(
             self.path, "complete", list(self.outputs), summary or {},
@@ -223,7 +224,15 @@ class RunFolder:
             error=f"{type(error).__name__}: {error}",
         )  # fmt: skip
         self._write_manifest()
+        self._final_report_status()
         self._detach_log()
+
+    def _final_report_status(self) -> None:
+        """A report written during the job shows the final status, not ``running``."""
+        if (report := self.path / "report.html").is_file():
+            from biomarkers.report import update_status
+
+            update_status(report, self.manifest)
 
     def _log_to_file(self, level: int, message: str) -> None:
         if self._handler is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,11 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._markdown import markdown_html
+from biomarkers.report._status import status_banner, status_footer
+from biomarkers.report._summary import read_config as _read_config
+from biomarkers.report._summary import summarize, summary_section
+from biomarkers.report._tables import Section as _Section
 from biomarkers.report._tables import html_table as _table
 from biomarkers.report._time import (
     BASELINE_ONLY,
@@ -24,20 +29,6 @@ from biomarkers.report._time import (
 )
 
 __all__ = ["write_report"]
-
-
-@dataclass
-class _Section:
-    key: str
-    title: str
-    text: str = ""
-    tables: list[tuple[str, str]] = field(default_factory=list)  # (caption, html)
-    figures: list[tuple[str, str]] = field(default_factory=list)  # (caption, data URI)
-
-    def figure(self, figs: _Figures, name: str, caption: str, make) -> None:
-        """Draw ``make()``, save it under figures/ and embed it; skipped if it cannot be drawn."""
-        if (uri := figs.add(name, make)) is not None:
-            self.figures.append((caption, uri))
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -406,20 +397,16 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     -------
     Path of ``report.html``.
     """
-    import yaml
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     import biomarkers.pl as pl
 
     run = Path(run_dir)
     manifest = _read_json(run / "manifest.json") or {}
-    config_path = run / "config.yaml"
-    config = (
-        yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
-    )
+    config = _read_config(run)
     outcome = _read_json(run / "outcome.json")
     figs = _Figures(run)
-    sections: list[_Section] = []
+    sections: list[_Section] = [summary_section(summarize(run))]
     missing: list[str] = []
 
     cohort = _read_csv(run / "cohort.csv")
@@ -561,7 +548,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         panel_csv = _read_csv(run / "panel" / "panel.csv")
         if panel_csv is not None:
             s.tables.append(("Panel markers", _table(panel_csv)))
-        s.text = "<pre class='card'>" + _escape(card.read_text(encoding="utf-8")) + "</pre>"
+        s.body = "<div class='card'>" + markdown_html(card.read_text(encoding="utf-8")) + "</div>"
         sections.append(s)
 
     mech = run / "mechanism"
@@ -641,7 +628,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         )
     s.text = (
         f"Run <code>{_escape(str(manifest.get('name')))}</code>, started {manifest.get('started')}, "
-        f"status {manifest.get('status')}, git commit {manifest.get('git_commit') or 'n/a'}, "
+        f"status {status_footer(manifest)}, git commit {manifest.get('git_commit') or 'n/a'}, "
         f"config SHA-256 {str(manifest.get('config_sha256', ''))[:16]}…, python {manifest.get('python')} on "
         f"{_escape(str(manifest.get('platform')))}."
     )
@@ -656,6 +643,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         subtitle=words.outcome + ("; cohort" if words.cohort else f"; {words.comparison}"),
         sections=sections,
         missing=missing,
+        banner=status_banner(manifest),
         version=(manifest.get("packages") or {}).get("biomarkers", ""),
     )
     path = run / "report.html"

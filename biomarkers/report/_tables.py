@@ -1,8 +1,26 @@
-"""HTML tables of the report (one helper shared by its sections)."""
+"""HTML pieces of the report shared by its sections: a section, a table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import pandas as pd
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    text: str = ""
+    body: str = ""  # safe HTML below the text (summary lists, the panel card)
+    tables: list[tuple[str, str]] = field(default_factory=list)  # (caption, html)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (caption, data URI)
+
+    def figure(self, figs: Any, name: str, caption: str, make) -> None:
+        """Draw ``make()``, save it under figures/ and embed it; skipped if it cannot be drawn."""
+        if (uri := figs.add(name, make)) is not None:
+            self.figures.append((caption, uri))
 
 
 def html_table(df: pd.DataFrame, *, max_rows: int = 30, digits: int = 3) -> str:
