@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from biomarkers.exceptions import ConfigError
@@ -92,18 +93,36 @@ def _forest_axes(ax: Axes | None, n_panels: int, n_rows: int):
     return fig, list(axes)
 
 
+def _log_ratio_axis(ax: Axes, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Log x axis with plain ratio ticks (0.5, 1, 2): 1-2-5 steps inside about a decade."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    finite = np.r_[lo, hi][np.isfinite(np.r_[lo, hi]) & (np.r_[lo, hi] > 0)]
+    decades = np.log10(finite.max() / finite.min()) if len(finite) else 2.0
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades < 1.5 else (1.0,)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _is_ratio(measure: str) -> bool:
+    """Odds/risk/hazard ratios (log axis, null 1); a *log* ratio is a difference (null 0)."""
+    words = measure.lower()
+    return "ratio" in words and not words.startswith("log")
+
+
 def _forest_panel(
     ax: Axes, df: pd.DataFrame, y_of: dict[str, int], *, est: str, ci: tuple[str, str],
     title: str, null: float | None, log_scale: bool | None, labels: bool,
 ) -> None:  # fmt: skip
-    ratio = "ratio" in title.lower() if log_scale is None else log_scale
+    ratio = _is_ratio(title) if log_scale is None else log_scale
     y = df["_label"].map(y_of).to_numpy(float)
     lo, hi, e = (df[c].to_numpy(float) for c in (ci[0], ci[1], est))
     ax.hlines(y, lo, hi, color=OKABE_ITO[0], lw=1.2)
     ax.plot(e, y, "s", color=OKABE_ITO[0], ms=4)
     ax.axvline(null if null is not None else (1.0 if ratio else 0.0), color="grey", ls=":", lw=1)
     if ratio:
-        ax.set_xscale("log")
+        _log_ratio_axis(ax, lo, hi)
     if labels:  # the panels share the y axis: the labels are written once, on the left
         ax.set_yticks(list(y_of.values()), list(y_of), fontsize=7)
         ax.set_ylim(-0.7, len(y_of) - 0.3)

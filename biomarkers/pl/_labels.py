@@ -19,9 +19,23 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.text import Text
 
-__all__ = ["check_columns", "check_models", "label_points", "repel_labels", "text_overlaps"]
+__all__ = [
+    "axis_units", "check_columns", "check_models", "label_points", "repel_labels", "text_overlaps",
+]  # fmt: skip
 
 _PAD = 2.0  # display pixels kept between two labels
+
+
+def axis_units(var: pd.DataFrame, transform: str | None = None) -> dict[str, str]:
+    """``{feature: axis unit}`` from a feature table's ``var["unit"]`` and the transform applied.
+
+    ``("pg/mL", "log2")`` → ``"log2 pg/mL"``; features without a recorded unit are left out.
+    """
+    if "unit" not in var:
+        return {}
+    units = var["unit"].dropna().astype(str)
+    units = units[units.str.strip() != ""]
+    return {str(f): f"{transform} {u}" if transform else u for f, u in units.items()}
 
 
 def check_columns(df: pd.DataFrame, fn: str, **columns: str | Iterable[str] | None) -> None:

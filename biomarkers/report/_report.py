@@ -18,6 +18,7 @@ from biomarkers.report._status import status_banner, status_footer
 from biomarkers.report._summary import read_config as _read_config
 from biomarkers.report._summary import summarize, summary_section
 from biomarkers.report._tables import Section as _Section
+from biomarkers.report._tables import by_evidence, predictive_table
 from biomarkers.report._tables import html_table as _table
 from biomarkers.report._time import (
     BASELINE_ONLY,
@@ -352,14 +353,23 @@ def _predictive_section(
         "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
         "arm."
     ) + BASELINE_ONLY
-    s.tables.append(("Markers", _table(pred, max_rows=30)))
+    shown = predictive_table(pred)
+    csv = (folder / "predictive_markers.csv").relative_to(root).as_posix()
+    s.tables.append(
+        (
+            "Markers, by evidence (q, then |interaction|)",
+            _table(shown, max_rows=30)
+            + f"<p class='note'>All {len(pred)} rows and {len(pred.columns)} columns: "
+            f"<a href='{_escape(csv)}'>{_escape(csv)}</a>.</p>",
+        )
+    )
     prefix = f"{pair}_" if pair else ""
     if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
-        p_cols = pred.columns[pred.columns.str.startswith("p_inter")]
-        top = pred.sort_values(p_cols[0]) if len(p_cols) else pred
+        q = next((c for c in pred.columns if c.startswith("q_value_inter")), None)
+        top = by_evidence(pred, q=q, effect="interaction")
         s.figure(
-            figs, f"{prefix}interactions", "Treatment × marker interactions",
-            lambda: pl.forest(top, estimate="interaction", top=20),
+            figs, f"{prefix}interactions", "Treatment × marker interactions (by evidence)",
+            lambda: pl.forest(top, estimate="interaction", measure="scale", top=20),
         )  # fmt: skip
     subgroups = _read_csv(folder / "subgroups.csv")
     if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
@@ -560,19 +570,22 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             if q:
                 s.tables.append(
                     (
-                        "Differentially expressed genes (q < 0.1)",
-                        _table(de[de[q] < 0.1].sort_values(q), max_rows=25),
+                        "Differentially expressed genes (q < 0.1), by evidence",
+                        _table(by_evidence(de[de[q] < 0.1], q=q, effect="log2fc"), max_rows=25),
                     )
                 )
-            s.figure(figs, "volcano", "Pseudobulk DE per cell type", lambda: pl.volcano(de))
+            s.figure(
+                figs, "volcano", "Pseudobulk DE: one panel per cell type and contrast",
+                lambda: pl.volcano(de),
+            )  # fmt: skip
         for name in ("composition_change", "enrichment", "links"):
             df = _read_csv(mech / f"{name}.csv")
             if df is not None and len(df):
-                sort = "q_value" if "q_value" in df else None
+                effect = next((c for c in ("effect", "rho", "nes", "score") if c in df), None)
                 s.tables.append(
                     (
-                        name.replace("_", " ").capitalize(),
-                        _table(df.sort_values(sort) if sort else df, max_rows=20),
+                        name.replace("_", " ").capitalize() + ", by evidence",
+                        _table(by_evidence(df, q="q_value", effect=effect), max_rows=20),
                     )
                 )
         comp = _read_csv(mech / "composition.csv")
