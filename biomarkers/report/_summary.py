@@ -361,11 +361,8 @@ def _early(run: _Run) -> list[Finding]:
     if med is not None and "effect" in med and (med["effect"] == "indirect").any():
         row = med[med["effect"] == "indirect"].iloc[0]
         shown = row["ci_low"] > 0 or row["ci_high"] < 0
-        mediator = (
-            ((run.manifest.get("summary") or {}).get("early_response") or {})
-            .get("mediation", {})
-            .get("mediator")
-        )
+        params = (run.json("mediation/mediation.json") or {}).get("params") or {}
+        mediator = params.get("mediator")
         via = f" through {_words(str(mediator))}" if mediator else ""
         text = (
             f"indirect effect{via} {_fmt(row['estimate'])} ({_ci(row['ci_low'], row['ci_high'])}"
@@ -406,7 +403,7 @@ def _mechanism(run: _Run) -> Finding | None:
 def _limitations(run: _Run, answers: list[Finding]) -> list[Finding]:
     found = []
     oof = run.csv("oof_predictions.csv")
-    n_features = (run.manifest.get("summary") or {}).get("n_features")
+    n_features = _n_features(run)
     if oof is not None and {"y_true", "model"} <= set(oof) and oof["y_true"].nunique() == 2:
         one = oof[oof["model"] == oof["model"].iloc[0]]
         if "repeat" in one:
@@ -463,6 +460,14 @@ def _limitations(run: _Run, answers: list[Finding]) -> list[Finding]:
         )
     )
     return found
+
+
+def _n_features(run: _Run) -> int | None:
+    """Candidate features: the run's feature table (``features.csv``), else the manifest."""
+    var = run.csv("features.csv")
+    if var is not None:
+        return len(var)
+    return (run.manifest.get("summary") or {}).get("n_features")
 
 
 def _budget(run: _Run) -> int | None:
