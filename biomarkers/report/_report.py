@@ -353,7 +353,7 @@ def _predictive_section(
         "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
         "arm."
     ) + BASELINE_ONLY
-    shown = predictive_table(pred)
+    shown = predictive_table(pred, treated=words.treated, control=words.control)
     csv = (folder / "predictive_markers.csv").relative_to(root).as_posix()
     s.tables.append(
         (
@@ -545,6 +545,8 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     else:
         missing.append("markers")
 
+    sections.extend(_hooked_sections(run, figs))
+
     for folder, pair in _comparison_folders(run, words):
         if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
             sections.append(section)
@@ -662,6 +664,25 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     path = run / "report.html"
     write_text(path, html)
     return path
+
+
+def _hooked_sections(run: Path, figs: _Figures) -> list[_Section]:
+    """Sections of optional report modules, after the ranked markers.
+
+    Hook: ``biomarkers/report/_budget.py`` (sample-size budget and prediction instability)
+    defines ``budget_section(run: Path, figs) -> Section | None``; absent module, no section.
+    """
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("biomarkers.report._budget") is None:
+        return []
+    make = getattr(importlib.import_module("biomarkers.report._budget"), "budget_section", None)
+    if make is None:
+        logger.warning("report: biomarkers.report._budget has no budget_section(); left out")
+        return []
+    section = make(run, figs)
+    return [section] if section is not None else []
 
 
 def _time_sections(folder: Path, *, root: Path) -> list[_Section]:

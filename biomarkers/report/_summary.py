@@ -221,7 +221,9 @@ def _discovery(run: _Run) -> Finding | None:
     perm = run.json("permutation.json")
     perm = perm[0] if isinstance(perm, list) and perm else perm
     if isinstance(perm, dict) and perm.get("p_value") is not None:
-        text += f" (label-permutation p = {_fmt(perm['p_value'])})"
+        n_perm = perm.get("n_permutations") or len(perm.get("null") or [])
+        of = f" of {n_perm} permutations" if n_perm else ""
+        text += f" (label-permutation p = {_fmt(perm['p_value'])}{of})"
     return Finding("Discovery", text + ".", "discovery.evidence" if shown else "discovery.none")
 
 

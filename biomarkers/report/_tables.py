@@ -50,11 +50,14 @@ def _ci_text(lo: pd.Series, hi: pd.Series) -> list[str]:
     return ["" if pd.isna(a) else f"{a:.3g} to {b:.3g}" for a, b in zip(lo, hi, strict=True)]
 
 
-def predictive_table(pred: pd.DataFrame) -> pd.DataFrame:
+def predictive_table(
+    pred: pd.DataFrame, *, treated: str = "treated", control: str = "control"
+) -> pd.DataFrame:
     """What a reader needs of ``predictive_markers.csv``, sorted by evidence.
 
-    Marker, the interaction on its scale with 95% CI, the effect under each arm with its CI,
-    p, q and the verdict (label); the full table stays in the CSV.
+    Marker, the interaction on its scale with 95% CI, the marker's effect under each arm (named
+    ``treated`` / ``control``) with its CI, p, q and the verdict (label); the full table stays
+    in the CSV.
     """
     q = next((c for c in pred.columns if c.startswith("q_value_inter")), None)
     p = next((c for c in pred.columns if c.startswith("p_inter")), None)
@@ -65,11 +68,11 @@ def predictive_table(pred: pd.DataFrame) -> pd.DataFrame:
     if {"interaction", "ci_low", "ci_high"} <= set(df):
         out[name] = df["interaction"]
         out["95% CI"] = _ci_text(df["ci_low"], df["ci_high"])
-    for arm in ("treated", "control"):
+    for arm, words in (("treated", treated), ("control", control)):
         cols = (f"beta_{arm}", f"ci_{arm}_low", f"ci_{arm}_high")
         if set(cols) <= set(df):
-            out[f"effect under {arm}"] = df[cols[0]]
-            out[f"95% CI ({arm})"] = _ci_text(df[cols[1]], df[cols[2]])
+            out[f"effect under {words}"] = df[cols[0]]
+            out[f"95% CI ({words})"] = _ci_text(df[cols[1]], df[cols[2]])
     for col, shown in ((p, "p"), (q, "q"), ("label", "verdict")):
         if col is not None and col in df:
             out[shown] = df[col]

@@ -129,3 +129,47 @@ def test_limitations_name_events_per_feature_and_the_budget(fake_run):
 def test_every_rule_is_documented():
     text = DOCS.read_text(encoding="utf-8")
     assert [rule for rule in RULES if f"`{rule}`" not in text] == []
+
+
+def test_predictive_table_is_reduced_and_sorted_by_evidence():
+    from biomarkers.report._tables import predictive_table
+
+    pred = pd.DataFrame(
+        {"marker": ["a", "b", "c", "d"], "interaction": [0.1, -0.9, 0.5, 0.3],
+         "ci_low": [-1, -2, -1, -1], "ci_high": [1, 0.1, 2, 2], "p_interaction": [0.9, 0.2, 0.2, 0.01],
+         "q_value_interaction": [0.9, 0.4, 0.4, 0.04], "beta_treated": [1, 1, 1, 1],
+         "ci_treated_low": [0, 0, 0, 0], "ci_treated_high": [2, 2, 2, 2], "label": ["neither"] * 4,
+         "se_interaction": [1] * 4, "n_events": [10] * 4, "status": ["ok"] * 4,
+         "scale": ["log odds ratio per SD"] * 4}
+    )  # fmt: skip
+    shown = predictive_table(pred, treated="test")
+    assert shown["marker"].tolist() == ["d", "b", "c", "a"]  # q, then |interaction|
+    assert shown.columns.tolist() == [
+        "marker", "interaction (log odds ratio per SD)", "95% CI", "effect under test",
+        "95% CI (test)", "p", "q", "verdict",
+    ]  # fmt: skip
+    assert shown.loc[0, "95% CI"] == "-1 to 2"
+
+
+def test_report_links_the_full_predictive_csv(fake_run):
+    pd.DataFrame(
+        {"marker": ["cytokine:IL6@D0"], "interaction": [0.2], "ci_low": [-0.1], "ci_high": [0.5],
+         "p_interaction": [0.3], "q_value_interaction": [0.3], "label": ["neither"]}
+    ).to_csv(fake_run / "predictive_markers.csv", index=False)  # fmt: skip
+    html = write_report(fake_run).read_text()
+    assert "<a href='predictive_markers.csv'>predictive_markers.csv</a>" in html
+    assert "q_value_interaction" not in html.split('id="predictive"')[1].split("</section>")[0]
+
+
+def test_optional_budget_module_hooks_a_section_after_the_markers(fake_run, monkeypatch):
+    import sys
+    import types
+
+    from biomarkers.report._tables import Section
+
+    module = types.ModuleType("biomarkers.report._budget")
+    module.__spec__ = types.SimpleNamespace(name="biomarkers.report._budget")
+    module.budget_section = lambda run, figs: Section("budget", "Sample-size budget", text="hook")
+    monkeypatch.setitem(sys.modules, "biomarkers.report._budget", module)
+    ids = re.findall(r'<section id="([^"]+)"', write_report(fake_run).read_text())
+    assert ids[ids.index("markers") + 1] == "budget"
