@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers.exceptions import ConfigError
-from biomarkers.pl._labels import check_columns
+from biomarkers.pl._labels import check_column_args
 from biomarkers.pl._style import OKABE_ITO, new_axes
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def forest(
         Axes to draw into (a table with one measure only); default a new figure.
     """
     labels_cols = [label] if isinstance(label, str) else list(label)
-    check_columns(table, "forest", label=labels_cols, estimate=estimate, ci=list(ci))
+    check_column_args(table, "forest", label=labels_cols, estimate=estimate, ci=list(ci))
     df = table.assign(_label=table[labels_cols].astype(str).agg(" · ".join, axis=1))
     measures = (
         list(dict.fromkeys(df[measure].astype(str)))
@@ -151,7 +151,7 @@ def qini(
     ax
         Axes to draw into; default a new figure.
     """
-    check_columns(curve, "qini", x=x, y=y)
+    check_column_args(curve, "qini", x=x, y=y)
     fig, ax = new_axes(ax)
     ax.plot(curve[x], curve[y], color=OKABE_ITO[0], label="model")
     if random is not None and random in curve:

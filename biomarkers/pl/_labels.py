@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.text import Text
 
 __all__ = [
-    "axis_units", "check_columns", "check_models", "label_points", "repel_labels", "text_overlaps",
+    "axis_units", "check_column_args", "check_models", "label_points", "repel_labels", "text_overlaps",
 ]  # fmt: skip
 
 _PAD = 2.0  # display pixels kept between two labels
@@ -38,7 +38,7 @@ def axis_units(var: pd.DataFrame, transform: str | None = None) -> dict[str, str
     return {str(f): f"{transform} {u}" if transform else u for f, u in units.items()}
 
 
-def check_columns(df: pd.DataFrame, fn: str, **columns: str | Iterable[str] | None) -> None:
+def check_column_args(df: pd.DataFrame, fn: str, **columns: str | Iterable[str] | None) -> None:
     """Raise ``ConfigError`` (with did-you-mean) when an argument names a column ``df`` lacks."""
     for arg, value in columns.items():
         if value is None:

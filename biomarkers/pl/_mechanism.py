@@ -10,7 +10,7 @@ import pandas as pd
 
 from biomarkers._validation import check_choice
 from biomarkers.io._visits import visit_order
-from biomarkers.pl._labels import check_columns, label_points, repel_labels
+from biomarkers.pl._labels import check_column_args, label_points, repel_labels
 from biomarkers.pl._style import OKABE_ITO, arm_color
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def volcano(
     if groupby is None:
         groupby = [c for c in ("cell_type", "contrast") if c in de]
     keys = [groupby] if isinstance(groupby, str) else list(groupby)
-    check_columns(de, "volcano", groupby=keys, lfc=lfc, q=q, gene=gene)
+    check_column_args(de, "volcano", groupby=keys, lfc=lfc, q=q, gene=gene)
     groups = list(de.groupby(keys, sort=False)) if keys else [((), de)]
     fig, axes = _grid(len(groups), ncols=ncols, size=3.4)
     texts = []
@@ -117,7 +117,7 @@ def composition(
     ncols
         Panels per row.
     """
-    check_columns(
+    check_column_args(
         props, "composition", value=value, arm_key=arm_key, visit_key=visit_key,
         subject_key=subject_key,
     )  # fmt: skip
@@ -185,12 +185,12 @@ def trajectories(
     ncols
         Panels per row.
     """
-    check_columns(means, "trajectories", estimate=estimate, ci=list(ci), visit_key=visit_key)
+    check_column_args(means, "trajectories", estimate=estimate, ci=list(ci), visit_key=visit_key)
     if groupby is None:  # TrajectoryResult.means names it "group"; hand-made tables "arm"
         groupby = "arm" if "arm" in means else "group"
     if "comparison" in means and groupby == "group":
         means = means[means["comparison"] == "arm"]
-    check_columns(means, "trajectories", groupby=groupby)
+    check_column_args(means, "trajectories", groupby=groupby)
     features = features or list(means["feature"].unique())
     for feat in features:
         check_choice(

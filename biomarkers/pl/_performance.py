@@ -10,7 +10,7 @@ import pandas as pd
 from biomarkers._stats import DECISION_THRESHOLDS, decision_curve_table
 from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError
-from biomarkers.pl._labels import check_columns, check_models
+from biomarkers.pl._labels import check_column_args, check_models
 from biomarkers.pl._style import OKABE_ITO, new_axes
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ _GRID = np.linspace(0, 1, 101)
 
 
 def _per_model(oof: pd.DataFrame, model: str | list[str] | None, fn: str = "roc_curve"):
-    check_columns(oof, fn, oof=["model", "y_true", "y_pred"])
+    check_column_args(oof, fn, oof=["model", "y_true", "y_pred"])
     for i, name in enumerate(check_models(oof, model, fn)):
         yield i, name, oof[oof["model"] == name]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from biomarkers.pl._labels import check_columns, label_points, repel_labels
+from biomarkers.pl._labels import check_column_args, label_points, repel_labels
 from biomarkers.pl._style import OKABE_ITO, new_axes
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def stability(
     """
     fig, ax = new_axes(ax, figsize=(5.5, 4.5))
     df = ranking.reset_index() if "feature" not in ranking else ranking
-    check_columns(df, "stability", frequency=frequency, importance=importance)
+    check_column_args(df, "stability", frequency=frequency, importance=importance)
     stable = df[frequency] >= threshold if threshold is not None else np.zeros(len(df), bool)
     ax.scatter(
         df[importance],
@@ -97,7 +97,7 @@ def coefficients(
         Axes to draw into; default a new figure.
     """
     df = table.reset_index() if "feature" not in table else table
-    check_columns(df, "coefficients", value=value, ci=list(ci) if ci else None)
+    check_column_args(df, "coefficients", value=value, ci=list(ci) if ci else None)
     df = df.loc[df[value].abs().sort_values(ascending=False).index[:top]].iloc[::-1]
     fig, ax = new_axes(ax, figsize=(5.5, 0.25 * len(df) + 1.2))
     colors = np.where(df[value] > 0, OKABE_ITO[1], OKABE_ITO[0])

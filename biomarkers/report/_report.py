@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from biomarkers.report._time import (
     mediation_text,
     survivor_aware_tables,
 )
+from biomarkers.report._words import Words as _Words
+from biomarkers.report._words import study_words as _study_words
 
 __all__ = ["write_report"]
 
@@ -129,71 +131,6 @@ def _methods_interval(models: dict) -> str:
     return (
         f"The primary metric (averaged over test folds) carries a 95% CI "
         f"({_interval_label(interval)}), the other metrics {boot}; "
-    )
-
-
-def _side(value: Any) -> str | None:
-    """An arm label, or several pooled labels as ``"A+B"`` (the Study's name of a pooled side)."""
-    if value is None or isinstance(value, str):
-        return value
-    return "+".join(map(str, value)) or None
-
-
-@dataclass(frozen=True)
-class _Words:
-    """The study's own words: run name, arms compared, outcome and what its class 1 is."""
-
-    trial: str
-    outcome: str
-    positive: str
-    kind: str | None = None
-    treated: str = "treated"
-    control: str = "control"
-    cohort: bool = False
-    allocation: float | None = None
-
-    @property
-    def comparison(self) -> str:
-        return f"{self.treated} vs {self.control}"
-
-    @property
-    def event(self) -> str:
-        """The outcome with its class-1 phrase, e.g. ``"death (status = 1)"``."""
-        if not self.positive or self.positive == self.outcome:
-            return self.outcome
-        return f"{self.outcome} ({self.positive})"
-
-
-def _arms_of(counts: pd.DataFrame | None) -> list[str]:
-    if counts is None or "arm" not in counts:
-        return []
-    return [str(a) for a in counts["arm"].dropna().unique()]
-
-
-def _study_words(
-    config: dict[str, Any], outcome: dict | None, counts: pd.DataFrame | None, name: str
-) -> _Words:
-    """Arm, outcome and trial words from the run's config, ``outcome.json`` and arm counts."""
-    study = config.get("study") or {}
-    outcome = outcome or {}
-    arms = _arms_of(counts)
-    treated = _side(study.get("treated_arm")) or _side(study.get("treated"))
-    control = _side(study.get("control_arm")) or _side(study.get("control"))
-    if treated is not None and control is None and len(arms) == 2 and treated in arms:
-        control = next(a for a in arms if a != treated)
-    label = outcome.get("name") or "the outcome"
-    positive = outcome.get("positive")
-    if positive is None:
-        positive = {"binary": f"{label} = 1", "survival": "event"}.get(outcome.get("kind"), "")
-    return _Words(
-        trial=name,
-        outcome=outcome.get("description") or label,
-        positive=str(positive),
-        kind=outcome.get("kind"),
-        treated=treated or "treated",
-        control=control or "control",
-        cohort=treated is None and len(arms) <= 1,
-        allocation=study.get("allocation"),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from biomarkers.report._tables import Section
+from biomarkers.report._words import study_words
 
 __all__ = ["RULES", "Finding", "Summary", "read_config", "summarize", "summary_section"]
 
@@ -65,7 +66,7 @@ class Finding:
     rule: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Summary:
     """The report's opening summary, as plain-text sentences.
 
@@ -143,10 +144,15 @@ def _ci(lo: float, hi: float) -> str:
     return f"95% CI {_fmt(lo)} to {_fmt(hi)}"
 
 
-def _words(s: str) -> str:
-    """``"clinical:meld@D0"`` → ``"meld (D0)"`` for prose."""
-    entity, _, visit = s.split(":", 1)[-1].partition("@")
-    return f"{entity} ({visit})" if visit else entity
+def _words(name: str) -> str:
+    """``"clinical:meld@D0"`` → ``"meld (D0)"`` for prose (the name itself if not a feature)."""
+    from biomarkers._names import is_feature_name, parse_feature_name
+
+    if not is_feature_name(name):
+        return name
+    f = parse_feature_name(name)
+    when = f"{f.visit}-{f.start}" if f.start else f.visit
+    return f"{f.short} ({when})" if when else f.short
 
 
 # ---- the question -------------------------------------------------------------------------
@@ -550,12 +556,10 @@ def summarize(run_dir: str | os.PathLike) -> Summary:
 
 
 def _load(path: Path) -> _Run:
-    from biomarkers.report._report import _study_words
-
     run = _Run(path, read_config(path), {}, {}, "treated", "control", cohort=True)
     run.manifest = run.json("manifest.json") or {}
     run.outcome = run.json("outcome.json") or {}
-    words = _study_words(run.config, run.outcome, run.csv("cohort_counts.csv"), "")
+    words = study_words(run.config, run.outcome, run.csv("cohort_counts.csv"), "")
     run.treated, run.control, run.cohort = words.treated, words.control, words.cohort
     return run
 

@@ -73,7 +73,7 @@ def predictive_table(
         if set(cols) <= set(df):
             out[f"effect under {words}"] = df[cols[0]]
             out[f"95% CI ({words})"] = _ci_text(df[cols[1]], df[cols[2]])
-    for col, shown in ((p, "p"), (q, "q"), ("label", "verdict")):
+    for col, shown in ((p, "p_value"), (q, "q_value"), ("label", "verdict")):
         if col is not None and col in df:
             out[shown] = df[col]
     return out.reset_index(drop=True)

@@ -146,7 +146,7 @@ def test_predictive_table_is_reduced_and_sorted_by_evidence():
     assert shown["marker"].tolist() == ["d", "b", "c", "a"]  # q, then |interaction|
     assert shown.columns.tolist() == [
         "marker", "interaction (log odds ratio per SD)", "95% CI", "effect under test",
-        "95% CI (test)", "p", "q", "verdict",
+        "95% CI (test)", "p_value", "q_value", "verdict",
     ]  # fmt: skip
     assert shown.loc[0, "95% CI"] == "-1 to 2"
 
