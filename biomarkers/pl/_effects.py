@@ -50,7 +50,9 @@ def forest(
     null
         Reference line; default 1 for ratios and 0 for differences.
     log_scale
-        Log x axis; default for measures named "... ratio".
+        Log x axis; default for measures named "... ratio". With several measures each panel
+        takes the scale and null line of its own measure (``null`` and ``log_scale`` apply to a
+        single-measure table only).
     top
         Maximum number of row labels shown (in table order).
     ax
@@ -71,6 +73,8 @@ def forest(
             f"({', '.join(map(str, measures))}), one panel each; drop ax= or pass one measure"
         )
         raise ConfigError(msg)
+    if len(measures) > 1:  # each panel on its own measure's scale
+        null, log_scale = None, None
     fig, axes = _forest_axes(ax, len(measures), len(rows))
     y_of = {r: len(rows) - 1 - i for i, r in enumerate(rows)}
     for k, (axis, name) in enumerate(zip(axes, measures, strict=True)):

@@ -154,3 +154,11 @@ def test_unknown_model_is_refused_not_drawn_empty():
             ConfigError, match="model='enett' is not supported; did you mean 'enet'"
         ):
             fn(oof, model="enett")
+
+
+def test_forced_log_scale_does_not_put_differences_on_a_log_axis(subgroups):
+    fig = pl.forest(subgroups, label=["marker", "subgroup"], null=1.0, log_scale=True)
+    assert [ax.get_xscale() for ax in fig.axes] == ["linear", "log"]
+    single = subgroups[subgroups.measure == "odds ratio"].assign(measure="hazard ratio x")
+    (ax,) = pl.forest(single, label=["marker", "subgroup"], log_scale=False, null=1.0).axes
+    assert ax.get_xscale() == "linear"
