@@ -232,7 +232,10 @@ class RunFolder:
         if (report := self.path / "report.html").is_file():
             from biomarkers.report import update_status
 
-            update_status(report, self.manifest)
+            try:
+                update_status(report, self.manifest)
+            except (OSError, UnicodeDecodeError) as err:  # must not sink the run's last write
+                logger.warning("report.html: final status not set (%s)", err)
 
     def _log_to_file(self, level: int, message: str) -> None:
         if self._handler is not None:

@@ -353,7 +353,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     config = _read_config(run)
     outcome = _read_json(run / "outcome.json")
     figs = _Figures(run)
-    sections: list[_Section] = [summary_section(summarize(run))]
+    sections: list[_Section] = [_summary(run)]
     missing: list[str] = []
 
     cohort = _read_csv(run / "cohort.csv")
@@ -601,6 +601,15 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     path = run / "report.html"
     write_text(path, html)
     return path
+
+
+def _summary(run: Path) -> _Section:
+    """The summary section; a summary that cannot be written must not sink the report."""
+    try:
+        return summary_section(summarize(run))
+    except Exception as err:
+        logger.warning("report: summary not written (%s: %s)", type(err).__name__, err)
+        return _Section("summary", "Summary", text="The summary could not be written; see log.txt.")
 
 
 def _hooked_sections(run: Path, figs: _Figures) -> list[_Section]:

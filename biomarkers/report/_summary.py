@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from biomarkers.report._tables import Section
@@ -27,6 +28,7 @@ RULES: dict[str, str] = {
     "discovery.evidence": "primary metric's 95% CI lower bound above chance (AUROC/C-index 0.5, "
     "R² 0): evidence of discrimination",
     "discovery.none": "95% CI reaches chance: no evidence of discrimination",
+    "no_interval": "an estimate without an interval (no bootstraps) is reported, not judged",
     "added.shown": "ΔAUROC over the clinical score with CI above 0: markers add value",
     "added.not_shown": "ΔAUROC CI includes 0: not shown to add value",
     "added.worse": "ΔAUROC CI below 0: markers make the clinical score worse",
@@ -136,12 +138,23 @@ class _Run:
         return str(self.outcome.get("description") or self.outcome.get("name") or "the outcome")
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
+    if x is None or not np.isfinite(x):
+        return "n/a"
     return f"{x:.3f}" if abs(x) >= 0.001 or x == 0 else f"{x:.2g}"
 
 
-def _ci(lo: float, hi: float) -> str:
-    return f"95% CI {_fmt(lo)} to {_fmt(hi)}"
+def _ci(lo: float | None, hi: float | None) -> str:
+    return f"95% CI {_fmt(lo)} to {_fmt(hi)}" if _has_ci(lo, hi) else "no interval computed"
+
+
+def _has_ci(lo: float | None, hi: float | None) -> bool:
+    return all(v is not None and np.isfinite(v) for v in (lo, hi))
+
+
+def _unjudged(analysis: str, what: str) -> Finding:
+    """A result without an interval (e.g. ``n_bootstraps: 0``) is reported, not judged."""
+    return Finding(analysis, f"{what} (no interval computed): not judged.", "no_interval")
 
 
 def _words(name: str) -> str:
@@ -213,6 +226,8 @@ def _discovery(run: _Run) -> Finding | None:
         return None
     best = rows.loc[rows["estimate"].idxmax()]
     metric, chance = str(best["metric"]), CHANCE.get(str(best["metric"])) or 0.0
+    if not _has_ci(best["ci_low"], best["ci_high"]):
+        return _unjudged("Discovery", f"{best.get('model', '')} {metric} {_fmt(best['estimate'])}")
     shown = best["ci_low"] > chance and best["estimate"] > chance
     name = str(best["metric"]).upper().replace("_", "-") if metric != "r2" else "R²"
     text = (
@@ -245,6 +260,8 @@ def _added_value(run: _Run) -> Finding | None:
     score = ", ".join(_words(str(b)) for b in base)
     metric = str(row["metric"]).upper().replace("_", "-")
     lo, hi = row["ci_low"], row["ci_high"]
+    if not _has_ci(lo, hi):
+        return _unjudged("Added value", f"the markers add {_fmt(row['estimate'])} {metric}")
     if lo > 0:
         rule, verdict = "added.shown", "the interval excludes 0: the markers add value"
     elif hi < 0:
@@ -264,7 +281,10 @@ def _effect(run: _Run) -> list[Finding]:
     found = []
     for row in effect.itertuples():
         measure = str(row.measure).replace("_", " ")
-        null = 1.0 if "ratio" in measure else 0.0
+        null = 1.0 if "ratio" in measure and not measure.startswith("log") else 0.0
+        if not _has_ci(row.ci_low, row.ci_high):
+            found.append(_unjudged("Treatment effect", f"{measure} {_fmt(row.estimate)}"))
+            continue
         shown = row.ci_low > null or row.ci_high < null
         side = "higher" if row.estimate > null else "lower"
         verdict = (
@@ -323,7 +343,7 @@ def _qini(run: _Run) -> Finding | None:
         return None
     p = float(uplift["p_value"])
     ci = uplift.get("ci") or []
-    ci_text = f", {_ci(*ci)}" if len(ci) == 2 else ""
+    ci_text = f", {_ci(*ci)}" if len(ci) == 2 and _has_ci(*ci) else ""
     shown = p < ALPHA
     verdict = (
         "targeting by predicted benefit beats random targeting"
@@ -343,6 +363,8 @@ def _blp(run: _Run) -> Finding | None:
         if "dr_learner" in set(het.get("learner", []))
         else het.iloc[0]
     )
+    if not _has_ci(row["slope_ci_low"], row["slope_ci_high"]):
+        return _unjudged("Heterogeneity", f"BLP slope {_fmt(row['slope'])}")
     shown = row["slope_ci_low"] > 0 or row["slope_ci_high"] < 0
     verdict = (
         "evidence that the effect varies with the predicted benefit"
@@ -368,6 +390,9 @@ def _early(run: _Run) -> list[Finding]:
     med = run.csv("mediation/mediation_effects.csv")
     if med is not None and "effect" in med and (med["effect"] == "indirect").any():
         row = med[med["effect"] == "indirect"].iloc[0]
+        if not _has_ci(row["ci_low"], row["ci_high"]):
+            found.append(_unjudged("Mediation", f"indirect effect {_fmt(row['estimate'])}"))
+            return found
         shown = row["ci_low"] > 0 or row["ci_high"] < 0
         params = (run.json("mediation/mediation.json") or {}).get("params") or {}
         mediator = params.get("mediator")

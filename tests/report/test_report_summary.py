@@ -173,3 +173,23 @@ def test_optional_budget_module_hooks_a_section_after_the_markers(fake_run, monk
     monkeypatch.setitem(sys.modules, "biomarkers.report._budget", module)
     ids = re.findall(r'<section id="([^"]+)"', write_report(fake_run).read_text())
     assert ids[ids.index("markers") + 1] == "budget"
+
+
+def test_results_without_intervals_are_reported_not_judged(fake_run):
+    """A fast run (n_bootstraps: 0) stores estimates without CIs: no verdict words for them."""
+    (fake_run / "config.yaml").write_text(STUDY)
+    (fake_run / "uplift.json").write_text(
+        json.dumps({"qini": 0.01, "ci": [None, None], "p_value": 0.5})
+    )
+    pd.DataFrame(
+        {"measure": ["odds_ratio"], "estimate": [0.8], "ci_low": [None], "ci_high": [None]}
+    ).to_csv(fake_run / "treatment_effect.csv", index=False)
+    _performance(fake_run, float("nan"))
+    summary = summarize(fake_run)
+    assert _texts(summary, "Treatment effect") == [
+        "odds ratio 0.800 (no interval computed): not judged."
+    ]
+    assert "not judged" in _texts(summary, "Discovery")[0]
+    assert "permutation p = 0.500" in _texts(summary, "Uplift")[0]
+    assert "next.validate" not in summary.rules
+    assert 'id="summary"' in write_report(fake_run).read_text()
