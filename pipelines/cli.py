@@ -4,6 +4,8 @@ Exit codes: 0 success; 2 anything the user can fix (bad config, missing or malfo
 output folder that cannot be written), with a one-line message on stderr and no traceback unless
 ``--debug``; 1 internal errors (the traceback goes to the run's ``log.txt``); 130 interrupted
 (Ctrl-C): one line ``interrupted``, never a traceback, the run folder marked ``interrupted``.
+``report`` of a failed or incomplete run writes the report with a banner and exits 2 unless
+``--allow-incomplete``.
 """
 
 from __future__ import annotations
@@ -252,6 +254,11 @@ def score(
 @app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="A run folder (runs/<name>/<timestamp>/)."),
+    allow_incomplete: bool = typer.Option(
+        False,
+        "--allow-incomplete",
+        help="Exit 0 for a failed or incomplete run (exit 2 otherwise).",
+    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -260,7 +267,7 @@ def report(
     with _guard(debug=debug):
         from pipelines.report import build_report
 
-        path = build_report(run_dir)
+        path = build_report(run_dir, allow_incomplete=allow_incomplete)
     typer.echo(str(path))
 
 

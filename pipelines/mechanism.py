@@ -105,7 +105,13 @@ def mechanism_steps(
                     design_table=design, reference_visit=reference, ipw_covariates=ipw, **arms,
                 )  # fmt: skip
             save(f"mechanism/trajectories_{name}.csv", traj.to_frame())
-            save(f"mechanism/trajectory_means_{name}.csv", traj.means)
+            from biomarkers.pl._labels import axis_units  # the report's axis units
+
+            units = axis_units(adata.var, _transform(name, adata))
+            save(
+                f"mechanism/trajectory_means_{name}.csv",
+                traj.means.assign(unit=traj.means["feature"].astype(str).map(units)),
+            )
             _save_survivor_aware(save, traj, f"trajectories_{name}")
             found[f"trajectories_{name}_significant"] = _count(
                 traj.to_frame(), "q_value", settings.fdr

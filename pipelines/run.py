@@ -181,6 +181,7 @@ class RunFolder:
             summary=summary or {},
         )  # fmt: skip
         self._write_manifest()
+        self._final_report_status()
         self._detach_log()
         return RunResult(
             self.path, "complete", list(self.outputs), summary or {},
@@ -224,7 +225,18 @@ class RunFolder:
             self._write_manifest()
         except OSError as err:
             logger.debug("could not mark the run failed: %s", err)
+        self._final_report_status()
         self._detach_log()
+
+    def _final_report_status(self) -> None:
+        """A report written during the job shows the final status, not ``running``."""
+        if (report := self.path / "report.html").is_file():
+            from biomarkers.report import update_status
+
+            try:
+                update_status(report, self.manifest)
+            except (OSError, UnicodeDecodeError) as err:  # must not sink the run's last write
+                logger.warning("report.html: final status not set (%s)", err)
 
     def _log_to_file(self, level: int, message: str) -> None:
         if self._handler is not None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from biomarkers.pl._labels import check_column_args
 from biomarkers.pl._style import OKABE_ITO, arm_color, new_axes
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def kaplan_meier(
     """
     from sksurv.nonparametric import kaplan_meier_estimator
 
+    check_column_args(data, "kaplan_meier", time=time, event=event, groupby=groupby)
     fig, ax = new_axes(ax)
     for i, (g, df) in enumerate(data.dropna(subset=[time, event]).groupby(groupby, sort=True)):
         t, s, (lo, hi) = kaplan_meier_estimator(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from biomarkers._validation import check_choice
 from biomarkers.io._visits import visit_order
+from biomarkers.pl._labels import check_column_args, label_points, repel_labels
 from biomarkers.pl._style import OKABE_ITO, arm_color
 
 if TYPE_CHECKING:
@@ -31,23 +34,28 @@ def _grid(n: int, *, ncols: int = 4, size: float = 3.0):
 def volcano(
     de: pd.DataFrame,
     *,
-    groupby: str = "cell_type",
+    groupby: str | list[str] | None = None,
     lfc: str = "log2fc",
     q: str = "q_value",
+    gene: str = "gene",
     fdr: float = 0.1,
     n_labels: int = 5,
     ncols: int = 4,
 ) -> Figure:
-    """Volcano plots (log2 fold change vs −log10 q), one panel per cell type.
+    """Volcano plots (log2 fold change vs −log10 q), one panel per cell type and contrast.
+
+    Contrasts are never pooled: a table with a ``contrast`` column (``"visit: D7 vs D0"``,
+    ``"arm: A vs B"``) gets one panel per cell type × contrast; each gene is labelled once per
+    panel, labels placed without overlap.
 
     Parameters
     ----------
     de
-        Tidy DE table (``cell_type, gene, log2fc, q_value``).
+        Tidy DE table (``cell_type, gene, log2fc, q_value`` and optionally ``contrast``).
     groupby
-        Column defining the panels.
-    lfc, q
-        Columns of log2 fold change and q-value.
+        Column(s) defining the panels; default ``cell_type`` and ``contrast`` where present.
+    lfc, q, gene
+        Columns of log2 fold change, q-value and gene label.
     fdr
         Significance threshold (coloured points, dashed line).
     n_labels
@@ -55,32 +63,32 @@ def volcano(
     ncols
         Panels per row.
     """
-    groups = list(de[groupby].unique()) if groupby in de else [None]
-    fig, axes = _grid(len(groups), ncols=ncols)
-    for ax, group in zip(axes, groups, strict=False):
-        df = de if group is None else de[de[groupby] == group]
-        y = -np.log10(df[q].clip(lower=1e-300).fillna(1.0))
-        sig = df[q] < fdr
-        ax.scatter(
-            df[lfc],
-            y,
-            s=6,
-            lw=0,
-            color=np.where(sig, np.where(df[lfc] > 0, OKABE_ITO[1], OKABE_ITO[0]), "#BBBBBB"),
-        )
-        ax.axhline(-np.log10(fdr), ls="--", color="grey", lw=0.8)
-        for row in df[sig].nsmallest(n_labels, q).itertuples():
-            ax.annotate(
-                str(row.gene),
-                (getattr(row, lfc), -np.log10(max(getattr(row, q), 1e-300))),
-                fontsize=6,
-            )
-        ax.set(
-            title=str(group) if group is not None else "",
-            xlabel="log2 fold change",
-            ylabel="−log10 q",
-        )
-    return fig
+    if groupby is None:
+        groupby = [c for c in ("cell_type", "contrast") if c in de]
+    keys = [groupby] if isinstance(groupby, str) else list(groupby)
+    check_column_args(de, "volcano", groupby=keys, lfc=lfc, q=q, gene=gene)
+    groups = list(de.groupby(keys, sort=False)) if keys else [((), de)]
+    fig, axes = _grid(len(groups), ncols=ncols, size=3.4)
+    texts = []
+    for ax, (key, df) in zip(axes, groups, strict=False):
+        texts += _volcano_panel(ax, df, lfc=lfc, q=q, gene=gene, fdr=fdr, n_labels=n_labels)
+        key = key if isinstance(key, tuple) else (key,)
+        ax.set_title("\n".join(map(str, key)), fontsize=8)
+    return repel_labels(fig, texts)
+
+
+def _volcano_panel(ax, df: pd.DataFrame, *, lfc, q, gene, fdr, n_labels) -> list:
+    y = -np.log10(df[q].clip(lower=1e-300).fillna(1.0))
+    sig = (df[q] < fdr).to_numpy()
+    up = (df[lfc] > 0).to_numpy()
+    ax.scatter(
+        df[lfc], y, s=6, lw=0,
+        color=np.where(sig, np.where(up, OKABE_ITO[1], OKABE_ITO[0]), "#BBBBBB"),
+    )  # fmt: skip
+    ax.axhline(-np.log10(fdr), ls="--", color="grey", lw=0.8)
+    ax.set(xlabel="log2 fold change", ylabel="−log10 q")
+    top = df[sig].sort_values(q).drop_duplicates(gene).head(n_labels)
+    return label_points(ax, top[lfc], -np.log10(top[q].clip(lower=1e-300)), top[gene])
 
 
 def composition(
@@ -109,6 +117,10 @@ def composition(
     ncols
         Panels per row.
     """
+    check_column_args(
+        props, "composition", value=value, arm_key=arm_key, visit_key=visit_key,
+        subject_key=subject_key,
+    )  # fmt: skip
     cell_types = cell_types or list(props["cell_type"].unique())
     visits = visits or visit_order(props[visit_key].unique())
     arms = list(props[arm_key].unique())
@@ -149,6 +161,7 @@ def trajectories(
     groupby: str | None = None,
     visit_key: str = "visit",
     visits: list[str] | None = None,
+    units: str | Mapping[str, str] | None = None,
     ncols: int = 4,
 ) -> Figure:
     """Mean ± 95% CI by arm over visits, one panel per feature (cytokine, population, score).
@@ -166,14 +179,24 @@ def trajectories(
         which the by-arm rows are drawn).
     visits
         Visit order; default the order of appearance.
+    units
+        The y-axis unit: one for all panels (``"pg/mL"``) or ``{feature: unit}`` (e.g. from
+        the feature table's ``var["unit"]``); default a ``unit`` column of ``means``.
     ncols
         Panels per row.
     """
+    check_column_args(means, "trajectories", estimate=estimate, ci=list(ci), visit_key=visit_key)
     if groupby is None:  # TrajectoryResult.means names it "group"; hand-made tables "arm"
         groupby = "arm" if "arm" in means else "group"
     if "comparison" in means and groupby == "group":
         means = means[means["comparison"] == "arm"]
+    check_column_args(means, "trajectories", groupby=groupby)
     features = features or list(means["feature"].unique())
+    for feat in features:
+        check_choice(
+            "features", feat, list(dict.fromkeys(means["feature"])), source="bm.pl.trajectories"
+        )
+    unit_of = _units(means, units)
     visits = visits or list(dict.fromkeys(means[visit_key]))
     fig, axes = _grid(len(features), ncols=ncols)
     x_of = {v: i for i, v in enumerate(visits)}
@@ -185,6 +208,23 @@ def trajectories(
             ax.plot(sub["_x"], sub[estimate], marker="o", ms=3, color=color, label=str(g))
             ax.fill_between(sub["_x"], sub[ci[0]], sub[ci[1]], color=color, alpha=0.2, lw=0)
         ax.set_xticks(range(len(visits)), visits)
-        ax.set(title=str(feat))
+        ax.set(
+            title=str(feat),
+            xlabel="visit",
+            ylabel=unit_of.get(str(feat)) or "value (unit not recorded)",
+        )
     axes[0].legend(fontsize=7, frameon=False)
     return fig
+
+
+def _units(means: pd.DataFrame, units: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``{feature: unit}`` from the argument, or from a ``unit`` column of the table."""
+    feats = [str(f) for f in dict.fromkeys(means["feature"])]
+    if isinstance(units, str):
+        return dict.fromkeys(feats, units)
+    if units is not None:
+        return {str(k): str(v) for k, v in units.items() if v}
+    if "unit" in means:
+        first = means.dropna(subset=["unit"]).groupby("feature")["unit"].first()
+        return {str(k): str(v) for k, v in first.items()}
+    return {}

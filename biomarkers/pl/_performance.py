@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._stats import DECISION_THRESHOLDS, decision_curve_table
+from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError
+from biomarkers.pl._labels import check_column_args, check_models
 from biomarkers.pl._style import OKABE_ITO, new_axes
 
 if TYPE_CHECKING:
@@ -22,13 +24,9 @@ __all__ = ["calibration", "decision_curve", "pr_curve", "roc_curve"]
 _GRID = np.linspace(0, 1, 101)
 
 
-def _per_model(oof: pd.DataFrame, model: str | list[str] | None):
-    models = (
-        list(oof["model"].unique())
-        if model is None
-        else ([model] if isinstance(model, str) else model)
-    )
-    for i, name in enumerate(models):
+def _per_model(oof: pd.DataFrame, model: str | list[str] | None, fn: str = "roc_curve"):
+    check_column_args(oof, fn, oof=["model", "y_true", "y_pred"])
+    for i, name in enumerate(check_models(oof, model, fn)):
         yield i, name, oof[oof["model"] == name]
 
 
@@ -112,7 +110,7 @@ def pr_curve(
 
     fig, ax = new_axes(ax)
     prevalence = None
-    for i, name, df in _per_model(oof, model):
+    for i, name, df in _per_model(oof, model, "pr_curve"):
         curves, aps = [], []
         for rep in _repeats(df):
             if rep["y_true"].nunique() < 2:
@@ -165,7 +163,7 @@ def calibration(
     from sklearn.calibration import calibration_curve
 
     fig, ax = new_axes(ax)
-    for i, name, df in _per_model(oof, model):
+    for i, name, df in _per_model(oof, model, "calibration"):
         if df["y_true"].nunique() < 2:
             continue
         observed, predicted = calibration_curve(
@@ -226,6 +224,8 @@ def decision_curve(
     curves = [c for c in table.columns if c not in ("threshold", "treat_all", "treat_none")]
     if model is not None:
         wanted = [model] if isinstance(model, str) else list(model)
+        for name in wanted:
+            check_choice("model", name, curves, source="bm.pl.decision_curve")
         curves = [c for c in curves if c in wanted]
     return _draw_decision_curve(table, curves, ax=ax)
 
@@ -234,7 +234,7 @@ def _oof_decision_table(
     oof: pd.DataFrame, model: str | list[str] | None, thresholds: Sequence[float]
 ) -> pd.DataFrame:
     table = None
-    for _, name, df in _per_model(oof, model):
+    for _, name, df in _per_model(oof, model, "decision_curve"):
         one = decision_curve_table(df["y_true"], {name: df["y_pred"]}, thresholds)
         table = one if table is None else table.assign(**{name: one[name]})
     return decision_curve_table([], {}, thresholds) if table is None else table

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from biomarkers.pl._labels import check_column_args, label_points, repel_labels
 from biomarkers.pl._style import OKABE_ITO, new_axes
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def stability(
     """
     fig, ax = new_axes(ax, figsize=(5.5, 4.5))
     df = ranking.reset_index() if "feature" not in ranking else ranking
+    check_column_args(df, "stability", frequency=frequency, importance=importance)
     stable = df[frequency] >= threshold if threshold is not None else np.zeros(len(df), bool)
     ax.scatter(
         df[importance],
@@ -60,21 +62,15 @@ def stability(
             label=f"stability threshold {threshold:.2f}",
         )
         ax.legend(fontsize=8, frameon=False, loc="lower right")
-    for row in df.nlargest(n_labels, frequency).itertuples():
-        ax.annotate(
-            str(row.feature),
-            (getattr(row, importance), getattr(row, frequency)),
-            fontsize=6,
-            xytext=(3, 2),
-            textcoords="offset points",
-        )
     ax.set(
         xlabel="mean |importance|",
         ylabel="selection frequency",
         ylim=(-0.02, 1.05),
         title="Stability of selection",
     )
-    return fig
+    top = df.nlargest(n_labels, frequency)
+    texts = label_points(ax, top[importance], top[frequency], top["feature"])
+    return repel_labels(fig, texts)
 
 
 def coefficients(
@@ -101,6 +97,7 @@ def coefficients(
         Axes to draw into; default a new figure.
     """
     df = table.reset_index() if "feature" not in table else table
+    check_column_args(df, "coefficients", value=value, ci=list(ci) if ci else None)
     df = df.loc[df[value].abs().sort_values(ascending=False).index[:top]].iloc[::-1]
     fig, ax = new_axes(ax, figsize=(5.5, 0.25 * len(df) + 1.2))
     colors = np.where(df[value] > 0, OKABE_ITO[1], OKABE_ITO[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,12 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
-from biomarkers._yaml import safe_load
+from biomarkers.report._markdown import markdown_html
+from biomarkers.report._status import status_banner, status_footer
+from biomarkers.report._summary import read_config as _read_config
+from biomarkers.report._summary import summarize, summary_section
+from biomarkers.report._tables import Section as _Section
+from biomarkers.report._tables import by_evidence, predictive_table
 from biomarkers.report._tables import html_table as _table
 from biomarkers.report._time import (
     BASELINE_ONLY,
@@ -23,22 +28,10 @@ from biomarkers.report._time import (
     mediation_text,
     survivor_aware_tables,
 )
+from biomarkers.report._words import Words as _Words
+from biomarkers.report._words import study_words as _study_words
 
 __all__ = ["write_report"]
-
-
-@dataclass
-class _Section:
-    key: str
-    title: str
-    text: str = ""
-    tables: list[tuple[str, str]] = field(default_factory=list)  # (caption, html)
-    figures: list[tuple[str, str]] = field(default_factory=list)  # (caption, data URI)
-
-    def figure(self, figs: _Figures, name: str, caption: str, make) -> None:
-        """Draw ``make()``, save it under figures/ and embed it; skipped if it cannot be drawn."""
-        if (uri := figs.add(name, make)) is not None:
-            self.figures.append((caption, uri))
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -138,71 +131,6 @@ def _methods_interval(models: dict) -> str:
     return (
         f"The primary metric (averaged over test folds) carries a 95% CI "
         f"({_interval_label(interval)}), the other metrics {boot}; "
-    )
-
-
-def _side(value: Any) -> str | None:
-    """An arm label, or several pooled labels as ``"A+B"`` (the Study's name of a pooled side)."""
-    if value is None or isinstance(value, str):
-        return value
-    return "+".join(map(str, value)) or None
-
-
-@dataclass(frozen=True)
-class _Words:
-    """The study's own words: run name, arms compared, outcome and what its class 1 is."""
-
-    trial: str
-    outcome: str
-    positive: str
-    kind: str | None = None
-    treated: str = "treated"
-    control: str = "control"
-    cohort: bool = False
-    allocation: float | None = None
-
-    @property
-    def comparison(self) -> str:
-        return f"{self.treated} vs {self.control}"
-
-    @property
-    def event(self) -> str:
-        """The outcome with its class-1 phrase, e.g. ``"death (status = 1)"``."""
-        if not self.positive or self.positive == self.outcome:
-            return self.outcome
-        return f"{self.outcome} ({self.positive})"
-
-
-def _arms_of(counts: pd.DataFrame | None) -> list[str]:
-    if counts is None or "arm" not in counts:
-        return []
-    return [str(a) for a in counts["arm"].dropna().unique()]
-
-
-def _study_words(
-    config: dict[str, Any], outcome: dict | None, counts: pd.DataFrame | None, name: str
-) -> _Words:
-    """Arm, outcome and trial words from the run's config, ``outcome.json`` and arm counts."""
-    study = config.get("study") or {}
-    outcome = outcome or {}
-    arms = _arms_of(counts)
-    treated = _side(study.get("treated_arm")) or _side(study.get("treated"))
-    control = _side(study.get("control_arm")) or _side(study.get("control"))
-    if treated is not None and control is None and len(arms) == 2 and treated in arms:
-        control = next(a for a in arms if a != treated)
-    label = outcome.get("name") or "the outcome"
-    positive = outcome.get("positive")
-    if positive is None:
-        positive = {"binary": f"{label} = 1", "survival": "event"}.get(outcome.get("kind"), "")
-    return _Words(
-        trial=name,
-        outcome=outcome.get("description") or label,
-        positive=str(positive),
-        kind=outcome.get("kind"),
-        treated=treated or "treated",
-        control=control or "control",
-        cohort=treated is None and len(arms) <= 1,
-        allocation=study.get("allocation"),
     )
 
 
@@ -362,14 +290,23 @@ def _predictive_section(
         "marker interaction); a <i>prognostic</i> marker predicts the outcome regardless of "
         "arm."
     ) + BASELINE_ONLY
-    s.tables.append(("Markers", _table(pred, max_rows=30)))
+    shown = predictive_table(pred, treated=words.treated, control=words.control)
+    csv = (folder / "predictive_markers.csv").relative_to(root).as_posix()
+    s.tables.append(
+        (
+            "Markers, by evidence (q, then |interaction|)",
+            _table(shown, max_rows=30)
+            + f"<p class='note'>All {len(pred)} rows and {len(pred.columns)} columns: "
+            f"<a href='{_escape(csv)}'>{_escape(csv)}</a>.</p>",
+        )
+    )
     prefix = f"{pair}_" if pair else ""
     if {"interaction", "ci_low", "ci_high"} <= set(pred.columns):
-        p_cols = pred.columns[pred.columns.str.startswith("p_inter")]
-        top = pred.sort_values(p_cols[0]) if len(p_cols) else pred
+        q = next((c for c in pred.columns if c.startswith("q_value_inter")), None)
+        top = by_evidence(pred, q=q, effect="interaction")
         s.figure(
-            figs, f"{prefix}interactions", "Treatment × marker interactions",
-            lambda: pl.forest(top, estimate="interaction", top=20),
+            figs, f"{prefix}interactions", "Treatment × marker interactions (by evidence)",
+            lambda: pl.forest(top, estimate="interaction", measure="scale", top=20),
         )  # fmt: skip
     subgroups = _read_csv(folder / "subgroups.csv")
     if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
@@ -413,11 +350,10 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
 
     run = Path(run_dir)
     manifest = _read_json(run / "manifest.json") or {}
-    config_path = run / "config.yaml"
-    config = safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    config = _read_config(run)
     outcome = _read_json(run / "outcome.json")
     figs = _Figures(run)
-    sections: list[_Section] = []
+    sections: list[_Section] = [_summary(run)]
     missing: list[str] = []
 
     cohort = _read_csv(run / "cohort.csv")
@@ -546,6 +482,8 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     else:
         missing.append("markers")
 
+    sections.extend(_hooked_sections(run, figs))
+
     for folder, pair in _comparison_folders(run, words):
         if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
             sections.append(section)
@@ -559,7 +497,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         panel_csv = _read_csv(run / "panel" / "panel.csv")
         if panel_csv is not None:
             s.tables.append(("Panel markers", _table(panel_csv)))
-        s.text = "<pre class='card'>" + _escape(card.read_text(encoding="utf-8")) + "</pre>"
+        s.body = "<div class='card'>" + markdown_html(card.read_text(encoding="utf-8")) + "</div>"
         sections.append(s)
 
     mech = run / "mechanism"
@@ -571,19 +509,22 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             if q:
                 s.tables.append(
                     (
-                        "Differentially expressed genes (q < 0.1)",
-                        _table(de[de[q] < 0.1].sort_values(q), max_rows=25),
+                        "Differentially expressed genes (q < 0.1), by evidence",
+                        _table(by_evidence(de[de[q] < 0.1], q=q, effect="log2fc"), max_rows=25),
                     )
                 )
-            s.figure(figs, "volcano", "Pseudobulk DE per cell type", lambda: pl.volcano(de))
+            s.figure(
+                figs, "volcano", "Pseudobulk DE: one panel per cell type and contrast",
+                lambda: pl.volcano(de),
+            )  # fmt: skip
         for name in ("composition_change", "enrichment", "links"):
             df = _read_csv(mech / f"{name}.csv")
             if df is not None and len(df):
-                sort = "q_value" if "q_value" in df else None
+                effect = next((c for c in ("effect", "rho", "nes", "score") if c in df), None)
                 s.tables.append(
                     (
-                        name.replace("_", " ").capitalize(),
-                        _table(df.sort_values(sort) if sort else df, max_rows=20),
+                        name.replace("_", " ").capitalize() + ", by evidence",
+                        _table(by_evidence(df, q="q_value", effect=effect), max_rows=20),
                     )
                 )
         comp = _read_csv(mech / "composition.csv")
@@ -639,7 +580,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         )
     s.text = (
         f"Run <code>{_escape(str(manifest.get('name')))}</code>, started {manifest.get('started')}, "
-        f"status {manifest.get('status')}, git commit {manifest.get('git_commit') or 'n/a'}, "
+        f"status {status_footer(manifest)}, git commit {manifest.get('git_commit') or 'n/a'}, "
         f"config SHA-256 {str(manifest.get('config_sha256', ''))[:16]}…, python {manifest.get('python')} on "
         f"{_escape(str(manifest.get('platform')))}."
     )
@@ -654,11 +595,40 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         subtitle=words.outcome + ("; cohort" if words.cohort else f"; {words.comparison}"),
         sections=sections,
         missing=missing,
+        banner=status_banner(manifest),
         version=(manifest.get("packages") or {}).get("biomarkers", ""),
     )
     path = run / "report.html"
     write_text(path, html)
     return path
+
+
+def _summary(run: Path) -> _Section:
+    """The summary section; a summary that cannot be written must not sink the report."""
+    try:
+        return summary_section(summarize(run))
+    except Exception as err:
+        logger.warning("report: summary not written (%s: %s)", type(err).__name__, err)
+        return _Section("summary", "Summary", text="The summary could not be written; see log.txt.")
+
+
+def _hooked_sections(run: Path, figs: _Figures) -> list[_Section]:
+    """Sections of optional report modules, after the ranked markers.
+
+    Hook: ``biomarkers/report/_budget.py`` (sample-size budget and prediction instability)
+    defines ``budget_section(run: Path, figs) -> Section | None``; absent module, no section.
+    """
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("biomarkers.report._budget") is None:
+        return []
+    make = getattr(importlib.import_module("biomarkers.report._budget"), "budget_section", None)
+    if make is None:
+        logger.warning("report: biomarkers.report._budget has no budget_section(); left out")
+        return []
+    section = make(run, figs)
+    return [section] if section is not None else []
 
 
 def _time_sections(folder: Path, *, root: Path) -> list[_Section]:

@@ -99,7 +99,7 @@ def test_treatment_effect_section_comes_right_after_the_cohort(fake_run):
     _effect_csv(run)
     html = write_report(run).read_text()
     ids = _section_ids(html)
-    assert ids[: ids.index("performance")] == ["cohort", "effect", "outcome"]
+    assert ids[: ids.index("performance")] == ["summary", "cohort", "effect", "outcome"]
     effect = html.split('id="effect"')[1].split("</section>")[0]
     assert "Treatment effect on death: test vs standard" in effect
     assert "0.512 – 0.912" in effect  # the CI next to the estimate
