@@ -5,7 +5,18 @@ See ``docs/panel.md`` for the file format (``biomarkers.panel``, ``format_versio
 
 from __future__ import annotations
 
+from biomarkers.panel._drift import DriftReport, panel_drift
+from biomarkers.panel._evaluate import PanelEvaluation, calibration_measures
 from biomarkers.panel._panel import BiomarkerPanel
 from biomarkers.panel._threshold import choose_threshold
+from biomarkers.panel._update import UpdateResult
 
-__all__ = ["BiomarkerPanel", "choose_threshold"]
+__all__ = [
+    "BiomarkerPanel",
+    "DriftReport",
+    "PanelEvaluation",
+    "UpdateResult",
+    "calibration_measures",
+    "choose_threshold",
+    "panel_drift",
+]
