@@ -92,7 +92,8 @@ def test_evaluate_overall_rows(phase3_panel, cohort):
     row = ev.decision_curve[ev.decision_curve["at_panel_threshold"]]
     assert row["panel"].item() == pytest.approx(nb)
     assert {"treat_all", "treat_none"} <= set(ev.decision_curve.columns)
-    assert ev.n == 600 and ev.n_events == int(y.sum())
+    assert ev.n == 600
+    assert ev.n_events == int(y.sum())
 
 
 def test_subgroups_cover_every_level(phase3_panel, cohort):
@@ -106,7 +107,7 @@ def test_subgroups_cover_every_level(phase3_panel, cohort):
     m = (df["assay_lot"] == "L1").to_numpy()
     p = phase3_panel.score(df)["probability"].to_numpy()
     assert auroc["estimate"].item() == pytest.approx(roc_auc_score(df["y"][m], p[m]))
-    with pytest.raises(SchemaError, match="subgroup column.*'site'"):
+    with pytest.raises(SchemaError, match=r"subgroup column.*'site'"):
         phase3_panel.evaluate(df, "y", subgroups=["site"], n_bootstraps=0)
 
 

@@ -76,7 +76,8 @@ def test_recalibrated_panel_reproduces_the_fit(phase3_panel, cohort):
     assert np.allclose(child.score(df)["probability"], expit(a + b * lp), atol=1e-12)
     assert phase3_panel.to_dict() == before  # the parent is never modified
     doc = child.to_dict()
-    assert child.version == 2 and phase3_panel.version == 1
+    assert child.version == 2
+    assert phase3_panel.version == 1
     assert doc["lineage"]["parent_checksum"] == before["checksum"]
     assert doc["lineage"]["ancestors"] == [before["checksum"]]
     assert doc["lineage"]["update"] == "recalibration"
@@ -143,7 +144,8 @@ def test_a_chain_of_two_updates_verifies(lineage, cohort, tmp_path):
 def test_panels_without_versions_or_quantiles_still_load(tmp_path, cohort):
     old = BiomarkerPanel.from_weights({"cytokine:IL6@D0": 0.8}, intercept=-0.5, threshold=0.5)
     doc = old.to_dict()
-    assert "version" not in doc and "lineage" not in doc
+    assert "version" not in doc
+    assert "lineage" not in doc
     old.save(tmp_path)
     again = BiomarkerPanel.read(tmp_path)
     assert again.version == 1
