@@ -31,7 +31,7 @@ SHARE_RISE = 0.10
 _PROBS = np.linspace(0.0, 1.0, 21)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DriftReport:
     """Marker drift, lot shifts and case-mix of a new cohort against a panel's training data.
 
@@ -198,7 +198,7 @@ def membership_auroc(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from biomarkers.panel._evaluate import Z95, _delong_se
+    from biomarkers.panel._measures import Z95, delong_auroc
 
     usable = [
         j
@@ -236,7 +236,7 @@ def membership_auroc(
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=int(rng.integers(2**31)))
     model = make_pipeline(StandardScaler(), LogisticRegression())
     prob = cross_val_predict(model, X, y, cv=folds, method="predict_proba")[:, 1]
-    auc, se = _delong_se(y, prob)
+    auc, se = delong_auroc(y, prob)
     return {
         "membership_auroc": auc,
         "ci_low": max(0.0, auc - Z95 * se),

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import expit
 
 from biomarkers._atomic import write_json, write_table, write_text
 from biomarkers._stats import DECISION_THRESHOLDS, decision_curve_table, net_benefit
 from biomarkers._validation import check_random_state, format_ids
 from biomarkers.exceptions import DataQualityWarning, SchemaError
+from biomarkers.panel._measures import Z95, delong_auroc, logistic_fit, logit
 from biomarkers.panel._threshold import threshold_metrics
 
 if TYPE_CHECKING:
@@ -33,74 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PanelEvaluation", "calibration_measures", "evaluate_panel"]
 
-Z95 = float(stats.norm.ppf(0.975))
-_EPS = 1e-12
 #: Span of the loess calibration curve (R's ``loess`` default, as in Austin & Steyerberg 2019).
 LOESS_FRAC = 0.75
-
-
-# ---------------------------------------------------------------------------- logistic fits
-@dataclass(frozen=True)
-class LogisticFit:
-    """Maximum-likelihood logistic regression: parameters, covariance, log-likelihood."""
-
-    params: np.ndarray
-    cov: np.ndarray
-    loglik: float
-
-    @property
-    def se(self) -> np.ndarray:
-        """Standard errors (square roots of the covariance diagonal)."""
-        return np.sqrt(np.diag(self.cov))
-
-
-def _loglik(y: np.ndarray, eta: np.ndarray) -> float:
-    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
-
-
-def logistic_fit(
-    X: np.ndarray, y: np.ndarray, *, offset: np.ndarray | None = None, max_iter: int = 100
-) -> LogisticFit:
-    """Logistic regression ``logit P(y=1) = offset + X @ beta`` by Newton-Raphson.
-
-    Step-halving keeps every step from lowering the likelihood; ``X`` with zero columns gives
-    the offset-only model (the locked panel) and its log-likelihood.
-    """
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float).reshape(y.shape[0], -1)
-    off = np.zeros_like(y) if offset is None else np.asarray(offset, dtype=float)
-    beta = np.zeros(X.shape[1])
-    ll = _loglik(y, off + X @ beta)
-    if X.shape[1] == 0:
-        return LogisticFit(beta, np.zeros((0, 0)), ll)
-    hess = np.eye(X.shape[1])
-    for _ in range(max_iter):
-        mu = expit(off + X @ beta)
-        grad = X.T @ (y - mu)
-        hess = (X * (mu * (1 - mu))[:, None]).T @ X
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        t = 1.0
-        for _ in range(40):
-            new = _loglik(y, off + X @ (beta + t * step))
-            if new >= ll - 1e-12:
-                break
-            t /= 2
-        beta, ll = beta + t * step, max(ll, new)
-        if np.max(np.abs(t * step)) < 1e-12:
-            break
-    mu = expit(off + X @ beta)
-    hess = (X * (mu * (1 - mu))[:, None]).T @ X
-    cov = np.linalg.pinv(hess)
-    return LogisticFit(beta, cov, ll)
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    """Log-odds of probabilities clipped to ``[1e-12, 1 - 1e-12]``."""
-    p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
-    return np.log(p / (1 - p))
 
 
 # ---------------------------------------------------------------------------- measures
@@ -115,30 +48,9 @@ def _row(metric: str, est: float, lo: float, hi: float, method: str, n: int) -> 
     }
 
 
-def _delong_se(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """AUROC and its DeLong standard error (DeLong et al., *Biometrics* 1988;44:837)."""
-    pos, neg = p[y == 1], p[y == 0]
-    m, n = pos.size, neg.size
-    if m < 1 or n < 1:
-        return np.nan, np.nan
-    # placement values: share of the other class below (ties count one half)
-    neg_sorted, pos_sorted = np.sort(neg), np.sort(pos)
-    v10 = (
-        np.searchsorted(neg_sorted, pos, side="left")
-        + np.searchsorted(neg_sorted, pos, side="right")
-    ) / (2.0 * n)
-    v01 = 1.0 - (
-        np.searchsorted(pos_sorted, neg, side="left")
-        + np.searchsorted(pos_sorted, neg, side="right")
-    ) / (2.0 * m)
-    auc = float(v10.mean())
-    var = (np.var(v10, ddof=1) / m if m > 1 else 0.0) + (np.var(v01, ddof=1) / n if n > 1 else 0.0)
-    return auc, float(np.sqrt(var))
-
-
 def discrimination(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     """AUROC with a DeLong 95% CI (clipped to [0, 1])."""
-    auc, se = _delong_se(y, p)
+    auc, se = delong_auroc(y, p)
     lo, hi = max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se)
     return _row("auroc", auc, lo, hi, "DeLong", y.size)
 
@@ -352,7 +264,7 @@ def _subgroup_frame(table: Any, keys: Sequence[str]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- result
-@dataclass
+@dataclass(kw_only=True)
 class PanelEvaluation:
     """The evaluation of a locked panel on a new cohort (drift first, then performance).
 
@@ -450,7 +362,7 @@ class PanelEvaluation:
             write_table(d / "decision_curve.csv", self.decision_curve),
             *self.drift.save(d),
             write_table(d / "update_tests.csv", self.update.tests),
-            write_json(d / "evaluation.json", _clean(self.summary())),
+            write_json(d / "evaluation.json", self.summary()),
         ]
         paths.append(write_text(d / "evaluation.html", self.to_html()))
         return paths
@@ -484,19 +396,6 @@ class PanelEvaluation:
 def _num(x: Any) -> float | None:
     x = float(x)
     return x if np.isfinite(x) else None
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe copy: NaN → None, numpy scalars → Python."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 # ---------------------------------------------------------------------------- the job

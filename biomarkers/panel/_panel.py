@@ -937,6 +937,66 @@ class BiomarkerPanel:
             )
             raise RuntimeError(msg)
 
+    def _updated(
+        self,
+        *,
+        step: str,
+        intercept: float,
+        coefficients: np.ndarray,
+        new_markers: Mapping[str, Any] | None,
+        evidence: dict[str, Any],
+        evaluation: dict[str, Any],
+    ) -> BiomarkerPanel:
+        """The child of an update (``panel._update``): new version, lineage and evaluation.
+
+        ``new_markers`` (extension) holds ``names``, ``raw`` (subjects × markers), ``mean`` and
+        ``sd``: each enters standardised. The parent is not modified.
+        """
+        from biomarkers.panel._lineage import lineage_block, panel_version
+
+        doc = self.to_dict()
+        doc.pop("checksum")
+        model = doc["model"]
+        if new_markers is not None:
+            stats = _training_stats(np.asarray(new_markers["raw"], dtype=float))
+            for k, fname in enumerate(new_markers["names"]):
+                centre, scale = float(new_markers["mean"][k]), float(new_markers["sd"][k])
+                ops = [{"op": "subtract", "value": centre}, {"op": "divide", "value": scale}]
+                model["inputs"].append({"feature": fname, "ops": ops})
+                doc["features"].append(
+                    _feature_entry(
+                        fname,
+                        _feature_meta(fname, None),
+                        censoring=None,
+                        transform=None,
+                        centre=centre,
+                        scale=scale,
+                        missing_fill=None,
+                        coefficient=None,
+                        training=stats[k],
+                    )
+                )
+        model["intercept"] = float(intercept)
+        model["coefficients"] = [float(c) for c in coefficients]
+        for f in doc["features"]:
+            pos, _ = _value_term(model, f["name"])
+            f["coefficient"] = model["coefficients"][pos] if pos is not None else None
+        n = evaluation.get("n_subjects")
+        model["estimator"] = f"{model['estimator']}; {step} update on {n} subjects"
+        model["pipeline"] = [*model.get("pipeline", []), f"update:{step}"]
+        if doc["threshold"]:
+            doc["threshold"]["source"] = (
+                f"locked threshold of the parent panel (version {self.version}); its accuracy in "
+                "the new cohort is in evaluation.metrics"
+            )
+        doc["version"] = panel_version(self._doc) + 1
+        doc["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        doc["lineage"] = lineage_block(self._doc, step=step, evidence=evidence)
+        doc["evaluation"] = evaluation
+        child = type(self)(_jsonable(doc))
+        child._parent_doc = self.to_dict()
+        return child
+
     # ------------------------------------------------------------------ output
     def to_frame(self) -> pd.DataFrame:
         """The markers table (one row per marker), as written to ``panel.csv``.

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from scipy import stats
 
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import SchemaError
-from biomarkers.panel._evaluate import LogisticFit, logistic_fit, logit
+from biomarkers.panel._measures import LogisticFit, logistic_fit, logit
 
 if TYPE_CHECKING:
     from biomarkers.panel._evaluate import PanelEvaluation
@@ -48,7 +47,7 @@ _DESCRIPTION = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class UpdateResult:
     """The updating ladder: fitted models, the closed tests and the chosen step.
 
@@ -300,71 +299,15 @@ def _new_model(parent_model: dict[str, Any], result: UpdateResult) -> tuple[floa
     return float(fit.params[0]), np.asarray(fit.params[1:], dtype=float)
 
 
-def _extension_features(result: UpdateResult, coefs: np.ndarray) -> tuple[list, list]:
-    from biomarkers.panel._panel import _feature_entry, _feature_meta, _training_stats
-
-    design = result.design
-    stats_ = _training_stats(design["raw"])
-    terms, feats = [], []
-    for k, name in enumerate(result.candidates):
-        mean, sd = float(design["mean"][k]), float(design["sd"][k])
-        terms.append(
-            {
-                "feature": name,
-                "ops": [{"op": "subtract", "value": mean}, {"op": "divide", "value": sd}],
-            }
-        )
-        feats.append(
-            _feature_entry(
-                name,
-                _feature_meta(name, None),
-                censoring=None,
-                transform=None,
-                centre=mean,
-                scale=sd,
-                missing_fill=None,
-                coefficient=float(coefs[k]),
-                training=stats_[k],
-            )
-        )
-    return terms, feats
-
-
 def updated_panel(result: UpdateResult, evaluation: dict[str, Any]) -> BiomarkerPanel:
     """The new panel the ladder chose (new version, lineage to the parent, its evaluation)."""
-    from biomarkers.panel._lineage import lineage_block, panel_version
-    from biomarkers.panel._panel import BiomarkerPanel, _jsonable, _value_term
-
-    parent_doc = result.parent.to_dict()  # a deep copy: the parent is never modified
-    doc = {k: v for k, v in result.parent.to_dict().items() if k != "checksum"}
-    model = doc["model"]
-    intercept, coefs = _new_model(model, result)
-    n_old = len(model["inputs"])
+    parent = result.parent
+    intercept, coefs = _new_model(parent.to_dict()["model"], result)
+    markers = None
     if result.chosen == "extension":
-        terms, feats = _extension_features(result, coefs[n_old:])
-        model["inputs"] = [*model["inputs"], *terms]
-        doc["features"] = [*doc["features"], *feats]
-    model["intercept"] = intercept
-    model["coefficients"] = [float(c) for c in coefs]
-    for f in doc["features"]:
-        pos, _ = _value_term(model, f["name"])
-        if pos is not None:
-            f["coefficient"] = float(coefs[pos])
-    n = evaluation["n_subjects"]
-    model["estimator"] = f"{model['estimator']}; {result.chosen} update on {n} subjects"
-    model["pipeline"] = [*model.get("pipeline", []), f"update:{result.chosen}"]
-    if doc.get("threshold"):
-        doc["threshold"] = {
-            **doc["threshold"],
-            "source": (
-                f"locked threshold of the parent panel (version {panel_version(parent_doc)}); "
-                "its accuracy in the new cohort is in evaluation.metrics"
-            ),
-        }
-    doc["version"] = panel_version(parent_doc) + 1
-    doc["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-    doc["lineage"] = lineage_block(parent_doc, step=result.chosen, evidence=result.summary())
-    doc["evaluation"] = _jsonable(evaluation)
-    panel = BiomarkerPanel(_jsonable(doc))
-    panel._parent_doc = parent_doc
-    return panel
+        d = result.design
+        markers = {"names": result.candidates, "raw": d["raw"], "mean": d["mean"], "sd": d["sd"]}
+    return parent._updated(
+        step=result.chosen, intercept=intercept, coefficients=coefs, new_markers=markers,
+        evidence=result.summary(), evaluation=evaluation,
+    )  # fmt: skip

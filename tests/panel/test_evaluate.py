@@ -13,7 +13,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 from biomarkers._stats import net_benefit, wilson_interval
 from biomarkers.exceptions import DataQualityWarning, SchemaError
 from biomarkers.panel import BiomarkerPanel, PanelEvaluation, calibration_measures
-from biomarkers.panel._evaluate import _delong_se
+from biomarkers.panel._measures import delong_auroc
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_bootstrap_cis_bracket_the_estimates(fixed_example):
 def test_delong_matches_sklearn_and_a_direct_computation(fixed_example):
     y, p = fixed_example
     p = np.round(p, 2)  # ties
-    auc, se = _delong_se(y, p)
+    auc, se = delong_auroc(y, p)
     assert auc == pytest.approx(roc_auc_score(y, p), abs=1e-12)
     pos, neg = p[y == 1], p[y == 0]
     psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
