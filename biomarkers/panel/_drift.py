@@ -9,6 +9,7 @@ by a membership model's cross-validated AUROC (as in transportability analyses: 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,7 @@ def panel_drift(
     table: Any,
     *,
     lot_key: str | None = None,
+    subjects: Sequence[str] | None = None,
     shift_sd: float = SHIFT_SD,
     random_state: int | None = 0,
 ) -> DriftReport:
@@ -266,6 +268,9 @@ def panel_drift(
         The new cohort: FeatureTable or DataFrame as :meth:`BiomarkerPanel.score` takes it.
     lot_key
         Column of ``table.obs`` (or of the DataFrame) naming the assay lot of each subject.
+    subjects
+        Compare only these subjects (e.g. those in the panel's population: a D7 panel's
+        subjects with a D7 visit); default all.
     shift_sd
         Flag a marker (or lot) whose median moved at least this many training SDs.
     random_state
@@ -277,6 +282,9 @@ def panel_drift(
     """
     doc = panel.to_dict()
     raw, ids, _, units = feature_matrix(table, panel.features, source="evaluation input")
+    if subjects is not None:
+        keep = pd.Index(ids.astype(str)).isin([str(s) for s in subjects])
+        raw, ids = raw[keep], ids[keep]
     rows = []
     for j, f in enumerate(doc["features"]):
         row = _marker_row(f, raw[:, j], units.get(f["name"]))

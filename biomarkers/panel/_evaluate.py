@@ -399,8 +399,13 @@ def _num(x: Any) -> float | None:
 
 
 # ---------------------------------------------------------------------------- the job
-def _scored(panel: BiomarkerPanel, table: Any, labels: pd.Series, allow_missing: str | None):
-    scores = panel.score(table, allow_missing=allow_missing)
+def _in_population(scores: pd.DataFrame) -> pd.DataFrame:
+    if "not_in_population" not in scores.columns:
+        return scores
+    return scores[scores["not_in_population"] == ""]
+
+
+def _scored(scores: pd.DataFrame, labels: pd.Series):
     excluded: dict[str, int] = {}
     if "not_in_population" in scores.columns:
         outside = scores["not_in_population"] != ""
@@ -499,8 +504,12 @@ def evaluate_panel(
     groups = _subgroup_frame(table, list(subgroups)) if subgroups else None
     if lot_key is None and groups is not None:
         lot_key = next((k for k in subgroups if "lot" in k.lower()), None)
-    drift = panel_drift(panel, table, lot_key=lot_key, random_state=random_state)
-    scores, y, excluded = _scored(panel, table, labels, allow_missing)
+    scores = panel.score(table, allow_missing=allow_missing)
+    population = _in_population(scores).index.astype(str)
+    drift = panel_drift(
+        panel, table, lot_key=lot_key, subjects=population, random_state=random_state
+    )
+    scores, y, excluded = _scored(scores, labels)
     p = scores["probability"].to_numpy(dtype=float)
     doc = panel.to_dict()
     th = doc["threshold"]
