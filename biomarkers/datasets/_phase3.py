@@ -32,7 +32,7 @@ class Phase3Shifts:
 
     intercept_shift: float = 0.4
     slope_shift: float = 1.0
-    lot_offset: float = 1.0
+    lot_offset: float = 1.5
     lot_marker: str = "IL6"
     lot_share: float = 0.5
     prednisolone_log_hr: float = -0.15

@@ -461,7 +461,7 @@ def simulate_trial(
         in ``clinical.csv`` and the shifts in ``phase3.json``).
     phase3
         Options of the Phase-III cohort: ``intercept_shift`` (0.4, log cumulative hazard),
-        ``slope_shift`` (1.0, multiplies the prognostic part), ``lot_offset`` (1.0, log2),
+        ``slope_shift`` (1.0, multiplies the prognostic part), ``lot_offset`` (1.5, log2),
         ``lot_marker`` (``"IL6"``), ``lot_share`` (0.5), ``prednisolone_log_hr`` (-0.15),
         ``sites``. Use another ``seed`` than the development trial's.
 

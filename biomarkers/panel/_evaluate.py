@@ -609,6 +609,7 @@ def render_evaluation(ev: PanelEvaluation) -> str:
         subtitle=f"{ev.cohort or 'new cohort'}: {ev.n} subjects, {ev.n_events} of class 1",
         version=biomarkers.__version__,
         flagged=drift.flagged,
+        flagged_lots=drift.summary()["flagged_lots"],
         case_mix=cm,
         excluded=ev.excluded,
         drift_table=_html_table(drift.markers),

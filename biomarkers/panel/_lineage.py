@@ -149,7 +149,8 @@ def tripod_validation_items(doc: dict[str, Any]) -> dict[str, str]:
         ),
         "12f": f"{update.get('method', 'closed testing')}, alpha {update.get('alpha')}",
         "16": "drift of each marker against the stored training summaries: "
-        + (", ".join(drift.get("flagged") or []) or "no marker flagged"),
+        + (", ".join(drift.get("flagged") or []) or "no marker flagged")
+        + (f"; lots: {', '.join(drift['flagged_lots'])}" if drift.get("flagged_lots") else ""),
         "20a": f"{ev.get('n_subjects')} evaluated subjects, {ev.get('n_events')} of class 1"
         + (f"; excluded: {ev['excluded']}" if ev.get("excluded") else ""),
         "20c": "case-mix membership AUROC "
