@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from biomarkers.exceptions import ConfigError
 
@@ -82,7 +82,9 @@ def _n_c(c: float, prevalence: float, se: float) -> float:
 def _n_net_benefit(prevalence: float, spec: Mapping[str, float], se: float) -> float:
     """Riley et al. 2021, eq. 10: SE of the net benefit at threshold ``pt``."""
     sens, sp, pt = spec["sensitivity"], spec["specificity"], spec["threshold"]
-    w = (1 - prevalence) / prevalence * (pt / (1 - pt))
+    # the threshold odds weigh false positives (the variance of net benefit, not net benefit
+    # itself: biomarkers._stats.net_benefit is the one computation of net benefit)
+    w = (1 - prevalence) / prevalence * float(np.exp(special.logit(pt)))
     var = (
         sens * (1 - sens) / prevalence
         + w**2 * sp * (1 - sp) / (1 - prevalence)
