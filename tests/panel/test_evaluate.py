@@ -154,3 +154,44 @@ def test_save_writes_report_with_drift_first(phase3_panel, cohort, tmp_path):
     table = pd.read_csv(tmp_path / "evaluation.csv")
     assert {"subgroup", "level", "metric", "estimate", "ci_low", "ci_high"} <= set(table.columns)
     assert "subject" not in " ".join(table.columns)
+
+
+def test_evaluate_config_and_phase3_options(tmp_path):
+    from biomarkers.datasets._phase3 import Phase3Shifts
+    from biomarkers.exceptions import ConfigError
+    from pipelines.config import EvaluateConfig, parse_config
+
+    cfg = parse_config(
+        {
+            "pipeline": "evaluate",
+            "name": "ev",
+            "data": {"clinical": "clinical.csv"},
+            "outcome": {"kind": "transplant_free_survival", "horizon_days": 90},
+            "evaluate": {"subgroups": ["arm", "site"], "update": True},
+        },
+        base_dir=tmp_path,
+    )
+    assert isinstance(cfg, EvaluateConfig)
+    assert cfg.evaluate.subgroups == ["arm", "site"]
+    assert cfg.evaluate.update
+    with pytest.raises(ConfigError, match=r"unknown key evaluate\.'subgroup'.*did you mean"):
+        parse_config(
+            {
+                "pipeline": "evaluate",
+                "name": "ev",
+                "data": {"clinical": "c.csv"},
+                "outcome": {},
+                "evaluate": {"subgroup": ["arm"]},
+            }
+        )
+    sim = parse_config(
+        {"pipeline": "simulate", "name": "s", "simulate": {"cohort": "phase3", "phase3": {}}}
+    )
+    assert sim.simulate.cohort == "phase3"
+    with pytest.raises(ConfigError, match="phase3 option 'lot_ofset' is not known"):
+        Phase3Shifts.from_options({"lot_ofset": 2.0})
+    from biomarkers.datasets import simulate_trial
+
+    with pytest.raises(ConfigError, match="phase3= options need cohort='phase3'"):
+        simulate_trial(tmp_path / "t", phase3={"lot_offset": 2.0})
+    assert not (tmp_path / "t").exists()
