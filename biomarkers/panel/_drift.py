@@ -75,6 +75,10 @@ class DriftReport:
         """The per-marker table."""
         return self.markers.copy()
 
+    def _repr_html_(self) -> str:
+        head = f"<p>Drift flagged: {', '.join(self.flagged) or 'none'}</p>"
+        return head + self.markers.to_html(index=False, float_format="%.3f", na_rep="–")
+
     def save(self, directory: str | Path) -> list[Path]:
         """Write ``drift.csv``, ``drift_lots.csv`` and ``case_mix.json``; return the paths."""
         d = Path(directory)

@@ -83,6 +83,14 @@ class UpdateResult:
         """One sentence naming the chosen step."""
         return _DESCRIPTION[self.chosen]
 
+    def to_frame(self) -> pd.DataFrame:
+        """The closed tests, in the order run."""
+        return self.tests.copy()
+
+    def _repr_html_(self) -> str:
+        head = f"<p>Update: {self.description}</p>"
+        return head + self.tests.to_html(index=False, float_format="%.4g", na_rep="–")
+
     def summary(self) -> dict[str, Any]:
         """Plain data: chosen step, alpha and the tests (stored in the updated panel)."""
         tests = self.tests.replace({np.nan: None}).to_dict(orient="records")
