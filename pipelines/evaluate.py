@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from biomarkers.exceptions import ConfigError
+from biomarkers.exceptions import ConfigError, InputFileError
 
 if TYPE_CHECKING:
     from biomarkers.panel import PanelEvaluation
@@ -83,11 +83,13 @@ def evaluate_cli(
     from pipelines.config import EvaluateConfig, load_config
     from pipelines.run import run_job
 
-    sets = [*(overrides or []), f"panel={Path(panel).resolve()}"]
-    if update:
-        sets.append("evaluate.update=true")
+    sets = [*(overrides or []), *(["evaluate.update=true"] if update else [])]
     cfg = load_config(config, overrides=sets)
     if not isinstance(cfg, EvaluateConfig):
         msg = f"{config}: --config needs a config with pipeline: evaluate (got {cfg.pipeline!r})"
         raise ConfigError(msg)
+    cfg.panel = Path(panel).resolve()  # the user's own argument: not a YAML value to parse
+    if not cfg.panel.exists():
+        msg = f"panel {str(panel)!r} not found; pass the panel folder a discovery run wrote"
+        raise InputFileError(msg)
     return run_job(cfg, config_dir=Path(config).parent, out=out, command=command)
