@@ -195,3 +195,21 @@ def test_evaluate_config_and_phase3_options(tmp_path):
     with pytest.raises(ConfigError, match="phase3= options need cohort='phase3'"):
         simulate_trial(tmp_path / "t", phase3={"lot_offset": 2.0})
     assert not (tmp_path / "t").exists()
+
+
+def test_evaluate_command_refuses_a_missing_panel(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "clinical.csv").write_text("subject_id,arm\nP1,A\n")
+    config = tmp_path / "evaluate.yaml"
+    config.write_text(
+        "pipeline: evaluate\nname: ev\noutput: runs\ndata: {clinical: clinical.csv}\n"
+        "outcome: {kind: binary, column: y, positive: 1}\n"
+    )
+    res = CliRunner().invoke(app, ["evaluate", "nowhere", "--config", str(config)])
+    assert res.exit_code == 2
+    assert "panel 'nowhere' not found" in res.output
+    assert not (tmp_path / "runs").exists()
