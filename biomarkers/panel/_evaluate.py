@@ -523,11 +523,8 @@ def evaluate_panel(
         nb = float(net_benefit(y, p, [threshold])[0])
         nb_rows.append(_row("net_benefit_at_threshold", nb, np.nan, np.nan, "Vickers", y.size))
     perf = pd.concat([perf, pd.DataFrame(nb_rows)], ignore_index=True) if nb_rows else perf
-    sub = (
-        _subgroup_rows(y, p, value, scores.index, groups, threshold, random_state=random_state)
-        if groups is not None
-        else _subgroup_rows(y, p, value, scores.index, pd.DataFrame(), threshold, random_state=0)
-    )
+    groups = pd.DataFrame() if groups is None else groups
+    sub = _subgroup_rows(y, p, value, scores.index, groups, threshold, random_state=random_state)
     ladder = update_ladder(
         panel, table, scores, y, candidates=candidates, alpha=alpha, allow_missing=allow_missing
     )
