@@ -197,6 +197,9 @@ def simulate(
     scenario: str = typer.Option(
         "default", "--scenario", help="default | strong | null | no_benefit"
     ),
+    cohort: str = typer.Option(
+        "development", "--cohort", help="development | phase3 (a second cohort with known shifts)"
+    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -211,7 +214,7 @@ def simulate(
 
         path = simulate_to(
             out, n_subjects=subjects, seed=seed, cells_per_sample=cells_per_sample,
-            scenario=scenario,
+            scenario=scenario, cohort=cohort,
         )  # fmt: skip
     typer.echo(str(path))
 
@@ -249,6 +252,31 @@ def score(
             max_imputed_share=max_imputed_share,
         )  # fmt: skip
     typer.echo(str(path))
+
+
+@app.command()
+def evaluate(
+    panel: Path = typer.Argument(..., help="The locked panel (folder or panel.json)."),
+    config: Path = typer.Option(
+        ..., "--config", help="A config (pipeline: evaluate): the cohort's raw files + outcome."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: the config's)."),
+    update: bool = typer.Option(
+        False, "--update", help="Write the updated panel when the evidence asks for one."
+    ),
+    set_: list[str] | None = SET,
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
+) -> None:
+    """Evaluate a locked panel on a new cohort (drift, performance, updating); prints the run folder."""
+    _setup_logging(quiet=quiet, debug=debug)
+    with _guard(debug=debug):
+        from pipelines.evaluate import evaluate_cli
+
+        result = evaluate_cli(
+            panel, config, out=out, update=update, overrides=list(set_ or []), command=sys.argv
+        )
+    typer.echo(str(result.run_dir))
 
 
 @app.command()

@@ -28,6 +28,7 @@ __all__ = [
     "BackendConfig",
     "DataConfig",
     "DiscoverConfig",
+    "EvaluateConfig",
     "JobConfig",
     "MechanismConfig",
     "SimulateConfig",
@@ -314,6 +315,13 @@ class SimulateSettings(_Strict):
     n_subjects: int = Field(default=100, ge=4)
     cells_per_sample: int = Field(default=200, ge=0)
     scenario: Literal["default", "null", "no_benefit", "strong"] = "default"
+    cohort: Literal["development", "phase3"] = Field(
+        "development", description="phase3: a second cohort with known shifts (docs/panel.md)"
+    )
+    phase3: dict[str, Any] | None = Field(
+        None,
+        description="shifts of the phase3 cohort (intercept_shift, slope_shift, lot_offset, ...)",
+    )
 
 
 class _Job(_Strict):
@@ -382,8 +390,49 @@ class ScoreConfig(_Job):
     )
 
 
+class EvaluateSettings(_Strict):
+    """Evaluation of a locked panel on a new cohort, and its update (docs/panel.md, Phase III)."""
+
+    subgroups: list[str] = Field(
+        default_factory=list,
+        description="pre-specified subgroup columns (e.g. arm, site, assay_lot)",
+    )
+    lot: str | None = Field(
+        None, description="column naming the assay lot (default: the first subgroup with 'lot')"
+    )
+    candidates: list[str] = Field(
+        default_factory=list, description="new markers the extension step of the ladder may add"
+    )
+    alpha: float = Field(0.05, gt=0, lt=1, description="level of each closed-testing LR test")
+    n_bootstraps: int = Field(200, ge=0, description="bootstrap replicates (Brier, ICI/E50/E90)")
+    update: bool = Field(False, description="write the updated panel when the ladder chooses one")
+    allow_missing: Literal["impute_training_median"] | None = Field(
+        None, description="fallback for missing markers, as in score"
+    )
+
+
+class EvaluateConfig(_Job):
+    """``pipeline: evaluate``: a locked panel on a new cohort's raw files and outcomes.
+
+    The cohort is read as ``score`` reads it (``data``, ``study``, ``features``); ``outcome`` is
+    a rule as in ``discover``. Writes drift, performance, subgroups, the updating ladder and
+    ``evaluation.html``; with ``evaluate.update`` the updated panel under ``updated_panel/``.
+    """
+
+    pipeline: Literal["evaluate"]
+    panel: Path | None = Field(
+        None, description="panel folder or panel.json (the CLI's PANEL argument overrides it)"
+    )
+    data: DataConfig
+    study: StudyConfig = Field(default_factory=StudyConfig)
+    features: FeaturesConfig | None = None
+    outcome: dict[str, Any]
+    cohort: str | None = Field(None, description="name of the cohort in the report")
+    evaluate: EvaluateSettings = Field(default_factory=EvaluateSettings)
+
+
 JobConfig = Annotated[
-    Union[SimulateConfig, DiscoverConfig, MechanismConfig, ScoreConfig],  # noqa: UP007
+    Union[SimulateConfig, DiscoverConfig, MechanismConfig, ScoreConfig, EvaluateConfig],  # noqa: UP007
     Field(discriminator="pipeline"),
 ]
 _JOBS: dict[str, type[_Job]] = {
@@ -391,6 +440,7 @@ _JOBS: dict[str, type[_Job]] = {
     "discover": DiscoverConfig,
     "mechanism": MechanismConfig,
     "score": ScoreConfig,
+    "evaluate": EvaluateConfig,
 }
 
 

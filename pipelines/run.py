@@ -436,6 +436,7 @@ def run_job(
         "discover": "pipelines.discover:run_discover",
         "mechanism": "pipelines.mechanism:run_mechanism",
         "score": "pipelines.score:run_score",
+        "evaluate": "pipelines.evaluate:run_evaluate",
     }
     module_name, func_name = jobs[cfg.pipeline].split(":")
     job = getattr(importlib.import_module(module_name), func_name)

@@ -25,6 +25,8 @@ def simulate_to(
     seed: int = 0,
     cells_per_sample: int = 200,
     scenario: str = "default",
+    cohort: str = "development",
+    phase3: dict[str, Any] | None = None,
 ) -> Path:
     """Simulate a trial into ``out`` atomically: written to a temporary sibling, then renamed.
 
@@ -43,7 +45,7 @@ def simulate_to(
     try:
         simulate_trial(
             tmp, n_subjects=n_subjects, seed=seed, cells_per_sample=cells_per_sample,
-            scenario=scenario,
+            scenario=scenario, cohort=cohort, phase3=phase3,
         )  # fmt: skip
         if out.exists():
             out.rmdir()
@@ -59,9 +61,12 @@ def run_simulate(cfg: SimulateConfig, run: RunFolder) -> dict[str, Any]:
     s = cfg.simulate
     path = simulate_to(
         run.resolve("trial"), n_subjects=s.n_subjects, seed=cfg.seed,
-        cells_per_sample=s.cells_per_sample, scenario=s.scenario,
+        cells_per_sample=s.cells_per_sample, scenario=s.scenario, cohort=s.cohort,
+        phase3=s.phase3,
     )  # fmt: skip
     for file in sorted(path.rglob("*")):
         if file.is_file():
             run.add_output(str(file.relative_to(run.path)))
-    return {"trial": str(path), "subjects": s.n_subjects, "scenario": s.scenario}
+    return {
+        "trial": str(path), "subjects": s.n_subjects, "scenario": s.scenario, "cohort": s.cohort,
+    }  # fmt: skip

@@ -101,12 +101,13 @@ def _mediator_log_conc(log_c, samples: pd.DataFrame, latent: pd.DataFrame, noise
 
 
 def simulate_cytokines(
-    rng, samples: pd.DataFrame, latent: pd.DataFrame, scen: Scenario
+    rng, samples: pd.DataFrame, latent: pd.DataFrame, scen: Scenario, *, log_offset=None
 ) -> pd.DataFrame:
     """Well-level cytokine measurements for plasma ``samples`` (with ``_s`` and ``day`` columns).
 
     Returns one row per (plate well, analyte) with the true and observed concentration, MFI and
     the censoring class (``ok``, ``below``, ``extrapolated``, ``above``, ``missing``/``outlier``).
+    ``log_offset`` (analyte → per-sample natural-log offset) shifts what an assay lot reads.
     """
     n = len(samples)
     names = list(ANALYTES)
@@ -135,6 +136,8 @@ def simulate_cytokines(
         )
         if is_mediator:
             log_c[:, j] = _mediator_log_conc(log_c[:, j], samples, latent, scen.med_noise)
+        if log_offset is not None and a in log_offset:
+            log_c[:, j] += log_offset[a]
     layout = plate_layout(samples["sample_id"].tolist())
     plates = sorted(layout["plate"].unique())
     plate_shift = rng.normal(0.0, PLATE_SD, (len(plates), len(names)))

@@ -192,6 +192,7 @@ def simulate_clinical(
     visits: dict[str, int],
     *,
     mediator_rng: np.random.Generator | None = None,
+    phase3=None,
 ):
     """Simulate subjects, labs, dosing and outcomes.
 
@@ -204,6 +205,8 @@ def simulate_clinical(
     width = max(3, len(str(n)))
     ids = np.array([f"P{i + 1:0{width}d}" for i in range(n)], dtype=object)
     arm = _block_randomise(rng, n)
+    if phase3 is not None:  # the Phase-III cohort (datasets/_phase3.py): three arms
+        arm = phase3.arms(n)
     treated = arm == TREATED
     age = np.round(_trunc_normal(rng, 44.0, 10.0, 18.0, 65.0, n)).astype(int)
     sex = np.where(rng.random(n) < 0.88, "M", "F")
@@ -250,6 +253,8 @@ def simulate_clinical(
         + scen.prog_inflammation * z_infl
         + scen.prog_paralysis * z_paral
     )
+    if phase3 is not None:
+        log_h28 = phase3.log_h28(log_h28, base=_A, frailty=frailty, arm=arm)
     log_h28 = log_h28 + np.where(treated, log_hr, 0.0)
     med_rng = np.random.default_rng(0) if mediator_rng is None else mediator_rng
     m_resp = scen.med_effect * treated + scen.med_sd * med_rng.normal(0.0, 1.0, n)
@@ -288,6 +293,8 @@ def simulate_clinical(
             "aarc_score": aarc,
         }
     )
+    if phase3 is not None:
+        clinical = phase3.annotate(clinical)
     lost = np.isfinite(lost_day) & ~death & ~tx
     end = np.where(death, death_day, np.where(tx, tx_day, np.where(lost, lost_day + 0.5, np.inf)))
 

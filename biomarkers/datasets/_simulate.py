@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from biomarkers._names import feature_name, parse_feature_name
 from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
+from biomarkers.datasets._phase3 import Phase3Cohort, Phase3Shifts
 from biomarkers.datasets._scenarios import MEDIATOR_DAY, SCENARIOS, Scenario, mechanism_weight
 from biomarkers.datasets._sim_clinical import ARMS, planted_indirect_effect, simulate_clinical
 from biomarkers.datasets._sim_singlecell import (
@@ -417,6 +419,8 @@ def simulate_trial(
     singlecell_visits: Sequence[str] = ("D0", "D7", "D28"),
     tenx_samples: int = 4,
     chunk_size: int = 20_000,
+    cohort: str = "development",
+    phase3: Mapping[str, Any] | None = None,
 ) -> SimulatedTrial:
     """Simulate a randomised ucMSC + SMT vs SMT trial in non-viral ACLF and write it to disk.
 
@@ -450,6 +454,16 @@ def simulate_trial(
         Number of single-cell samples also written as 10x matrix folders.
     chunk_size
         Cells buffered in memory before being appended to ``singlecell.h5ad``.
+    cohort
+        ``"development"`` (the Phase-II trial) or ``"phase3"``: a second cohort with known shifts
+        for evaluating a locked panel (three arms with prednisolone + SMT, new sites, a higher
+        baseline risk, an assay lot reading one marker high; ``site`` and ``assay_lot`` columns
+        in ``clinical.csv`` and the shifts in ``phase3.json``).
+    phase3
+        Options of the Phase-III cohort: ``intercept_shift`` (0.4, log cumulative hazard),
+        ``slope_shift`` (1.0, multiplies the prognostic part), ``lot_offset`` (1.5, log2),
+        ``lot_marker`` (``"IL6"``), ``lot_share`` (0.5), ``prednisolone_log_hr`` (-0.15),
+        ``sites``. Use another ``seed`` than the development trial's.
 
     Returns
     -------
@@ -483,6 +497,13 @@ def simulate_trial(
     chunk = _check_int("chunk_size", chunk_size, 1)
     vmap, sc_visits = _simulated_visits(visits, singlecell_visits)
     scen = SCENARIOS[scenario]
+    check_choice("cohort", cohort, ("development", "phase3"))
+    if phase3 is not None and cohort != "phase3":
+        msg = f"phase3= options need cohort='phase3' (got cohort={cohort!r})"
+        raise ConfigError(msg)
+    p3 = None
+    if cohort == "phase3":
+        p3 = Phase3Cohort(Phase3Shifts.from_options(phase3), np.random.default_rng([seed, 8]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -494,6 +515,7 @@ def simulate_trial(
             scen,
             vmap,
             mediator_rng=np.random.default_rng([seed, 7]),
+            phase3=p3,
         )
         paths["clinical"] = write_table(out / "clinical.csv", clinical)
         paths["labs"] = write_table(out / "labs.csv", labs.drop(columns="_s"))
@@ -501,7 +523,10 @@ def simulate_trial(
 
     plasma, pbmc = _samples(labs, np.random.default_rng([seed, 2]))
     with timed("simulate cytokines"):
-        cyto = assays.simulate_cytokines(np.random.default_rng([seed, 3]), plasma, latent, scen)
+        offsets = p3.log_offsets(plasma, clinical) if p3 is not None else None
+        cyto = assays.simulate_cytokines(
+            np.random.default_rng([seed, 3]), plasma, latent, scen, log_offset=offsets
+        )
         plate_of = (
             cyto[cyto["type"] == "X"].drop_duplicates("sample_id").set_index("sample_id")["plate"]
         )
@@ -549,4 +574,6 @@ def simulate_trial(
 
     truth = _build_truth(scen, seed, n, vmap, sc_visits if cells > 0 else [], clinical, latent)
     paths["truth"] = write_json(out / "truth.json", truth.to_dict())
+    if p3 is not None:
+        paths["phase3"] = write_json(out / "phase3.json", p3.describe())
     return SimulatedTrial(paths=dict(sorted(paths.items())), truth=truth, out_dir=out)

@@ -297,6 +297,9 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
     out["27a"] = (
         "score() refuses missing markers and wrong units; out-of-training-range values are flagged"
     )
+    from biomarkers.panel._lineage import tripod_validation_items
+
+    out.update(tripod_validation_items(doc))  # an updated panel: its external validation
     return out
 
 

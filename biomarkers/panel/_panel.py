@@ -165,9 +165,19 @@ def _training_stats(raw: np.ndarray) -> list[dict[str, Any] | None]:
                 "n_missing": int(np.isnan(raw[:, j]).sum()),
                 "n_below": int(np.isneginf(raw[:, j]).sum()),
                 "n_above": int(np.isposinf(raw[:, j]).sum()),
+                **_spread(masked[:, j]),
             }
         )
     return out
+
+
+def _spread(x: np.ndarray) -> dict[str, Any]:
+    """Mean, SD and 21 quantiles (0, 5, ..., 100 %) of the finite values: drift needs them."""
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return {}
+    quantiles = np.quantile(x, np.linspace(0.0, 1.0, 21))
+    return {"mean": float(x.mean()), "sd": float(x.std(ddof=1)), "quantiles": quantiles.tolist()}
 
 
 def _feature_meta(name: str, var: pd.DataFrame | None) -> dict[str, Any]:
@@ -305,6 +315,7 @@ class BiomarkerPanel:
         validate_document(doc, source="panel")
         self._doc = doc
         self._booster = None
+        self._parent_doc: dict[str, Any] | None = None  # an updated panel's parent (lineage)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -594,7 +605,9 @@ class BiomarkerPanel:
         return cls(doc)
 
     @classmethod
-    def read(cls, path: str | Path, *, verify_checksum: bool = True) -> BiomarkerPanel:
+    def read(
+        cls, path: str | Path, *, verify_checksum: bool = True, parent: Any = None
+    ) -> BiomarkerPanel:
         """Read a panel written by :meth:`write` (the folder or its ``panel.json``).
 
         Nothing is executed: the file must be UTF-8 JSON (a pickle or other binary file is
@@ -607,6 +620,10 @@ class BiomarkerPanel:
             Folder written by :meth:`write`, or the ``panel.json`` inside it.
         verify_checksum
             Refuse a file whose content no longer matches its ``checksum``.
+        parent
+            For an updated panel: its parent (folder, ``panel.json`` or panel) to verify the
+            lineage against; by default the ``parent_panel.json`` copy beside the file is
+            checked when present (see ``docs/panel.md``, "Phase III").
 
         Returns
         -------
@@ -616,6 +633,9 @@ class BiomarkerPanel:
         if not verify_checksum:
             doc["checksum"] = checksum(doc)
         panel = cls(doc)
+        from biomarkers.panel._lineage import check_on_read
+
+        panel._parent_doc = check_on_read(doc, path, parent=parent)
         if doc["model"]["type"] == "xgboost":
             try:
                 panel._booster = load_booster(doc["model"])
@@ -645,6 +665,67 @@ class BiomarkerPanel:
         """Decision threshold (on the probability, or on the score for models without one)."""
         th = self._doc["threshold"]
         return None if th is None else th["value"]
+
+    @property
+    def version(self) -> int:
+        """Version of the panel (1 for a panel from discovery; +1 per update)."""
+        return int(self._doc.get("version") or 1)
+
+    def evaluate(
+        self,
+        table: Any,
+        outcome: Any,
+        *,
+        subgroups: Sequence[str] = (),
+        lot_key: str | None = None,
+        candidates: Sequence[str] = (),
+        alpha: float = 0.05,
+        n_bootstraps: int = 200,
+        allow_missing: str | None = None,
+        cohort: str | None = None,
+        random_state: int | None = 0,
+    ) -> Any:
+        """Evaluate the locked panel on a new cohort with observed outcomes (external validation).
+
+        Parameters
+        ----------
+        table
+            The new cohort's features, as :meth:`score` takes them (FeatureTable or DataFrame).
+        outcome
+            Observed binary outcome: a column of ``table.obs`` / the DataFrame, a Series indexed
+            by subject ID, or a :class:`biomarkers.clinical.Outcome`; 1 = the panel's class 1.
+        subgroups
+            Pre-specified subgroup columns (e.g. ``["arm", "site", "assay_lot"]``).
+        lot_key
+            Column naming the assay lot, for per-lot drift (default: the first subgroup whose
+            name contains ``lot``).
+        candidates
+            New markers (columns of ``table``) the extension step of the ladder may add.
+        alpha
+            Level of each likelihood-ratio test of the updating ladder.
+        n_bootstraps
+            Bootstrap replicates for the CIs of Brier, ICI, E50, E90 and Emax.
+        allow_missing
+            As in :meth:`score`.
+        cohort
+            Name of the cohort, for the report.
+        random_state
+            Seed of the bootstraps and of the membership model.
+
+        Returns
+        -------
+        biomarkers.panel.PanelEvaluation
+            Drift, overall and subgroup performance, calibration curve, decision curve and the
+            updating ladder (``.updated_panel`` is the new panel, or ``None`` when the evidence
+            says no update is needed). See ``docs/panel.md``, "Phase III: evaluate and update".
+        """
+        from biomarkers.panel._evaluate import evaluate_panel
+
+        return evaluate_panel(
+            self, table, outcome, subgroups=subgroups, lot_key=lot_key, candidates=candidates,
+            alpha=alpha, n_bootstraps=n_bootstraps, allow_missing=allow_missing, cohort=cohort,
+            random_state=random_state,
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the content of ``panel.json``."""
@@ -908,6 +989,66 @@ class BiomarkerPanel:
             )
             raise RuntimeError(msg)
 
+    def _updated(
+        self,
+        *,
+        step: str,
+        intercept: float,
+        coefficients: np.ndarray,
+        new_markers: Mapping[str, Any] | None,
+        evidence: dict[str, Any],
+        evaluation: dict[str, Any],
+    ) -> BiomarkerPanel:
+        """The child of an update (``panel._update``): new version, lineage and evaluation.
+
+        ``new_markers`` (extension) holds ``names``, ``raw`` (subjects × markers), ``mean`` and
+        ``sd``: each enters standardised. The parent is not modified.
+        """
+        from biomarkers.panel._lineage import lineage_block, panel_version
+
+        doc = self.to_dict()
+        doc.pop("checksum")
+        model = doc["model"]
+        if new_markers is not None:
+            stats = _training_stats(np.asarray(new_markers["raw"], dtype=float))
+            for k, fname in enumerate(new_markers["names"]):
+                centre, scale = float(new_markers["mean"][k]), float(new_markers["sd"][k])
+                ops = [{"op": "subtract", "value": centre}, {"op": "divide", "value": scale}]
+                model["inputs"].append({"feature": fname, "ops": ops})
+                doc["features"].append(
+                    _feature_entry(
+                        fname,
+                        _feature_meta(fname, None),
+                        censoring=None,
+                        transform=None,
+                        centre=centre,
+                        scale=scale,
+                        missing_fill=None,
+                        coefficient=None,
+                        training=stats[k],
+                    )
+                )
+        model["intercept"] = float(intercept)
+        model["coefficients"] = [float(c) for c in coefficients]
+        for f in doc["features"]:
+            pos, _ = _value_term(model, f["name"])
+            f["coefficient"] = model["coefficients"][pos] if pos is not None else None
+        n = evaluation.get("n_subjects")
+        model["estimator"] = f"{model['estimator']}; {step} update on {n} subjects"
+        model["pipeline"] = [*model.get("pipeline", []), f"update:{step}"]
+        if doc["threshold"]:
+            doc["threshold"]["source"] = (
+                f"locked threshold of the parent panel (version {self.version}); its accuracy in "
+                "the new cohort is in evaluation.metrics"
+            )
+        doc["version"] = panel_version(self._doc) + 1
+        doc["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        doc["lineage"] = lineage_block(self._doc, step=step, evidence=evidence)
+        doc["evaluation"] = evaluation
+        child = type(self)(_jsonable(doc))
+        child._parent_doc = self.to_dict()
+        return child
+
     # ------------------------------------------------------------------ output
     def to_frame(self) -> pd.DataFrame:
         """The markers table (one row per marker), as written to ``panel.csv``.
@@ -1015,7 +1156,13 @@ class BiomarkerPanel:
             msg = f"{target} already exists; choose another folder or pass overwrite=True"
             raise FileExistsError(msg)
         context = card_context(self._doc, self.to_frame())
+        parent = []
+        if self._parent_doc is not None:  # an updated panel keeps its parent's exact copy
+            from biomarkers.panel._lineage import PARENT_FILE
+
+            parent = [write_json(directory / PARENT_FILE, self._parent_doc)]
         return [
+            *parent,
             write_table(directory / "panel.csv", self.to_frame().reset_index()),
             write_text(directory / "panel_card.md", render_card(context, html=False)),
             write_text(directory / "panel_card.html", render_card(context, html=True)),

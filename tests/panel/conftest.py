@@ -68,3 +68,58 @@ def _feature_table(df: pd.DataFrame):
     )
     obs = pd.DataFrame({"arm": "ucMSC+SMT"}, index=df.index.astype(str))
     return ad.AnnData(X=df.to_numpy(), obs=obs, var=var)
+
+
+# --- Phase III cohorts with known shifts (tests of evaluate / drift / update, issue 25) --------
+PHASE3_NAMES = ["cytokine:IL6@D0", "cytokine:IL8@D0", "clinical:meld@D0"]
+PHASE3_COEF = np.array([0.8, -0.5, 0.4])
+PHASE3_INTERCEPT = -0.5
+
+
+def phase3_cohort(
+    n: int, *, seed: int, intercept: float = 0.0, slope: float = 1.0, offset: float = 0.0
+) -> pd.DataFrame:
+    """Markers ~ N(0, 1) and y from the panel's own model, shifted: logit = a + b * LP.
+
+    ``offset`` is added to IL6 in lot L2 (the second half of the subjects) only, after the
+    outcome is drawn: a measurement shift, not a biological one.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0.0, 1.0, (n, len(PHASE3_NAMES)))
+    lp = PHASE3_INTERCEPT + X @ PHASE3_COEF
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(intercept + slope * lp)))).astype(float)
+    lot = np.where(np.arange(n) < n // 2, "L1", "L2")
+    X[lot == "L2", 0] += offset
+    df = pd.DataFrame(X, columns=PHASE3_NAMES, index=[f"S{i:04d}" for i in range(n)])
+    df["y"] = y
+    df["arm"] = rng.choice(["SMT", "ucMSC+SMT", "prednisolone+SMT"], n)
+    df["assay_lot"] = lot
+    return df
+
+
+@pytest.fixture(scope="session")
+def phase3_panel():
+    """The true model as a panel, with training summaries (quantiles, SD) of N(0, 1) markers."""
+    from scipy import stats
+
+    from biomarkers.panel import BiomarkerPanel
+
+    probs = np.linspace(0.0, 1.0, 21)
+    q = stats.norm.ppf(np.clip(probs, 0.001, 0.999)).tolist()
+    training = {"min": -3.3, "max": 3.3, "median": 0.0, "n": 400, "sd": 1.0, "quantiles": q}
+    meta = {n: {"unit": "pg/mL", "training": dict(training)} for n in PHASE3_NAMES}
+    return BiomarkerPanel.from_weights(
+        dict(zip(PHASE3_NAMES, PHASE3_COEF.tolist(), strict=True)),
+        intercept=PHASE3_INTERCEPT,
+        threshold=0.5,
+        features_meta=meta,
+        population={"n_subjects": 400},
+        outcome={"name": "response", "kind": "binary"},
+        name="phase II panel",
+    )
+
+
+@pytest.fixture(scope="session")
+def cohort():
+    """:func:`phase3_cohort`, the generator of cohorts with known shifts."""
+    return phase3_cohort
