@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -691,7 +693,7 @@ def _run_pydeseq2(
         meta = meta[["subject"]]
     # pydeseq2 warns about its automatic fallbacks (mean dispersion trend, few residual df);
     # they are kept in result.tables["notes"] and the log instead of interrupting batch runs
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _fast_replicate_count():
         warnings.simplefilter("always")
         dds = DeseqDataSet(
             counts=counts_df, metadata=meta, design=design_arg, inference=inference, quiet=True
@@ -712,6 +714,31 @@ def _run_pydeseq2(
             "base_mean": res["baseMean"].to_numpy(),
         }
     )
+
+
+def _n_or_more_replicates(design_matrix: pd.DataFrame, min_replicates: int) -> pd.Series:
+    """pydeseq2's ``n_or_more_replicates`` (same result) without a MultiIndex over every column.
+
+    pydeseq2 factorises each design column into a categorical to count identical design rows;
+    with one column per subject that is most of its run time outside the model fits.
+    """
+    _, inverse, sizes = np.unique(
+        design_matrix.to_numpy(), axis=0, return_inverse=True, return_counts=True
+    )
+    return pd.Series(sizes[inverse.ravel()] >= min_replicates, index=design_matrix.index)
+
+
+@contextlib.contextmanager
+def _fast_replicate_count() -> Iterator[None]:
+    """Use :func:`_n_or_more_replicates` inside pydeseq2 for the duration of one fit."""
+    import pydeseq2.dds
+    import pydeseq2.utils
+
+    with (
+        mock.patch.object(pydeseq2.dds, "n_or_more_replicates", _n_or_more_replicates),
+        mock.patch.object(pydeseq2.utils, "n_or_more_replicates", _n_or_more_replicates),
+    ):
+        yield
 
 
 def _assemble(tables: list[pd.DataFrame], label: str) -> pd.DataFrame:
