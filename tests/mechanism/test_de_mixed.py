@@ -118,7 +118,7 @@ def test_mixed_refuses_a_subject_term(pdata):
 
 
 def test_rank_deficient_design_is_refused():
-    y, w, x, subj = _small_case()
+    _, _, x, subj = _small_case()
     counts = np.random.default_rng(0).poisson(50, (len(subj), 5))
     with pytest.raises(ValueError, match="not of full rank"):
         mixed_model_de(counts, np.column_stack([x, x[:, 1]]), subj, np.r_[0, 1, 0, 0, 0, 0])
