@@ -60,7 +60,8 @@ def _free_blas(n_jobs=None, *, small=False):  # the pre-issue-20 behaviour: no c
 
 def run(method: str, counts: pd.DataFrame, design: pd.DataFrame):
     free = method == "pydeseq2_free"
-    real, real_count = _de.limit_blas, _de._fast_replicate_count
+    # (getattr: the script also runs against checkouts from before the replicate-count helper)
+    real, real_count = _de.limit_blas, getattr(_de, "_fast_replicate_count", contextlib.nullcontext)
     if free:  # the pre-issue-20 code: no BLAS cap, pydeseq2's own replicate count
         _de.limit_blas, _de._fast_replicate_count = _free_blas, contextlib.nullcontext
     try:

@@ -71,7 +71,12 @@ def main() -> None:
         action="store_true",
         help="discover's own defaults for cv, n_permutations, n_bootstraps and interval",
     )
+    ap.add_argument("--log", default=None, help="write discover's stage times to this file")
     args = ap.parse_args()
+    if args.log:  # the stage times (outer fits, permutations) as they finish
+        import logging
+
+        logging.basicConfig(filename=args.log, level=logging.INFO, format="%(asctime)s %(message)s")
 
     from biomarkers.models import discover
 
