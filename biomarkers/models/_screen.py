@@ -25,10 +25,11 @@ def _group_moments(X: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
     cnt = np.full(sub.shape[1], float(sub.shape[0])) if dense else ok.sum(0).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (total if dense else np.where(ok, sub, 0.0).sum(0)) / cnt
-        dev = sub - mean
+        # ``sub`` is this function's own copy (fancy indexing): centre and square it in place
+        dev = np.subtract(sub, mean, out=sub)
         if not dense:
             dev[~ok] = 0.0
-        var = np.square(dev, out=dev).sum(0) / (cnt - 1)  # in place: one temporary fewer
+        var = np.square(dev, out=dev).sum(0) / (cnt - 1)
     return cnt, mean, var
 
 
