@@ -8,7 +8,6 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -803,6 +802,8 @@ def _n_or_more_replicates(design_matrix: pd.DataFrame, min_replicates: int) -> p
 @contextlib.contextmanager
 def _fast_replicate_count() -> Iterator[None]:
     """Use :func:`_n_or_more_replicates` inside pydeseq2 for the duration of one fit."""
+    from unittest import mock
+
     import pydeseq2.dds
     import pydeseq2.utils
 
