@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import resource
 import time
@@ -65,7 +66,17 @@ def main() -> None:
     ap.add_argument("--n-bootstraps", type=int, default=200)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--profile", action="store_true", help="cProfile one outer repeat")
+    ap.add_argument(
+        "--defaults",
+        action="store_true",
+        help="discover's own defaults for cv, n_permutations, n_bootstraps and interval",
+    )
+    ap.add_argument("--log", default=None, help="write discover's stage times to this file")
     args = ap.parse_args()
+    if args.log:  # the stage times (outer fits, permutations) as they finish
+        import logging
+
+        logging.basicConfig(filename=args.log, level=logging.INFO, format="%(asctime)s %(message)s")
 
     from biomarkers.models import discover
 
@@ -81,6 +92,10 @@ def main() -> None:
         "n_bootstraps": args.n_bootstraps,
         "n_jobs": 1 if args.profile else args.n_jobs,
     }
+    if args.defaults:  # exactly what a user gets: no cv / n_permutations / n_bootstraps given
+        for key in ("cv", "n_permutations", "n_bootstraps"):
+            kw.pop(key)
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
     t0 = time.perf_counter()
     if args.profile:
         prof = cProfile.Profile()
@@ -100,8 +115,9 @@ def main() -> None:
     out = {
         "p": p,
         "n": args.n,
-        "cv": list(kw["cv"]),
-        "n_permutations": args.n_permutations,
+        "cv": list(kw["cv"]) if "cv" in kw else "default",
+        "n_permutations": kw.get("n_permutations", "default"),
+        "load_after": round(os.getloadavg()[0], 1),
         "n_jobs": kw["n_jobs"],
         "wall_s": round(wall, 1),
         "peak_rss_mb": round(peak / 1024),

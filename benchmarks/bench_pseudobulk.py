@@ -17,6 +17,11 @@ biomarkers    bm.features.pseudobulk(path) + bm.features.composition(path)
 scanpy        anndata.read_h5ad(path) + scanpy.get.aggregate(by=[sample, cell type], "sum")
               + pandas.crosstab of obs (composition)
 decoupler     anndata.read_h5ad(path) + decoupler.pp.pseudobulk(mode="sum") + crosstab
+mechanism     the mechanism job's streaming parts: bm.features.pseudobulk(path), composition of
+              the pseudobulk, and bm.mechanism.pseudobulk_de of the arm × visit interaction for
+              every cell type (samples S0000.. are subjects i // 2 at D0 / D7, arms alternate):
+
+    python benchmarks/bench_pseudobulk.py --cells 1000000 --methods mechanism
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-METHODS = ("io_floor", "biomarkers", "scanpy", "decoupler")
+METHODS = ("io_floor", "biomarkers", "scanpy", "decoupler", "mechanism")
 
 
 def _run_io_floor(path: str) -> dict:
@@ -73,6 +78,54 @@ def _run_biomarkers(path: str) -> dict:
         "shape": list(pb.shape),
         "total": float(pb.X.sum(dtype="float64")),
         "n_samples": comp.n_obs,
+    }
+
+
+def _run_mechanism(path: str) -> dict:
+    import logging
+
+    import numpy as np
+    import pandas as pd
+
+    import biomarkers.features as bf
+    from biomarkers.mechanism import pseudobulk_de
+
+    # per-cell-type DE times go to <file>.mechanism.log while it runs
+    log = Path(path).with_suffix(".mechanism.log")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", filename=log)
+    t = time.perf_counter()
+    pdata = bf.pseudobulk(path, sample_key="sample_id", groups_key="cell_type")
+    t_pb = time.perf_counter() - t
+    comp = bf.composition(pdata)
+    t_comp = time.perf_counter() - t - t_pb
+    samples = pd.Index(pdata.obs["sample_id"].astype(str).unique())
+    number = np.array([int(s[1:]) for s in samples])
+    design = pd.DataFrame(
+        {
+            "subject_id": [f"P{i // 2:04d}" for i in number],
+            "visit": np.where(number % 2 == 0, "D0", "D7"),
+            "arm": np.where((number // 2) % 2 == 0, "ucMSC+SMT", "SMT"),
+        },
+        index=samples.rename("sample_id"),
+    )
+    n_types = int(os.environ.get("BENCH_DE_CELL_TYPES", "0"))
+    types = list(pdata.obs["cell_type"].astype(str).unique())
+    de = pseudobulk_de(
+        pdata,
+        cell_type=types[:n_types] if n_types else None,
+        design_table=design,
+        contrast=(("arm", "ucMSC+SMT", "SMT"), ("visit", "D7", "D0")),
+    )
+    return {
+        "seconds": time.perf_counter() - t,
+        "pseudobulk_s": t_pb,
+        "composition_s": t_comp,
+        "de_s": time.perf_counter() - t - t_pb - t_comp,
+        "shape": list(pdata.shape),
+        "total": float(pdata.X.sum(dtype="float64")),
+        "n_samples": comp.n_obs,
+        "de_rows": len(de.table),
+        "de_cell_types": int(de.table["cell_type"].nunique()),
     }
 
 
@@ -121,7 +174,9 @@ def child(method: str, path: str) -> None:
 
     warnings.simplefilter("ignore")
     result = globals()[f"_run_{method}"](path)
-    result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_gb"] = usage.ru_maxrss * 1024 / 1e9
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime  # under contention, beside wall time
     print("RESULT " + json.dumps(result))
 
 
@@ -146,11 +201,16 @@ def main() -> None:
     ap.add_argument("--warmup", action="store_true", help="run biomarkers once first (JIT cache)")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument(
+        "--de-cell-types", type=int, default=0, help="mechanism: DE on the first N cell types"
+    )
     ap.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
+    if a.de_cell_types:
+        os.environ["BENCH_DE_CELL_TYPES"] = str(a.de_cell_types)
     path = a.file or Path(f"/work/bench_data/atlas_{a.cells // 1000}k.h5ad")
     if not path.exists():
         sys.path.insert(0, str(HERE))

@@ -117,6 +117,35 @@ def _de_case():
     return pd.DataFrame(counts, index=idx, columns=[f"g{i}" for i in range(n_genes)]), design
 
 
+def test_trajectory_mixed_models_run_with_one_blas_thread(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from biomarkers.mechanism import _trajectories
+
+    seen = []
+    real = _trajectories.fit_arm_visit
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads_here(0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_trajectories, "fit_arm_visit", spy)
+    rng = np.random.default_rng(0)
+    subjects = np.repeat([f"S{i}" for i in range(12)], 2)
+    wide = pd.DataFrame(
+        {
+            "subject_id": subjects,
+            "visit": np.tile(["D0", "D7"], 12),
+            "arm": np.where(np.repeat(np.arange(12) % 2, 2) == 0, "ucMSC+SMT", "SMT"),
+            "IL6": rng.normal(size=24),
+            "TNF": rng.normal(size=24),
+        }
+    )
+    _trajectories.trajectories(wide, features=["IL6", "TNF"])
+    assert seen == [1, 1]
+
+
 @pytest.mark.slow
 def test_dask_workers_run_blas_single_threaded():
     with parallel_backend({"kind": "dask", "n_jobs": 2}):

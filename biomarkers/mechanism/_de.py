@@ -1,11 +1,12 @@
-"""Pseudobulk differential expression per cell type: pydeseq2's NB GLM, subject-block or paired t."""
+"""Pseudobulk differential expression per cell type: pydeseq2's NB GLM, subject-block, mixed or paired t."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +39,7 @@ _MIN_TOTAL_COUNT = 15
 _LARGE_N = 10
 _MIN_PROP = 0.7
 
-_METHODS = ["auto", "subject_block", "pydeseq2", "paired_t"]
+_METHODS = ["auto", "subject_block", "pydeseq2", "mixed", "paired_t"]
 _COLUMNS = [
     "cell_type",
     "gene",
@@ -88,7 +89,10 @@ def pseudobulk_de(
     (:class:`~biomarkers.mechanism._de_subject.SubjectBlockInference`): the subject effects
     are profiled out exactly and all genes are fitted at once, seconds instead of minutes,
     with the same model, dispersion prior, filtering and output. Between-subject designs
-    (``~ arm`` at one visit) use pydeseq2's own inference. For two-visit within-subject
+    (``~ arm`` at one visit) use pydeseq2's own inference. A design without a subject term on
+    samples that repeat subjects (``~ arm + age + visit`` over two visits: a between-subject
+    contrast with repeated visits) gets the voom-weighted mixed model with a subject random
+    intercept (``method="mixed"``, :mod:`~biomarkers.mechanism._de_mixed`). For two-visit within-subject
     contrasts the paired log-ratio moderated t is reported alongside in
     ``tables["paired_t"]``.
 
@@ -133,8 +137,11 @@ def pseudobulk_de(
     cell_type
         Cell type(s) to test; default all.
     method
-        ``"auto"`` (subject-block inference when the design has a subject term, pydeseq2's own
-        otherwise), ``"subject_block"`` (refuses designs without a subject term),
+        ``"auto"`` (subject-block inference when the design has a subject term; the mixed model
+        when it has none but a cell type's samples repeat subjects; pydeseq2's own otherwise),
+        ``"subject_block"`` (refuses designs without a subject term), ``"mixed"`` (voom
+        weights, subject random intercept, moderated t on log2 CPM; refuses a subject term;
+        ``padj_deseq2`` is then empty),
         ``"pydeseq2"`` (pydeseq2's per-gene inference, the reference) or ``"paired_t"`` (the
         paired log-ratio moderated t as the main table; ``padj_deseq2`` is then empty).
         (``backend`` means where work runs, as in :func:`biomarkers.features.pseudobulk`.)
@@ -381,6 +388,15 @@ def _one_contrast(
         )
         raise ConfigError(msg)
     block = method in ("auto", "subject_block") and has_subject
+    if method == "mixed" and kind != "interaction" and has_subject:
+        msg = (
+            f"{_SOURCE}: method='mixed' takes the subject as a random effect, got "
+            f"design={design!r} for {label}; drop 'subject' from the design"
+        )
+        raise ConfigError(msg)
+    if method == "mixed" and "subject" not in obs.columns:
+        msg = f"{_SOURCE}: method='mixed' needs subject IDs (subject_key= column in pdata.obs)"
+        raise SchemaError(msg)
 
     tables, paired_tables = [], []
     # per-gene pydeseq2 algebra is small: one BLAS thread per worker (threads only add overhead)
@@ -429,12 +445,18 @@ def _one_contrast(
                 two_visit["n_samples"] = len(rows)
                 paired_tables.append(two_visit)
             messages: list[str] = []
+            engine = (
+                "paired_t" if method == "paired_t" else "subject_block" if block else "pydeseq2"
+            )
             try:
                 if method == "paired_t":
                     if two_visit is None:
                         msg = "paired_t needs a two-visit within-subject contrast"
                         raise ValueError(msg)
                     res = two_visit.drop(columns=["cell_type", "n_samples"])
+                elif _use_mixed(method, sub, has_subject=has_subject):
+                    engine = "mixed"
+                    res = _run_mixed(counts_df, sub, kind, spec, design)
                 else:
                     res = _run_pydeseq2(
                         counts_df, sub, kind, spec, design,
@@ -454,7 +476,7 @@ def _one_contrast(
             logger.info(
                 "pseudobulk DE %s (%s): %d samples × %d genes by %s in %.1f s",
                 ct, label, len(rows), int(gene_keep.sum()),
-                "paired_t" if method == "paired_t" else "subject_block" if block else "pydeseq2",
+                engine,
                 time.perf_counter() - start,
             )  # fmt: skip
 
@@ -647,6 +669,57 @@ def _interaction_design(sub: pd.DataFrame, spec: Any) -> tuple[pd.DataFrame, np.
     return dm, vec
 
 
+def _use_mixed(method: str, sub: pd.DataFrame, *, has_subject: bool) -> bool:
+    """``method="mixed"``, or ``"auto"`` on a design without subject term whose samples repeat subjects."""
+    if method == "mixed":
+        return True
+    return (
+        method == "auto"
+        and not has_subject
+        and "subject" in sub.columns
+        and bool(sub["subject"].duplicated().any())
+    )
+
+
+def _run_mixed(
+    counts_df: pd.DataFrame, sub: pd.DataFrame, kind: str, spec: Any, design: str
+) -> pd.DataFrame:
+    """The voom-weighted subject random-intercept model (:func:`mixed_model_de`)."""
+    from biomarkers.mechanism._de_mixed import mixed_model_de
+
+    meta = sub.copy()
+    meta.index = meta.index.astype(str)
+    if kind == "interaction":
+        (arm_col, treated, _), (visit_col, v_test, _) = spec
+        at_test = (meta[visit_col].astype(str) == v_test).to_numpy(float)
+        is_treated = (meta[arm_col].astype(str) == treated).to_numpy(float)
+        matrix = np.column_stack([np.ones(len(meta)), is_treated, at_test, at_test * is_treated])
+        vec = np.array([0.0, 0.0, 0.0, 1.0])
+    else:
+        from formulaic_contrasts import FormulaicContrasts
+
+        used = _formula_columns(design, meta.columns)
+        for col in used:
+            if not pd.api.types.is_numeric_dtype(meta[col]):
+                meta[col] = meta[col].astype(str)
+        fc = FormulaicContrasts(meta[used], design)
+        matrix = fc.design_matrix.to_numpy(float)
+        if kind == "simple":
+            factor, test, ref = spec
+            vec = np.asarray(fc.contrast(factor, ref, test), float)
+        else:
+            vec = np.asarray(spec, float)
+            if len(vec) != matrix.shape[1]:
+                msg = (
+                    f"contrast vector has {len(vec)} weights, the design "
+                    f"{list(fc.design_matrix.columns)} has {matrix.shape[1]} columns"
+                )
+                raise ValueError(msg)
+    res = mixed_model_de(counts_df.to_numpy(), matrix, meta["subject"].to_numpy(), vec)
+    res.insert(0, "gene", counts_df.columns.astype(str))
+    return res
+
+
 def _run_pydeseq2(
     counts_df: pd.DataFrame,
     sub: pd.DataFrame,
@@ -691,7 +764,7 @@ def _run_pydeseq2(
         meta = meta[["subject"]]
     # pydeseq2 warns about its automatic fallbacks (mean dispersion trend, few residual df);
     # they are kept in result.tables["notes"] and the log instead of interrupting batch runs
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _fast_replicate_count():
         warnings.simplefilter("always")
         dds = DeseqDataSet(
             counts=counts_df, metadata=meta, design=design_arg, inference=inference, quiet=True
@@ -712,6 +785,33 @@ def _run_pydeseq2(
             "base_mean": res["baseMean"].to_numpy(),
         }
     )
+
+
+def _n_or_more_replicates(design_matrix: pd.DataFrame, min_replicates: int) -> pd.Series:
+    """pydeseq2's ``n_or_more_replicates`` (same result) without a MultiIndex over every column.
+
+    pydeseq2 factorises each design column into a categorical to count identical design rows;
+    with one column per subject that is most of its run time outside the model fits.
+    """
+    _, inverse, sizes = np.unique(
+        design_matrix.to_numpy(), axis=0, return_inverse=True, return_counts=True
+    )
+    return pd.Series(sizes[inverse.ravel()] >= min_replicates, index=design_matrix.index)
+
+
+@contextlib.contextmanager
+def _fast_replicate_count() -> Iterator[None]:
+    """Use :func:`_n_or_more_replicates` inside pydeseq2 for the duration of one fit."""
+    from unittest import mock
+
+    import pydeseq2.dds
+    import pydeseq2.utils
+
+    with (
+        mock.patch.object(pydeseq2.dds, "n_or_more_replicates", _n_or_more_replicates),
+        mock.patch.object(pydeseq2.utils, "n_or_more_replicates", _n_or_more_replicates),
+    ):
+        yield
 
 
 def _assemble(tables: list[pd.DataFrame], label: str) -> pd.DataFrame:

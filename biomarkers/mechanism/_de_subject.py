@@ -22,7 +22,7 @@ from scipy.stats import norm
 __all__ = ["SubjectBlockInference", "subject_blocks"]
 
 _GRID = 20
-_GOLDEN_STEPS = 28
+_GOLDEN_STEPS = 12  # then one parabolic step: log α to ~1e-7 on a smooth loss
 _MAX_ITER = 250
 _PGTOL = 1e-5  # scipy L-BFGS-B default, which pydeseq2 uses
 
@@ -254,14 +254,17 @@ class SubjectBlockInference:
         log_fact = gammaln(counts + 1).sum(0)
         y_log_mu = (counts * np.log(mu)).sum(0)
         log_hat = np.log(np.asarray(alpha_hat, float))
+        every = np.arange(counts.shape[1])
 
-        def loss(log_alpha: np.ndarray) -> np.ndarray:
+        def loss(log_alpha: np.ndarray, genes: np.ndarray) -> np.ndarray:
+            full = len(genes) == len(every)
+            y, m = (counts, mu) if full else (counts[:, genes], mu[:, genes])
             alpha = np.exp(log_alpha)
-            out = _nll(counts, mu, alpha, log_fact, y_log_mu)
+            out = _nll(y, m, alpha, log_fact[genes], y_log_mu[genes])
             if cr_reg:
-                out = out + 0.5 * blocks.logdet(mu / (1 + mu * alpha[None, :]))
+                out = out + 0.5 * blocks.logdet(m / (1 + m * alpha[None, :]))
             if prior_reg:
-                out = out + (log_alpha - log_hat) ** 2 / (2 * prior_disp_var)
+                out = out + (log_alpha - log_hat[genes]) ** 2 / (2 * prior_disp_var)
             return out
 
         x = _local_min(loss, log_hat, np.log(min_disp), np.log(max_disp))
@@ -300,52 +303,85 @@ class SubjectBlockInference:
 def _local_min(fn: Any, start: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Minimum of ``fn`` in the basin of ``start`` (one per gene), as pydeseq2's L-BFGS-B finds.
 
-    Like L-BFGS-B, a start whose gradient is below its tolerance (``pgtol``; e.g. a dispersion
+    ``fn(x, genes)`` is the loss of the genes ``genes`` at ``x`` (one value each). Like
+    L-BFGS-B, a start whose gradient is below its tolerance (``pgtol``; e.g. a dispersion
     starting at the lower bound, where the loss is flat in log α) stays where it is. Otherwise
     the grid is walked downhill from the start to the first local minimum, which is refined by
-    golden section.
+    golden section. The walk evaluates only the genes still walking (most stop after one or two
+    grid points), so its cost is a few full evaluations rather than one per grid point.
     """
     start = np.clip(start, lo, hi)
-    f0 = fn(start)
+    n = len(start)
+    every = np.arange(n)
     step = 1e-3
-    up, down = fn(np.minimum(start + step, hi)), fn(np.maximum(start - step, lo))
-    grad = (up - down) / (np.minimum(start + step, hi) - np.maximum(start - step, lo))
+    f0 = fn(start, every)
+    s_up, s_down = np.minimum(start + step, hi), np.maximum(start - step, lo)
+    grad = (fn(s_up, every) - fn(s_down, every)) / (s_up - s_down)
     stay = (np.abs(grad) <= _PGTOL) | ((start <= lo) & (grad > 0)) | ((start >= hi) & (grad < 0))
+    # the grid with the start inserted after equal grid points (a stable sort), per gene
     grid = np.linspace(lo, hi, _GRID)
-    pts = np.concatenate([np.broadcast_to(grid, (len(start), _GRID)), start[:, None]], axis=1)
-    vals = np.concatenate([np.stack([fn(np.full(len(start), x)) for x in grid], 1), f0[:, None]], 1)
+    pts = np.concatenate([np.broadcast_to(grid, (n, _GRID)), start[:, None]], axis=1)
     order = np.argsort(pts, axis=1, kind="stable")
-    pts, vals = np.take_along_axis(pts, order, 1), np.take_along_axis(vals, order, 1)
-    s_idx = np.argmax(order == _GRID, axis=1)
-    j = np.arange(_GRID)[None, :]
-    rising = vals[:, 1:] >= vals[:, :-1]  # rising[:, j]: the loss does not fall from j to j + 1
-    right = np.where(rising & (j >= s_idx[:, None]), j, _GRID).min(1)
-    # walking left from j + 1, the loss stops falling at j + 1 when it does not fall to j
-    flat_left = vals[:, :-1] >= vals[:, 1:]
-    left = np.where(flat_left & (j < s_idx[:, None]), j + 1, 0).max(1)
-    k = np.where(grad < 0, right, left)
-    rows = np.arange(len(start))
-    a = pts[rows, np.maximum(k - 1, 0)]
-    b = pts[rows, np.minimum(k + 1, _GRID)]
-    return np.where(stay, start, _golden(fn, a, b))
+    pts = np.take_along_axis(pts, order, 1)
+    pos = np.argmax(order == _GRID, axis=1)  # the start's place in pts
+    cur_val = f0.copy()
+    direction = np.where(grad < 0, 1, -1)
+    walking = np.flatnonzero(~stay)
+    while len(walking):
+        nxt = pos[walking] + direction[walking]
+        inside = (nxt >= 0) & (nxt <= _GRID)
+        walking, nxt = walking[inside], nxt[inside]
+        if not len(walking):
+            break
+        val = fn(pts[walking, nxt], walking)
+        down = val < cur_val[walking]  # ties stop the walk, as the grid search did
+        moved = walking[down]
+        pos[moved], cur_val[moved] = nxt[down], val[down]
+        walking = moved
+    out = start.copy()
+    todo = np.flatnonzero(~stay)
+    if len(todo):
+        a = pts[todo, np.maximum(pos[todo] - 1, 0)]
+        b = pts[todo, np.minimum(pos[todo] + 1, _GRID)]
+        out[todo] = _golden(fn, a, b, todo)
+    return out
 
 
-def _golden(fn: Any, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Vectorised golden-section minimisation of ``fn`` on ``[left, right]`` (one per gene)."""
+def _golden(fn: Any, left: np.ndarray, right: np.ndarray, genes: np.ndarray) -> np.ndarray:
+    """Vectorised golden-section minimisation of ``fn`` on ``[left, right]`` (one per gene).
+
+    After the golden steps one parabolic step through the last three points polishes the
+    minimum (the loss is smooth there); it is kept only where it lies inside the bracket and
+    does not raise the loss.
+    """
     ratio = (np.sqrt(5) - 1) / 2
     a, b = left.copy(), right.copy()
     c, d = b - ratio * (b - a), a + ratio * (b - a)
-    fc, fd = fn(c), fn(d)
+    fc, fd = fn(c, genes), fn(d, genes)
     for _ in range(_GOLDEN_STEPS):
         lower = fc < fd
         b = np.where(lower, d, b)
         a = np.where(lower, a, c)
         new = np.where(lower, b - ratio * (b - a), a + ratio * (b - a))
-        fnew = fn(new)
+        fnew = fn(new, genes)
         d, fd, c, fc = (
             np.where(lower, c, new),
             np.where(lower, fc, fnew),
             np.where(lower, new, d),
             np.where(lower, fnew, fd),
         )
-    return (a + b) / 2
+    mid = (a + b) / 2
+    fm = fn(mid, genes)
+    # vertex of the parabola through (c, fc), (mid, fm), (d, fd)
+    num = (mid - c) ** 2 * (fm - fd) - (mid - d) ** 2 * (fm - fc)
+    den = (mid - c) * (fm - fd) - (mid - d) * (fm - fc)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = mid - 0.5 * num / den
+    ok = np.isfinite(vertex) & (vertex > a) & (vertex < b)
+    best = mid.copy()
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        fv = fn(vertex[idx], genes[idx])
+        better = fv <= fm[idx]
+        best[idx[better]] = vertex[idx[better]]
+    return best

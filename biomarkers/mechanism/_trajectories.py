@@ -11,6 +11,7 @@ import pandas as pd
 
 from biomarkers._logging import timed
 from biomarkers._names import FeatureName, is_feature_name, parse_feature_name
+from biomarkers._parallel import limit_blas
 from biomarkers._progress import progress
 from biomarkers._stats import bh_qvalues
 from biomarkers._validation import check_choice, check_columns, did_you_mean, format_ids
@@ -194,7 +195,8 @@ def trajectories(
         comparisons.append(("responder", within, "_responder", "responder", "non-responder"))
 
     rows, means = [], []
-    with timed(f"trajectories ({long['feature'].nunique()} features)"):
+    # one small MixedLM per feature: BLAS threads only add overhead (and oversubscribe cores)
+    with timed(f"trajectories ({long['feature'].nunique()} features)"), limit_blas(1, small=True):
         for comparison, data, gcol, t_label, c_label in comparisons:
             groups = data.groupby("feature", sort=False)
             for feature, df in progress(groups, total=groups.ngroups, description=comparison):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import logger
-from biomarkers._names import known_at_day
+from biomarkers._names import known_at_days
 from biomarkers._validation import did_you_mean, format_ids
 from biomarkers.exceptions import DataQualityWarning, LeakageError, SchemaError
 from biomarkers.models._population import Landmark, population, resolve_landmark, shift_times
@@ -156,8 +156,9 @@ def _feature_days(
     days = np.full(len(names), np.nan)
     if var is not None and "day" in var.columns:
         days = pd.to_numeric(var["day"], errors="coerce").to_numpy(dtype=float, copy=True)
-    for j in np.flatnonzero(np.isnan(days)):
-        days[j] = known_at_day(names[j], visit_days)
+    todo = np.flatnonzero(np.isnan(days))
+    if len(todo):
+        days[todo] = known_at_days([names[j] for j in todo], visit_days)
     return days
 
 

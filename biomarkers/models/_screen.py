@@ -17,15 +17,19 @@ _TASKS = ("binary", "continuous", "survival")
 def _group_moments(X: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per-column count, mean and unbiased variance of the non-missing rows in ``mask``."""
     sub = X[mask]
-    ok = ~np.isnan(sub)
-    dense = bool(ok.all())  # no NaN: skip the masked copies (same sums, far fewer temporaries)
+    total = sub.sum(0)
+    # no NaN in the column sums means none in the columns (a NaN sum from inf − inf takes the
+    # NaN-aware path, which gives the same values): skip the mask and the masked copies
+    dense = not np.isnan(total).any()
+    ok = None if dense else ~np.isnan(sub)
     cnt = np.full(sub.shape[1], float(sub.shape[0])) if dense else ok.sum(0).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (sub if dense else np.where(ok, sub, 0.0)).sum(0) / cnt
-        dev = sub - mean
+        mean = (total if dense else np.where(ok, sub, 0.0).sum(0)) / cnt
+        # ``sub`` is this function's own copy (fancy indexing): centre and square it in place
+        dev = np.subtract(sub, mean, out=sub)
         if not dense:
             dev[~ok] = 0.0
-        var = np.square(dev, out=dev).sum(0) / (cnt - 1)  # in place: one temporary fewer
+        var = np.square(dev, out=dev).sum(0) / (cnt - 1)
     return cnt, mean, var
 
 

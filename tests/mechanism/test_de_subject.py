@@ -180,3 +180,19 @@ def test_permuted_arms_are_calibrated_and_planted_genes_recovered(make_pb):
         p = pseudobulk_de(null, contrast=INTERACTION).table.pvalue.dropna()
         rates.append((p < 0.05).mean())
     assert np.mean(rates) <= 0.065
+
+
+def test_replicate_count_matches_pydeseq2():
+    from pydeseq2.utils import n_or_more_replicates
+
+    from biomarkers.mechanism._de import _n_or_more_replicates
+
+    # design rows repeated 1, 2, 5 and 8 times, shuffled
+    rows = np.array([[1.0, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1]]).repeat([1, 2, 5, 8], axis=0)
+    rows = rows[np.random.default_rng(0).permutation(len(rows))]
+    design = pd.DataFrame(rows, index=[f"s{i}" for i in range(16)], columns=["Intercept", "a", "b"])
+    for k in (2, 3, 7):
+        expected = n_or_more_replicates(design, k)
+        got = _n_or_more_replicates(design, k)
+        pd.testing.assert_series_equal(got, expected, check_names=False)
+        assert 0 < expected.sum() < len(design)
