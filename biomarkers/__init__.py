@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 _SUBPACKAGES = (
     "clinical",
     "datasets",
+    "design",
     "features",
     "io",
     "mechanism",
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from biomarkers import (  # noqa: F401
         clinical,
         datasets,
+        design,
         features,
         io,
         mechanism,

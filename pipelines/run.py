@@ -364,6 +364,7 @@ def run_job(
         "discover": "pipelines.discover:run_discover",
         "mechanism": "pipelines.mechanism:run_mechanism",
         "score": "pipelines.score:run_score",
+        "power": "pipelines.power:run_power",
     }
     module_name, func_name = jobs[cfg.pipeline].split(":")
     job = getattr(importlib.import_module(module_name), func_name)

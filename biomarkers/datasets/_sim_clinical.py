@@ -72,11 +72,12 @@ def _trunc_normal(rng, mean, sd, lo, hi, n):
     return out
 
 
-def _block_randomise(rng, n):
+def _block_randomise(rng, n, allocation: float = 0.5):
     arms = []
     while len(arms) < n:
         size = int(rng.choice([4, 6]))
-        block = [ARMS[0]] * (size // 2) + [ARMS[1]] * (size // 2)
+        n_treated = round(size * allocation)
+        block = [ARMS[0]] * n_treated + [ARMS[1]] * (size - n_treated)
         arms.extend(rng.permutation(block).tolist())
     return np.array(arms[:n], dtype=object)
 
@@ -203,7 +204,7 @@ def simulate_clinical(
     """
     width = max(3, len(str(n)))
     ids = np.array([f"P{i + 1:0{width}d}" for i in range(n)], dtype=object)
-    arm = _block_randomise(rng, n)
+    arm = _block_randomise(rng, n, scen.allocation)
     treated = arm == TREATED
     age = np.round(_trunc_normal(rng, 44.0, 10.0, 18.0, 65.0, n)).astype(int)
     sex = np.where(rng.random(n) < 0.88, "M", "F")

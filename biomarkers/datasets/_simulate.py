@@ -15,7 +15,13 @@ from biomarkers._names import feature_name, parse_feature_name
 from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
-from biomarkers.datasets._scenarios import MEDIATOR_DAY, SCENARIOS, Scenario, mechanism_weight
+from biomarkers.datasets._scenarios import (
+    MEDIATOR_DAY,
+    SCENARIOS,
+    Scenario,
+    mechanism_weight,
+    with_effects,
+)
 from biomarkers.datasets._sim_clinical import ARMS, planted_indirect_effect, simulate_clinical
 from biomarkers.datasets._sim_singlecell import (
     GENE_EFFECTS,
@@ -417,6 +423,7 @@ def simulate_trial(
     singlecell_visits: Sequence[str] = ("D0", "D7", "D28"),
     tenx_samples: int = 4,
     chunk_size: int = 20_000,
+    effects: Mapping[str, float] | None = None,
 ) -> SimulatedTrial:
     """Simulate a randomised ucMSC + SMT vs SMT trial in non-viral ACLF and write it to disk.
 
@@ -450,6 +457,10 @@ def simulate_trial(
         Number of single-cell samples also written as 10x matrix folders.
     chunk_size
         Cells buffered in memory before being appended to ``singlecell.h5ad``.
+    effects
+        Effect sizes replacing the scenario's (field name of the private ``Scenario`` -> value,
+        e.g. ``{"pred_treg": 0.5, "allocation": 2 / 3}``; docs/simulator.md lists them); used by
+        :func:`biomarkers.design.power` to vary one effect at a time.
 
     Returns
     -------
@@ -482,7 +493,7 @@ def simulate_trial(
     n_tenx = _check_int("tenx_samples", tenx_samples, 0)
     chunk = _check_int("chunk_size", chunk_size, 1)
     vmap, sc_visits = _simulated_visits(visits, singlecell_visits)
-    scen = SCENARIOS[scenario]
+    scen = with_effects(SCENARIOS[scenario], effects)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
