@@ -73,9 +73,11 @@ def _trunc_normal(rng, mean, sd, lo, hi, n):
 
 
 def _block_randomise(rng, n, allocation: float = 0.5):
+    # permuted blocks of 2m and 3m, m the smallest block holding the allocation exactly (1:1: 4, 6)
+    m = next((m for m in range(2, 13) if abs(m * allocation - round(m * allocation)) < 1e-9), 2)
     arms = []
     while len(arms) < n:
-        size = int(rng.choice([4, 6]))
+        size = int(rng.choice([2 * m, 3 * m]))
         n_treated = round(size * allocation)
         block = [ARMS[0]] * n_treated + [ARMS[1]] * (size - n_treated)
         arms.extend(rng.permutation(block).tolist())
