@@ -222,13 +222,14 @@ def power(
     _check_points(points, cfg["analyses"])
     settings = _settings(cfg)
     folder = _open_folder(out_dir or tempfile.mkdtemp(prefix="bm-power-study-"), settings)
-    todo = []
-    for point in points:
-        rcfg = {**settings, "effects": point.effects()}
-        for r in range(cfg["replicates"]):
-            if not _replicate_path(folder, point, r).is_file():
-                seed = replicate_seed(cfg["random_state"], point, r)
-                todo.append(((point, r), (point.params, seed, rcfg)))
+    # replicate-major order: a study stopped early has about as many replicates at every point
+    todo = [
+        ((point, r), (point.params, replicate_seed(cfg["random_state"], point, r),
+                      {**settings, "effects": point.effects()}))
+        for r in range(cfg["replicates"])
+        for point in points
+        if not _replicate_path(folder, point, r).is_file()
+    ]  # fmt: skip
     total = len(points) * cfg["replicates"]
     logger.info("power study %s: %d of %d replicates to run", folder, len(todo), total)
     n = resolve_n_jobs(n_jobs)

@@ -37,7 +37,7 @@ def _records(folder: Path, points: list[GridPoint], replicates: int) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PowerResult:
     """Records and Monte-Carlo summaries of a power study.
 

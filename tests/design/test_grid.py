@@ -21,7 +21,8 @@ def test_every_combination_in_grid_order_with_defaults():
 
 def test_list_valued_keys_take_one_set_or_several():
     one = expand_grid({"assays": ["cytokines", "flow", "singlecell"]})
-    assert len(one) == 1 and one[0].params["assays"] == ["cytokines", "flow", "singlecell"]
+    assert len(one) == 1
+    assert one[0].params["assays"] == ["cytokines", "flow", "singlecell"]
     two = expand_grid({"visits": [["D0", "D28"], ["D0", "D7", "D28"]]})
     assert [p.params["visits"] for p in two] == [["D0", "D28"], ["D0", "D7", "D28"]]
 
@@ -69,6 +70,7 @@ def test_allocation_changes_the_simulated_randomisation(tmp_path):
 
     arms = pd.read_csv(trial.paths["clinical"])["arm"].value_counts()
     # permuted blocks of 6 and 9 with 2/3 treated: exact but for the last, cut block
-    assert abs(arms["ucMSC+SMT"] - 40) <= 2 and arms.sum() == 60
+    assert abs(arms["ucMSC+SMT"] - 40) <= 2
+    assert arms.sum() == 60
     with pytest.raises(ConfigError, match=r"effects: 'pred_tre' is not an effect"):
         bm.datasets.simulate_trial(tmp_path / "b", n_subjects=10, effects={"pred_tre": 1.0})

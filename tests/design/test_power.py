@@ -20,7 +20,8 @@ def _run(tmp_path, name, **kwargs):
 
 def test_records_table_and_files(tmp_path):
     res = _run(tmp_path, "s")
-    assert res.complete and len(res.records) == 4
+    assert res.complete
+    assert len(res.records) == 4
     assert set(res.records["predictive_effect"]) == {0.0, 1.0}
     files = sorted(p.name for p in (tmp_path / "s" / "replicates").rglob("*.json"))
     assert files == ["r00000.json", "r00000.json", "r00001.json", "r00001.json"]
@@ -43,7 +44,8 @@ def test_records_table_and_files(tmp_path):
 def test_killed_study_resumes_to_the_uninterrupted_result(tmp_path):
     full = _run(tmp_path, "full")
     part = _run(tmp_path, "killed", stop_after=1)
-    assert len(part.records) == 1 and not part.complete
+    assert len(part.records) == 1
+    assert not part.complete
     resumed = _run(tmp_path, "killed")
     assert resumed.complete
     pd.testing.assert_frame_equal(resumed.records, full.records)
@@ -99,8 +101,10 @@ def test_report_and_curves(tmp_path):
     res.sample_sizes = companions(res)
     assert {"events", "interaction_power_analytic", "riley_min_n"} <= set(res.sample_sizes)
     html = res.report(tmp_path / "rep").read_text()
-    assert "Power curves" in html and "data:image/png;base64," in html
-    assert "treatment_power" in html and "Analytic companions" in html
+    assert "Power curves" in html
+    assert "data:image/png;base64," in html
+    assert "treatment_power" in html
+    assert "Analytic companions" in html
     assert (tmp_path / "rep" / "figures" / "power_curves.png").is_file()
     fig = res.plot(["treatment_power"])
     assert fig.axes[0].get_title() == "treatment_power"
@@ -124,7 +128,8 @@ def test_reduced_power_grid_is_monotone_and_nominal_at_zero_effect(tmp_path):
                 continue
             lo, hi = at(metric, 60, e), at(metric, 200, e)
             # larger trials do at least as well, within Monte-Carlo error
-            assert hi["mc_high"] >= lo["estimate"] and hi["estimate"] >= lo["mc_low"], metric
+            assert hi["mc_high"] >= lo["estimate"], metric
+            assert hi["estimate"] >= lo["mc_low"], metric
     big = at("p_predictive_call", 200, 1.0)
     assert big["estimate"] >= at("p_predictive_call", 60, 1.0)["mc_low"]
     # no predictive marker planted: false calls at the nominal FDR (BH under the global null)
