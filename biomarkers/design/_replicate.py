@@ -165,7 +165,7 @@ def run_replicate(params: Mapping[str, Any], seed: int, cfg: Mapping[str, Any]) 
     sc = "singlecell" in params["assays"]
     with (
         tempfile.TemporaryDirectory(prefix="bm-power-") as tmp,
-        limit_blas(1),
+        limit_blas(small=True),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")  # expected data-quality warnings of small trials
