@@ -7,7 +7,8 @@
 The grid is ``power.grid`` of ``configs/power.yaml`` (n_subjects 60/100/200 x predictive effect
 0/0.5/1.0, cytokines + flow, D0/D7/D28) with its analyses and fast settings. The study folder
 (``--out``, default /work/bench_data/power_study) is resumable: a rerun only runs the replicates
-still missing, and the rate is measured over the replicates this invocation ran. Each finished
+still missing, and the rate is measured over the replicates this invocation ran; ``--minutes``
+stops it (resumably) after about that long. Each finished
 replicate is on disk as it comes; ``<out>/bench.jsonl`` gets one line per invocation (replicates
 run, wall seconds, replicates per minute, 1-minute load average before and after) and the per
 grid point table is written to ``<out>/power.csv``.
@@ -33,6 +34,8 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=None, help="default: the config's")
     ap.add_argument("--backend", choices=("local", "dask"), default="local")
     ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--minutes", type=float, default=None, help="stop (resumably) after this long")
+    ap.add_argument("--chunk", type=int, default=18, help="replicates between time checks")
     args = ap.parse_args()
 
     import biomarkers as bm
@@ -45,9 +48,12 @@ def main() -> None:
     before = len(list(study.glob("replicates/*/*.json"))) if study.exists() else 0
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    res = bm.design.power(section, out_dir=study, backend=args.backend,
-                          n_jobs=args.n_jobs)  # fmt: skip
-    wall = time.perf_counter() - t0
+    while True:  # in chunks of --chunk replicates, until complete or --minutes are spent
+        res = bm.design.power(section, out_dir=study, backend=args.backend, n_jobs=args.n_jobs,
+                              stop_after=args.chunk)  # fmt: skip
+        wall = time.perf_counter() - t0
+        if res.complete or (args.minutes and wall > 60 * args.minutes):
+            break
     ran = len(res.records) - before
     line = {
         "backend": args.backend, "n_jobs": args.n_jobs, "grid_points": int(res.records["point_id"].nunique()),

@@ -459,8 +459,9 @@ def simulate_trial(
         Cells buffered in memory before being appended to ``singlecell.h5ad``.
     effects
         Effect sizes replacing the scenario's (field name of the private ``Scenario`` -> value,
-        e.g. ``{"pred_treg": 0.5, "allocation": 2 / 3}``; docs/simulator.md lists them); used by
-        :func:`biomarkers.design.power` to vary one effect at a time.
+        e.g. ``{"pred_treg": 0.5, "allocation": 2 / 3}``; ``allocation`` is the randomisation
+        probability of the treated arm); :func:`biomarkers.design.power` varies them
+        (docs/design.md, "Grid").
 
     Returns
     -------
