@@ -56,6 +56,8 @@ class PowerResult:
         Analyses, FDR, top k, fast, scenario and seed of the study.
     replicates
         Replicates asked per grid point; ``complete`` says whether all are stored.
+    grid_points
+        Points of the grid.
     """
 
     table: pd.DataFrame
@@ -63,6 +65,7 @@ class PowerResult:
     grid_keys: list[str]
     settings: dict[str, Any]
     replicates: int
+    grid_points: int
     folder: Path | None = None
     sample_sizes: pd.DataFrame | None = field(default=None)
 
@@ -74,13 +77,12 @@ class PowerResult:
         table = summarise(records, keys, alpha=alpha) if len(records) else pd.DataFrame()
         return cls(table=table, records=records, grid_keys=keys,
                    settings={**settings, "alpha": alpha}, replicates=replicates,
-                   folder=Path(folder))  # fmt: skip
+                   grid_points=len(points), folder=Path(folder))  # fmt: skip
 
     @property
     def complete(self) -> bool:
         """Whether every replicate of every grid point is stored."""
-        n_points = self.records["point_id"].nunique() if len(self.records) else 0
-        return len(self.records) == self.replicates * max(n_points, 1) and n_points > 0
+        return self.grid_points > 0 and len(self.records) == self.replicates * self.grid_points
 
     def to_frame(self) -> pd.DataFrame:
         """The per grid point × metric table (a copy)."""
@@ -91,7 +93,8 @@ class PowerResult:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         meta = {**FORMAT, "grid_keys": self.grid_keys, "settings": self.settings,
-                "replicates": self.replicates, "complete": self.complete}  # fmt: skip
+                "replicates": self.replicates, "grid_points": self.grid_points,
+                "complete": self.complete}  # fmt: skip
         paths = [write_table(d / "power.csv", self.table),
                  write_table(d / "replicates.csv", self.records),
                  write_json(d / "power.json", meta)]  # fmt: skip
@@ -107,7 +110,7 @@ class PowerResult:
         ss = d / "sample_size.csv"
         return cls(table=pd.read_csv(d / "power.csv"), records=pd.read_csv(d / "replicates.csv"),
                    grid_keys=meta["grid_keys"], settings=meta["settings"],
-                   replicates=meta["replicates"], folder=d,
+                   replicates=meta["replicates"], grid_points=meta["grid_points"], folder=d,
                    sample_sizes=pd.read_csv(ss) if ss.is_file() else None)  # fmt: skip
 
     def plot(self, metrics: list[str] | None = None) -> Figure:

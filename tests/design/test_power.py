@@ -43,8 +43,9 @@ def test_records_table_and_files(tmp_path):
 
 def test_killed_study_resumes_to_the_uninterrupted_result(tmp_path):
     full = _run(tmp_path, "full")
-    part = _run(tmp_path, "killed", stop_after=1)
-    assert len(part.records) == 1
+    part = _run(tmp_path, "killed", stop_after=2)
+    assert len(part.records) == 2
+    assert part.records["point_id"].nunique() == 2  # replicate-major: one at each point
     assert not part.complete
     resumed = _run(tmp_path, "killed")
     assert resumed.complete
