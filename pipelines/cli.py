@@ -345,6 +345,38 @@ def models(
 
 
 @app.command()
+def power(
+    config: Path = typer.Argument(
+        ..., help="A power config (pipeline: power), e.g. configs/power.yaml."
+    ),
+    replicates: int | None = typer.Option(
+        None, "--replicates", min=1, help="Replicates per grid point."
+    ),
+    n_jobs: int | None = typer.Option(None, "--n-jobs", help="Local processes or Dask workers."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: the config's)."),
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
+) -> None:
+    """Run or resume a power study; prints the path of its power.csv as the last line."""
+    _setup_logging(quiet=quiet, debug=debug)
+    with _guard(debug=debug):
+        from biomarkers.exceptions import ConfigError
+        from pipelines.config import load_config
+        from pipelines.run import run_job
+
+        overrides = [f"power.replicates={replicates}"] if replicates else []
+        overrides += [f"backend.n_jobs={n_jobs}"] if n_jobs else []
+        overrides += ["backend.kind=dask", f"backend.scheduler={scheduler}"] if scheduler else []
+        cfg = load_config(config, overrides=overrides)
+        if cfg.pipeline != "power":
+            msg = f"{config}: pipeline is {cfg.pipeline!r}; biomarkers power runs 'pipeline: power' configs (use biomarkers run)"
+            raise ConfigError(msg)
+        result = run_job(cfg, config_dir=config.parent, out=out, command=sys.argv)
+    typer.echo(str(result.run_dir / "power.csv"))
+
+
+@app.command()
 def version() -> None:
     """Print the toolkit's version."""
     import biomarkers

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from biomarkers._atomic import allowed_roots, check_within_roots, register_input, set_input_roots
 from biomarkers._validation import did_you_mean
@@ -431,8 +431,45 @@ class EvaluateConfig(_Job):
     evaluate: EvaluateSettings = Field(default_factory=EvaluateSettings)
 
 
+class PowerSettings(_Strict):
+    """Grid and settings of a simulation-based power study (``biomarkers.design.power``)."""
+
+    grid: dict[str, Any] = Field(
+        default_factory=dict,
+        description="design key -> value or list of values (docs/design.md, 'Grid')",
+    )
+    replicates: int = Field(default=50, ge=1, description="replicates per grid point")
+    analyses: list[
+        Literal["discover", "predictive", "early_response", "mechanism", "treatment_effect"]
+    ] = Field(default_factory=lambda: ["discover", "predictive", "treatment_effect"])
+    top_k: int = Field(default=10, ge=1, description="ranks counted for the prognostic recall")
+    fdr: float = Field(default=0.1, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="level of the treatment test")
+    fast: bool = Field(True, description="fast per-replicate analysis settings")
+    scenario: Literal["default", "null", "no_benefit", "strong", "mediation"] = "default"
+    study_dir: Path | None = Field(
+        None, description="resumable replicate store; default <output>/<name>/power_study"
+    )
+
+    @model_validator(mode="after")
+    def _grid_ok(self) -> PowerSettings:
+        from biomarkers.design._grid import expand_grid
+
+        expand_grid(self.grid)
+        return self
+
+
+class PowerConfig(_Job):
+    """``pipeline: power``: simulate trials over a design grid, run the analyses, score them."""
+
+    pipeline: Literal["power"]
+    power: PowerSettings = Field(default_factory=PowerSettings)
+
+
 JobConfig = Annotated[
-    Union[SimulateConfig, DiscoverConfig, MechanismConfig, ScoreConfig, EvaluateConfig],  # noqa: UP007
+    Union[  # noqa: UP007
+        SimulateConfig, DiscoverConfig, MechanismConfig, ScoreConfig, EvaluateConfig, PowerConfig
+    ],
     Field(discriminator="pipeline"),
 ]
 _JOBS: dict[str, type[_Job]] = {
@@ -441,6 +478,7 @@ _JOBS: dict[str, type[_Job]] = {
     "mechanism": MechanismConfig,
     "score": ScoreConfig,
     "evaluate": EvaluateConfig,
+    "power": PowerConfig,
 }
 
 

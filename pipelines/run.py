@@ -437,6 +437,7 @@ def run_job(
         "mechanism": "pipelines.mechanism:run_mechanism",
         "score": "pipelines.score:run_score",
         "evaluate": "pipelines.evaluate:run_evaluate",
+        "power": "pipelines.power:run_power",
     }
     module_name, func_name = jobs[cfg.pipeline].split(":")
     job = getattr(importlib.import_module(module_name), func_name)

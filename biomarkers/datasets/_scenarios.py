@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-__all__ = ["MEDIATOR_DAY", "SCENARIOS", "Scenario", "mechanism_weight"]
+__all__ = ["MEDIATOR_DAY", "SCENARIOS", "Scenario", "mechanism_weight", "with_effects"]
 
 
 def mechanism_weight(day: float) -> float:
@@ -51,6 +51,8 @@ class Scenario:
     med_sd: float = 0.0
     med_log_hr: float = 0.0
     med_noise: float = 1.0
+    # randomisation probability of the treated arm (permuted blocks of 4 and 6)
+    allocation: float = 0.5
 
 
 # the day from which the mediator acts on the hazard (the D7 landmark of the early-response analyses)
@@ -125,3 +127,23 @@ SCENARIOS["mediation"] = replace(
     med_log_hr=-0.6,
     med_noise=0.2,
 )
+
+
+def with_effects(scen: Scenario, effects) -> Scenario:
+    """``scen`` with some effect sizes replaced (``effects``: field name -> number)."""
+    from biomarkers._validation import did_you_mean
+    from biomarkers.exceptions import ConfigError
+
+    fields = [f for f in Scenario.__dataclass_fields__ if f not in ("name", "mediator")]
+    for key, value in dict(effects or {}).items():
+        if key not in fields:
+            msg = f"effects: {key!r} is not an effect of the simulator{did_you_mean(key, fields)}; use one of: {', '.join(fields)}"
+            raise ConfigError(msg)
+        if isinstance(value, str) or not isinstance(value, int | float):
+            msg = f"effects: {key}={value!r} must be a number"
+            raise ConfigError(msg)
+    alloc = dict(effects or {}).get("allocation", scen.allocation)
+    if not 0 < alloc < 1:
+        msg = f"effects: allocation={alloc!r} must be a probability strictly between 0 and 1"
+        raise ConfigError(msg)
+    return replace(scen, **dict(effects or {}))

@@ -72,11 +72,14 @@ def _trunc_normal(rng, mean, sd, lo, hi, n):
     return out
 
 
-def _block_randomise(rng, n):
+def _block_randomise(rng, n, allocation: float = 0.5):
+    # permuted blocks of 2m and 3m, m the smallest block holding the allocation exactly (1:1: 4, 6)
+    m = next((m for m in range(2, 13) if abs(m * allocation - round(m * allocation)) < 1e-9), 2)
     arms = []
     while len(arms) < n:
-        size = int(rng.choice([4, 6]))
-        block = [ARMS[0]] * (size // 2) + [ARMS[1]] * (size // 2)
+        size = int(rng.choice([2 * m, 3 * m]))
+        n_treated = round(size * allocation)
+        block = [ARMS[0]] * n_treated + [ARMS[1]] * (size - n_treated)
         arms.extend(rng.permutation(block).tolist())
     return np.array(arms[:n], dtype=object)
 
@@ -204,7 +207,7 @@ def simulate_clinical(
     """
     width = max(3, len(str(n)))
     ids = np.array([f"P{i + 1:0{width}d}" for i in range(n)], dtype=object)
-    arm = _block_randomise(rng, n)
+    arm = _block_randomise(rng, n, scen.allocation)
     if phase3 is not None:  # the Phase-III cohort (datasets/_phase3.py): three arms
         arm = phase3.arms(n)
     treated = arm == TREATED

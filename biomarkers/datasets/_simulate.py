@@ -17,7 +17,13 @@ from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.datasets import _sim_assays as assays
 from biomarkers.datasets import _sim_vendor as vendor
 from biomarkers.datasets._phase3 import Phase3Cohort, Phase3Shifts
-from biomarkers.datasets._scenarios import MEDIATOR_DAY, SCENARIOS, Scenario, mechanism_weight
+from biomarkers.datasets._scenarios import (
+    MEDIATOR_DAY,
+    SCENARIOS,
+    Scenario,
+    mechanism_weight,
+    with_effects,
+)
 from biomarkers.datasets._sim_clinical import ARMS, planted_indirect_effect, simulate_clinical
 from biomarkers.datasets._sim_singlecell import (
     GENE_EFFECTS,
@@ -421,6 +427,7 @@ def simulate_trial(
     chunk_size: int = 20_000,
     cohort: str = "development",
     phase3: Mapping[str, Any] | None = None,
+    effects: Mapping[str, float] | None = None,
 ) -> SimulatedTrial:
     """Simulate a randomised ucMSC + SMT vs SMT trial in non-viral ACLF and write it to disk.
 
@@ -464,6 +471,11 @@ def simulate_trial(
         ``slope_shift`` (1.0, multiplies the prognostic part), ``lot_offset`` (1.5, log2),
         ``lot_marker`` (``"IL6"``), ``lot_share`` (0.5), ``prednisolone_log_hr`` (-0.15),
         ``sites``. Use another ``seed`` than the development trial's.
+    effects
+        Effect sizes replacing the scenario's (field name of the private ``Scenario`` -> value,
+        e.g. ``{"pred_treg": 0.5, "allocation": 2 / 3}``; ``allocation`` is the randomisation
+        probability of the treated arm); :func:`biomarkers.design.power` varies them
+        (docs/design.md, "Grid").
 
     Returns
     -------
@@ -496,7 +508,7 @@ def simulate_trial(
     n_tenx = _check_int("tenx_samples", tenx_samples, 0)
     chunk = _check_int("chunk_size", chunk_size, 1)
     vmap, sc_visits = _simulated_visits(visits, singlecell_visits)
-    scen = SCENARIOS[scenario]
+    scen = with_effects(SCENARIOS[scenario], effects)
     check_choice("cohort", cohort, ("development", "phase3"))
     if phase3 is not None and cohort != "phase3":
         msg = f"phase3= options need cohort='phase3' (got cohort={cohort!r})"

@@ -134,6 +134,8 @@ def _fit(kind: str, y: np.ndarray, X: np.ndarray, event: np.ndarray | None = Non
             # a fit that warns (separation, no convergence) gives no estimate rather than a wrong one
             warnings.simplefilter("error")
             if kind == "survival":
+                if not np.any(event):  # no event, no partial likelihood (statsmodels crashes)
+                    return nan
                 res = sm.PHReg(y, X, status=event).fit(disp=False)
                 j = 0
             else:

@@ -139,3 +139,18 @@ def test_planted_mediator_is_both_pharmacodynamic_and_response_associated(tmp_pa
     assert row["label"] == "both"
     assert row["effect"] > 0  # the treatment raises HGF
     assert row["assoc"] < 0  # and a larger rise goes with a lower hazard
+
+
+def test_survival_outcome_without_events_gives_nan_association_not_a_crash():
+    # a small trial where no subject at risk at the landmark has the event (seen in power studies)
+    df = _frame(n=60, seed=1).drop(columns="y")
+    early = df["cytokine:A@D7"].isna()  # the only events: deaths before the D7 sample
+    df["event"] = early.astype(int)
+    df["time_days"] = np.where(early, 3.0, 90.0)
+    res = bm.models.early_response(df, outcome=("event", "time_days"), treated=TREATED)
+    tab = res.table.set_index("marker")
+    assert tab["assoc"].isna().all()
+    assert tab["assoc_treated"].isna().all()
+    assert np.isfinite(
+        tab.loc["cytokine:A", "effect"]
+    )  # the effect on the marker is still estimated
