@@ -139,11 +139,11 @@ def test_a_huge_cell_in_a_csv_gives_a_short_message(size, match, tmp_path):
     cells[2] = "9" * 100 + "x" * size  # age
     path = tmp_path / "clinical.csv"
     path.write_text("\n".join([clin[0], ",".join(cells), *clin[2:]]) + "\n")
-    with pytest.raises((SchemaError, InputFileError), match=match) as info:
-        try:
+    try:
+        with pytest.raises((SchemaError, InputFileError), match=match) as info:
             read_clinical(path)
-        finally:
-            csv.field_size_limit(limit)
+    finally:
+        csv.field_size_limit(limit)
     assert len(str(info.value)) < 600
 
 
