@@ -36,9 +36,11 @@ N_INFORMATIVE = 5
 PLANTED_BETA = 1.0
 INTERVALS = ("nested_cv", "corrected_t", "bbc", "bootstrap")
 SHAPES = ("cytokine", "composition", "percentage")
+N_PERMUTATIONS = 20
+NULL_TRUTH = {"cv_size": 0.5, "large_sample": 0.5}
 COLUMNS = [
     "p", "kind", "seed", "interval", "auroc", "ci_low", "ci_high", "target_auroc", "covers",
-    "p_value", "below_chance_significant", "verdict", "n_stable_decoy", "fdp_decoy",
+    "target_auroc_large", "covers_large", "p_value", "below_chance_significant", "verdict", "n_stable_decoy", "fdp_decoy",
     "fdp_decoy_block", "estimated_fdp_decoy", "n_stable_stabl", "fdp_stabl", "fdp_stabl_block",
     "estimated_fdp_stabl", "seconds",
 ]  # fmt: skip
@@ -104,29 +106,91 @@ def cohort(structure: dict, *, n: int = N, planted: bool, seed: int):
     return X, pd.Series(y, index=ids, name="y"), [cols[j] for j in structure["informative"]]
 
 
-def large_sample_auroc(structure: dict, *, n: int = 20_000, seed: int = 7) -> float:
-    """AUROC of the same enet pipeline fitted on ``n`` subjects, scored on ``n`` fresh ones."""
+def _test_set(structure: dict, n: int, seed: int):
+    X, y, _ = cohort(structure, n=n, planted=True, seed=20_000 + seed)
+    return X.to_numpy(), y.to_numpy()
+
+
+def _pipeline_auroc(structure, Xtr, ytr, test, *, seed: int, decoys: bool) -> float:
+    """AUROC on ``test`` of discover's enet pipeline (decoys appended, as in its folds) fitted
+    on ``(Xtr, ytr)``."""
     from sklearn.metrics import roc_auc_score
 
-    from biomarkers.models._engine import FitConfig, final_fit
-    from biomarkers.models._registry import get_spec, predict_score
+    from biomarkers.models._engine import FitConfig, outer_fit
+    from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec
 
+    Xte, yte = test
+    n, p = Xtr.shape
+    X = np.vstack([Xtr, Xte])
+    rng = np.random.default_rng([seed, 99])
+    cfg = FitConfig(task="binary", screen_k=DEFAULT_SCREEN_K, censored=False)
+    if decoys:  # each training and test subject's decoys come from another subject of its set
+        rows = np.concatenate([rng.permutation(n), n + rng.permutation(len(yte))])
+        cfg = FitConfig(task="binary", screen_k=DEFAULT_SCREEN_K, censored=False,
+                        decoy_src=np.arange(p), decoys=X[rows])  # fmt: skip
+    y = np.concatenate([ytr, yte])
+    res = outer_fit(X, y, np.arange(len(y)), np.arange(n), np.arange(n, len(y)),
+                    get_spec("enet", "binary"), cfg, seed, want_importance=False)  # fmt: skip
+    return float(roc_auc_score(yte, res["pred"]))
+
+
+def large_sample_auroc(structure: dict, *, n: int = 20_000, seed: int = 7) -> float:
+    """Truth (a), the issue's: the pipeline fitted on ``n`` subjects, scored on ``n`` fresh ones."""
     Xtr, ytr, _ = cohort(structure, n=n, planted=True, seed=10_000 + seed)
-    Xte, yte, _ = cohort(structure, n=n, planted=True, seed=20_000 + seed)
-    spec = get_spec("enet", "binary")
-    pipe, _ = final_fit(
-        Xtr.to_numpy(), ytr.to_numpy(), np.arange(n), spec, FitConfig(task="binary"), seed
-    )
-    return float(roc_auc_score(yte, predict_score("binary", pipe, Xte.to_numpy())))
+    return _pipeline_auroc(
+        structure, Xtr.to_numpy(), ytr.to_numpy(), _test_set(structure, n, seed),
+        seed=seed, decoys=False,
+    )  # fmt: skip
+
+
+def cv_size_auroc(
+    structure: dict,
+    *,
+    n_train: int = N - N // 5,
+    refits: int = 50,
+    n_test: int = 20_000,
+    seed: int = 7,
+) -> dict:
+    """Truth (b), what CV estimates (Bates, Hastie & Tibshirani 2023): the expected AUROC, on
+    ``n_test`` fresh subjects, of the pipeline fitted on ``n_train`` subjects (the CV training
+    size, 80 with cv=5 at n = 100) drawn from the generator; mean and SD over ``refits``."""
+    test = _test_set(structure, n_test, seed)
+    vals = []
+    for r in range(refits):
+        Xtr, ytr, _ = cohort(structure, n=n_train, planted=True, seed=30_000 + 1000 * seed + r)
+        vals.append(_pipeline_auroc(
+            structure, Xtr.to_numpy(), ytr.to_numpy(), test, seed=r, decoys=True))  # fmt: skip
+    return {"mean": float(np.mean(vals)), "sd": float(np.std(vals, ddof=1)),
+            "se": float(np.std(vals, ddof=1) / np.sqrt(refits)), "refits": refits,
+            "n_train": n_train}  # fmt: skip
+
+
+def truths(p: int, *, cache: Path | None = None) -> dict:
+    """Both planted truths for ``p`` features, cached as JSON beside the results (resumable)."""
+    import json
+
+    known = json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
+    if str(p) not in known:
+        structure = generator_structure(p)
+        known[str(p)] = {"cv_size": cv_size_auroc(structure),
+                         "large_sample": large_sample_auroc(structure)}  # fmt: skip
+        if cache is not None:
+            cache.write_text(json.dumps(known, indent=1))
+    return known[str(p)]
+
+
+def default_interval() -> str:
+    """discover()'s default ``interval=`` in this checkout (``legacy`` before it had one)."""
+    from biomarkers.models import discover
+
+    param = inspect.signature(discover).parameters.get("interval")
+    return "legacy" if param is None else param.default
 
 
 def available_intervals() -> tuple[str, ...]:
-    """Interval methods this checkout's discover() accepts (today's pooled bootstrap if none)."""
-    from biomarkers.models import discover
-
-    if "interval" not in inspect.signature(discover).parameters:
-        return ("legacy",)
-    return INTERVALS
+    """Interval methods this checkout's discover() accepts, its default first."""
+    first = default_interval()
+    return (first,) if first == "legacy" else (first, *[i for i in INTERVALS if i != first])
 
 
 def _stable_fdp(stable: list[str], informative: list[str], structure: dict) -> tuple[float, float]:
@@ -139,10 +203,29 @@ def _stable_fdp(stable: list[str], informative: list[str], structure: dict) -> t
     return strict, float(np.mean([i // BLOCK not in blocks for i in idx]))
 
 
-def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: float) -> dict:
-    """discover() on one cohort with one interval method; the benchmark's row."""
+def _stable_columns(res, informative, structure) -> dict:
+    """Stable sets of both stability methods (discover records both) and their FDPs."""
+    thr = res.settings["stability_thresholds"]["enet"]
+    by_method = {thr["method"]: thr, **thr.get("alternatives", {})}
+    rk = res.ranking
+    out = {}
+    for method in ("decoy", "stabl"):
+        t = by_method.get(method)
+        if t is None:
+            continue
+        stable = rk.loc[rk["stability"] >= t["threshold"], "feature"].tolist()
+        fdp, block = _stable_fdp(stable, informative, structure)
+        out |= {f"n_stable_{method}": len(stable), f"fdp_{method}": fdp,
+                f"fdp_{method}_block": block, f"estimated_fdp_{method}": t["estimated_fdp"]}  # fmt: skip
+    return out
+
+
+def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: dict) -> dict:
+    """discover() on one cohort with one interval method; the benchmark's row.
+
+    ``truth``: ``{"cv_size": target of the pass criterion, "large_sample": the issue's}``.
+    """
     import biomarkers as bm
-    from biomarkers.models._stabl import stabl_select
 
     X, y, informative = cohort(structure, planted=planted, seed=seed)
     kwargs = {} if interval == "legacy" else {"interval": interval}
@@ -150,30 +233,21 @@ def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bm.models.discover(
-            X, outcome=y, models=("enet",), cv=5, n_permutations=20, n_jobs=1, **kwargs
-        )
-    perf = res.performance.set_index("metric")
-    auc = perf.loc["auroc"]
-    stable = res.ranking.loc[res.ranking["stable"], "feature"].tolist()
-    thr = res.settings["stability_thresholds"]["enet"]
-    fdp, fdp_block = _stable_fdp(stable, informative, structure)
+            X, outcome=y, models=("enet",), cv=5, n_permutations=N_PERMUTATIONS, n_jobs=1,
+            **kwargs,
+        )  # fmt: skip
+    auc = res.performance.set_index("metric").loc["auroc"]
+    lo, hi = auc["ci_low"], auc["ci_high"]
     row = {
         "p": structure["p"], "kind": "planted" if planted else "null", "seed": seed,
-        "interval": interval, "auroc": auc["estimate"], "ci_low": auc["ci_low"],
-        "ci_high": auc["ci_high"], "target_auroc": truth,
-        "covers": bool(auc["ci_low"] <= truth <= auc["ci_high"]),
-        "p_value": res.permutation["p_value"],
-        "below_chance_significant": bool(auc["ci_high"] < 0.5),
-        "verdict": str(auc.get("verdict", "")) if hasattr(auc, "get") else "",
-        "n_stable_decoy": len(stable), "fdp_decoy": fdp, "fdp_decoy_block": fdp_block,
-        "estimated_fdp_decoy": thr["estimated_fdp"], "seconds": time.perf_counter() - t0,
+        "interval": interval, "auroc": auc["estimate"], "ci_low": lo, "ci_high": hi,
+        "target_auroc": truth["cv_size"], "covers": bool(lo <= truth["cv_size"] <= hi),
+        "target_auroc_large": truth["large_sample"],
+        "covers_large": bool(lo <= truth["large_sample"] <= hi),
+        "p_value": res.permutation["p_value"], "below_chance_significant": bool(hi < 0.5),
+        "verdict": str(auc["verdict"]) if "verdict" in auc else "",
+        **_stable_columns(res, informative, structure), "seconds": time.perf_counter() - t0,
     }  # fmt: skip
-    if planted and interval in ("legacy", "nested_cv"):
-        sel = stabl_select(X, y, random_state=seed)
-        st = sel.loc[sel["stable"], "feature"].tolist()
-        s_fdp, s_block = _stable_fdp(st, informative, structure)
-        row |= {"n_stable_stabl": len(st), "fdp_stabl": s_fdp, "fdp_stabl_block": s_block,
-                "estimated_fdp_stabl": sel.attrs["stabl"]["estimated_fdp"]}  # fmt: skip
     return row
 
 
@@ -185,15 +259,23 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "p": p, "kind": kind, "interval": interval, "cohorts": len(g),
             "coverage": g["covers"].mean(),
+            "coverage_large": g["covers_large"].mean() if "covers_large" in g else np.nan,
             "ks_p": stats.kstest(pv, "uniform").pvalue if kind == "null" else np.nan,
             "share_p_below_0.05": float(np.mean(pv < 0.05)),
             "below_chance_significant": int(g["below_chance_significant"].sum()),
             "mean_auroc": g["auroc"].mean(),
-            "any_stable_decoy": float((g["n_stable_decoy"] > 0).mean()),
-            "fdp_decoy": g["fdp_decoy"].mean(),
-            "fdp_stabl": g["fdp_stabl"].mean() if "fdp_stabl" in g else np.nan,
+            **{f"{k}_{m}": v for m in ("decoy", "stabl") for k, v in _fdp_summary(g, m).items()},
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _fdp_summary(g: pd.DataFrame, method: str) -> dict:
+    """Share of cohorts with a stable marker, mean stable count, realised (block) FDP among
+    stable markers averaged over cohorts (0 when none: the FDR), mean estimated FDP."""
+    n = g[f"n_stable_{method}"]
+    return {"any_stable": float((n > 0).mean()), "n_stable": float(n.mean()),
+            "fdr_block": float(g[f"fdp_{method}_block"].mean()),
+            "est_fdp": float(g.loc[n > 0, f"estimated_fdp_{method}"].mean())}  # fmt: skip
 
 
 def read_results(path) -> pd.DataFrame:
@@ -218,7 +300,7 @@ def _tasks(args, intervals, truths) -> list[tuple]:
                                 kind == "planted",
                                 seed,
                                 iv,
-                                truths[p] if kind == "planted" else 0.5,
+                                truths[p] if kind == "planted" else NULL_TRUTH,
                             )
                         )
     return tasks
@@ -246,13 +328,12 @@ def main(argv=None) -> None:
         from joblib import Parallel, delayed
 
         intervals = tuple(args.intervals) if args.intervals else available_intervals()
-        truths = (
-            {p: large_sample_auroc(generator_structure(p)) for p in args.p}
-            if args.planted_cohorts
-            else {}
-        )
-        print("large-sample AUROC:", truths, flush=True)
-        tasks = _tasks(args, intervals, truths)
+        cache = args.out.with_suffix(".truths.json")
+        truths_p = {p: truths(p, cache=cache) for p in args.p} if args.planted_cohorts else {}
+        print("planted truths:", truths_p, flush=True)
+        targets = {p: {"cv_size": t["cv_size"]["mean"], "large_sample": t["large_sample"]}
+                   for p, t in truths_p.items()}  # fmt: skip
+        tasks = _tasks(args, intervals, targets)
         for i in range(0, len(tasks), max(args.n_jobs, 1) * 2):
             chunk = tasks[i : i + max(args.n_jobs, 1) * 2]
             rows = Parallel(n_jobs=args.n_jobs)(delayed(_run_task)(t) for t in chunk)
