@@ -36,13 +36,15 @@ N_INFORMATIVE = 5
 PLANTED_BETA = 1.0
 INTERVALS = ("nested_cv", "corrected_t", "bbc", "bootstrap")
 SHAPES = ("cytokine", "composition", "percentage")
-N_PERMUTATIONS = 20
+N_PERMUTATIONS = 20  # null cohorts only: planted cohorts check coverage and FDP, not p-values
+STABILITY = ("decoy", "stabl", "stablmin")  # stablmin: Stabl's minimiser, no target gate
 NULL_TRUTH = {"cv_size": 0.5, "large_sample": 0.5}
 COLUMNS = [
     "p", "kind", "seed", "interval", "auroc", "ci_low", "ci_high", "target_auroc", "covers",
     "target_auroc_large", "covers_large", "p_value", "below_chance_significant", "verdict", "n_stable_decoy", "fdp_decoy",
     "fdp_decoy_block", "estimated_fdp_decoy", "n_stable_stabl", "fdp_stabl", "fdp_stabl_block",
-    "estimated_fdp_stabl", "seconds",
+    "estimated_fdp_stabl", "n_stable_stablmin", "fdp_stablmin", "fdp_stablmin_block",
+    "estimated_fdp_stablmin", "seconds",
 ]  # fmt: skip
 
 
@@ -194,12 +196,13 @@ def available_intervals() -> tuple[str, ...]:
 
 
 def _stable_fdp(stable: list[str], informative: list[str], structure: dict) -> tuple[float, float]:
-    """Realised FDP among stable markers: strict (informative only) and block-level."""
+    """Realised FDP among stable markers: strict (informative only) and block-level (a null
+    cohort has no informative feature: every stable marker is false)."""
     if not stable:
         return 0.0, 0.0
     idx = np.array([int(s[1:]) for s in stable])
     strict = float(np.mean([s not in informative for s in stable]))
-    blocks = set(structure["informative"] // BLOCK)
+    blocks = set(structure["informative"] // BLOCK) if informative else set()
     return strict, float(np.mean([i // BLOCK not in blocks for i in idx]))
 
 
@@ -209,7 +212,10 @@ def _stable_columns(res, informative, structure) -> dict:
     by_method = {thr["method"]: thr, **thr.get("alternatives", {})}
     rk = res.ranking
     out = {}
-    for method in ("decoy", "stabl"):
+    if "stabl" in by_method:  # Stabl's own FDP+ minimiser, before the target gate
+        t = by_method["stabl"]
+        by_method["stablmin"] = {**t, "threshold": t.get("fdp_minimiser", t["threshold"])}
+    for method in STABILITY:
         t = by_method.get(method)
         if t is None:
             continue
@@ -228,12 +234,14 @@ def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: 
     import biomarkers as bm
 
     X, y, informative = cohort(structure, planted=planted, seed=seed)
+    informative = informative if planted else []
     kwargs = {} if interval == "legacy" else {"interval": interval}
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bm.models.discover(
-            X, outcome=y, models=("enet",), cv=5, n_permutations=N_PERMUTATIONS, n_jobs=1,
+            X, outcome=y, models=("enet",), cv=5, n_permutations=0 if planted else N_PERMUTATIONS,
+            n_jobs=1,
             **kwargs,
         )  # fmt: skip
     auc = res.performance.set_index("metric").loc["auroc"]
@@ -244,7 +252,7 @@ def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: 
         "target_auroc": truth["cv_size"], "covers": bool(lo <= truth["cv_size"] <= hi),
         "target_auroc_large": truth["large_sample"],
         "covers_large": bool(lo <= truth["large_sample"] <= hi),
-        "p_value": res.permutation["p_value"], "below_chance_significant": bool(hi < 0.5),
+        "p_value": np.nan if planted else res.permutation["p_value"], "below_chance_significant": bool(hi < 0.5),
         "verdict": str(auc["verdict"]) if "verdict" in auc else "",
         **_stable_columns(res, informative, structure), "seconds": time.perf_counter() - t0,
     }  # fmt: skip
@@ -261,10 +269,10 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "coverage": g["covers"].mean(),
             "coverage_large": g["covers_large"].mean() if "covers_large" in g else np.nan,
             "ks_p": stats.kstest(pv, "uniform").pvalue if kind == "null" else np.nan,
-            "share_p_below_0.05": float(np.mean(pv < 0.05)),
+            "share_p_below_0.05": float(np.mean(pv < 0.05)) if kind == "null" else np.nan,
             "below_chance_significant": int(g["below_chance_significant"].sum()),
             "mean_auroc": g["auroc"].mean(),
-            **{f"{k}_{m}": v for m in ("decoy", "stabl") for k, v in _fdp_summary(g, m).items()},
+            **{f"{k}_{m}": v for m in STABILITY for k, v in _fdp_summary(g, m).items()},
         })  # fmt: skip
     return pd.DataFrame(rows)
 

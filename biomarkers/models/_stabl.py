@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from biomarkers._logging import logger
 from biomarkers._validation import check_choice, check_random_state
 from biomarkers.exceptions import ConfigError
 
@@ -142,6 +143,21 @@ def stability_threshold(real, artificial, *, method: str = "stabl", target: floa
         if not out["meets_target"]:
             out |= {"fdp_minimiser": out["threshold"], "threshold": np.inf, "n_stable": 0}
     return {"method": method, **out, "n_decoys": int(np.size(artificial))}
+
+
+def selection_threshold(thr: dict) -> float:
+    """The frequency a panel selects at by default.
+
+    The stability threshold, or, when no feature is stable within the target, Stabl's FDP+
+    minimiser (its ``estimated_fdp`` says how far above the target it is).
+    """
+    if np.isfinite(thr["threshold"]) or "fdp_minimiser" not in thr:
+        return float(thr["threshold"])
+    logger.info(
+        "no feature is stable within FDP %.2g; selecting at Stabl's FDP+ minimiser %.2f "
+        "(estimated FDP %.2f)", thr["target"], thr["fdp_minimiser"], thr["estimated_fdp"],
+    )  # fmt: skip
+    return float(thr["fdp_minimiser"])
 
 
 def stabl_select(

@@ -225,6 +225,17 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def budget_text(doc: dict[str, Any]) -> str:
+    """Panel size against the Riley et al. (2020) budget, with a warning when it is larger."""
+    m, k = doc["population"].get("supported_parameters"), len(doc["features"])
+    if m is None:
+        return ""
+    text = (
+        f"panel of {k} markers; the data support about {m} candidate parameters (Riley et al. 2020)"
+    )
+    return text + (f". WARNING: {k} markers > {m}: expect overfitting" if k > m else "")
+
+
 def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     """Everything the card templates show."""
     filled = _filled(doc)
@@ -245,6 +256,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "threshold_text": _threshold_text(doc["threshold"]),
         "counts_text": counts_text(doc),
         "landmark_text": landmark_text(doc),
+        "budget_text": budget_text(doc),
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
@@ -266,6 +278,7 @@ _MD = """# Biomarker panel: {{ doc.name }}
 - landmark: {{ landmark_text }}
 - model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})
 {% if threshold_text %}- threshold: {{ threshold_text }}
+{% endif %}{% if budget_text %}- sample size: {{ budget_text }}
 {% endif %}
 ## Performance
 {% if performance %}
@@ -307,6 +320,7 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <li>landmark: {{ landmark_text }}</li>
 <li>model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})</li>
 {% if threshold_text %}<li>threshold: {{ threshold_text }}</li>{% endif %}
+{% if budget_text %}<li>sample size: {{ budget_text }}</li>{% endif %}
 </ul>
 <h2>Performance</h2>
 {% if performance %}<p>Validation: {{ doc.performance.validation or "not stated" }}</p>

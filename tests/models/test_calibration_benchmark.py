@@ -41,11 +41,12 @@ def _allowed(rate: float) -> int:
 def runs() -> dict[str, pd.DataFrame]:
     cal = _bench()
     structure = cal.generator_structure(P)
-    interval = cal.available_intervals()[0]  # the default interval of this checkout
-    truth = cal.large_sample_auroc(structure)
+    interval = cal.default_interval()
+    t = cal.truths(P)
+    truth = {"cv_size": t["cv_size"]["mean"], "large_sample": t["large_sample"]}
     from joblib import Parallel, delayed
 
-    tasks = [(P, kind == "planted", seed, interval, truth if kind == "planted" else 0.5)
+    tasks = [(P, kind == "planted", seed, interval, truth if kind == "planted" else cal.NULL_TRUTH)
              for kind in ("null", "planted") for seed in range(COHORTS)]  # fmt: skip
     done = Parallel(n_jobs=2)(delayed(cal._run_task)(t) for t in tasks)
     rows = {"null": done[:COHORTS], "planted": done[COHORTS:]}
@@ -70,13 +71,21 @@ def test_no_significant_below_chance(runs):
     assert not runs["planted"]["below_chance_significant"].astype(bool).any()
 
 
+def test_planted_ci_covers_cv_size_auroc(runs):
+    # the pass criterion: the AUROC (on fresh subjects) of the pipeline fitted on 80 subjects,
+    # the CV training size, averaged over 50 training sets (what CV estimates; Bates et al. 2023)
+    misses = int((~runs["planted"]["covers"].astype(bool)).sum())
+    assert misses <= _allowed(0.10), f"{misses}/{COHORTS} planted CIs miss the CV-size AUROC"
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 19 interval work: a CV interval at n = 100 targets the AUROC of models fitted "
-    "on 80 subjects (~0.65 here), below the 20,000-subject AUROC (0.83); see benchmarks/README.md",
+    reason="the issue's target, the AUROC of the pipeline fitted on 20,000 subjects (0.83 at "
+    "p = 200), is above what models fitted on 80 subjects reach (0.65): no honest n = 100 "
+    "interval covers it; see benchmarks/README.md",
 )
 def test_planted_ci_covers_large_sample_auroc(runs):
-    misses = int((~runs["planted"]["covers"].astype(bool)).sum())
+    misses = int((~runs["planted"]["covers_large"].astype(bool)).sum())
     assert misses <= _allowed(0.10), f"{misses}/{COHORTS} planted CIs miss the large-sample AUROC"
 
 

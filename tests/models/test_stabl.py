@@ -109,3 +109,11 @@ def test_discover_stable_only_within_target(method):
 def test_discover_rejects_unknown_stability():
     with pytest.raises(ConfigError, match="stability="):
         _noise_discover(stability="knockoffs")
+
+
+def test_panel_selection_falls_back_to_stabl_minimiser():
+    gated = {"threshold": np.inf, "fdp_minimiser": 0.8, "estimated_fdp": 0.2, "target": 0.1}
+    assert bm.models._stabl.selection_threshold(gated) == 0.8
+    assert bm.models._stabl.selection_threshold({"threshold": 0.6, "target": 0.1}) == 0.6
+    # the decoy rule has no minimiser: nothing stable stays nothing selected
+    assert bm.models._stabl.selection_threshold({"threshold": np.inf, "target": 0.1}) == np.inf
