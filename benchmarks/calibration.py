@@ -167,18 +167,24 @@ def cv_size_auroc(
             "n_train": n_train}  # fmt: skip
 
 
-def truths(p: int, *, cache: Path | None = None) -> dict:
-    """Both planted truths for ``p`` features, cached as JSON beside the results (resumable)."""
+def truths(p: int, *, cache: Path | None = None, large: bool = True, refits: int = 20) -> dict:
+    """Both planted truths for ``p`` features, each cached as JSON once computed (resumable).
+
+    ``large=False`` skips truth (a) (one fit on 20,000 subjects; NaN then).
+    """
     import json
 
     known = json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
-    if str(p) not in known:
-        structure = generator_structure(p)
-        known[str(p)] = {"cv_size": cv_size_auroc(structure),
-                         "large_sample": large_sample_auroc(structure)}  # fmt: skip
-        if cache is not None:
-            cache.write_text(json.dumps(known, indent=1))
-    return known[str(p)]
+    mine = known.setdefault(str(p), {})
+    todo = {"cv_size": lambda s: cv_size_auroc(s, refits=refits)}
+    if large:
+        todo["large_sample"] = large_sample_auroc
+    for key, compute in todo.items():
+        if key not in mine:
+            mine[key] = compute(generator_structure(p))
+            if cache is not None:
+                cache.write_text(json.dumps(known, indent=1))
+    return {"cv_size": mine["cv_size"], "large_sample": mine.get("large_sample", np.nan)}
 
 
 def default_interval() -> str:
@@ -226,7 +232,15 @@ def _stable_columns(res, informative, structure) -> dict:
     return out
 
 
-def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: dict) -> dict:
+def run_one(
+    structure: dict,
+    *,
+    planted: bool,
+    seed: int,
+    interval: str,
+    truth: dict,
+    n_permutations: int = N_PERMUTATIONS,
+) -> dict:
     """discover() on one cohort with one interval method; the benchmark's row.
 
     ``truth``: ``{"cv_size": target of the pass criterion, "large_sample": the issue's}``.
@@ -240,7 +254,7 @@ def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bm.models.discover(
-            X, outcome=y, models=("enet",), cv=5, n_permutations=0 if planted else N_PERMUTATIONS,
+            X, outcome=y, models=("enet",), cv=5, n_permutations=0 if planted else n_permutations,
             n_jobs=1,
             **kwargs,
         )  # fmt: skip
@@ -252,7 +266,7 @@ def run_one(structure: dict, *, planted: bool, seed: int, interval: str, truth: 
         "target_auroc": truth["cv_size"], "covers": bool(lo <= truth["cv_size"] <= hi),
         "target_auroc_large": truth["large_sample"],
         "covers_large": bool(lo <= truth["large_sample"] <= hi),
-        "p_value": np.nan if planted else res.permutation["p_value"], "below_chance_significant": bool(hi < 0.5),
+        "p_value": res.permutation["p_value"] if n_permutations and not planted else np.nan, "below_chance_significant": bool(hi < 0.5),
         "verdict": str(auc["verdict"]) if "verdict" in auc else "",
         **_stable_columns(res, informative, structure), "seconds": time.perf_counter() - t0,
     }  # fmt: skip
@@ -263,13 +277,14 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     """Per (p, kind, interval): coverage, KS p of the permutation p-values, share < 0.05, FDP."""
     rows = []
     for (p, kind, interval), g in df.groupby(["p", "kind", "interval"]):
-        pv = g["p_value"].to_numpy(float)
+        pv = g["p_value"].dropna().to_numpy(float)  # cohorts run with permutations
         rows.append({
             "p": p, "kind": kind, "interval": interval, "cohorts": len(g),
             "coverage": g["covers"].mean(),
             "coverage_large": g["covers_large"].mean() if "covers_large" in g else np.nan,
-            "ks_p": stats.kstest(pv, "uniform").pvalue if kind == "null" else np.nan,
-            "share_p_below_0.05": float(np.mean(pv < 0.05)) if kind == "null" else np.nan,
+            "permuted_cohorts": pv.size,
+            "ks_p": stats.kstest(pv, "uniform").pvalue if kind == "null" and pv.size else np.nan,
+            "share_p_below_0.05": float(np.mean(pv < 0.05)) if pv.size else np.nan,
             "below_chance_significant": int(g["below_chance_significant"].sum()),
             "mean_auroc": g["auroc"].mean(),
             **{f"{k}_{m}": v for m in STABILITY for k, v in _fdp_summary(g, m).items()},
@@ -309,16 +324,18 @@ def _tasks(args, intervals, truths) -> list[tuple]:
                                 seed,
                                 iv,
                                 truths[p] if kind == "planted" else NULL_TRUTH,
+                                args.null_permutations,
                             )
                         )
     return tasks
 
 
 def _run_task(task) -> dict:
-    p, planted, seed, interval, truth = task
+    p, planted, seed, interval, truth, n_perm = task
     return run_one(
-        generator_structure(p), planted=planted, seed=seed, interval=interval, truth=truth
-    )
+        generator_structure(p), planted=planted, seed=seed, interval=interval, truth=truth,
+        n_permutations=n_perm,
+    )  # fmt: skip
 
 
 def main(argv=None) -> None:
@@ -330,6 +347,14 @@ def main(argv=None) -> None:
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--intervals", nargs="*", default=None)
     ap.add_argument("--out", type=Path, default=Path("calibration_results.csv"))
+    ap.add_argument(
+        "--null-permutations",
+        type=int,
+        default=N_PERMUTATIONS,
+        help="0: null cohorts check coverage only (p-value NaN)",
+    )
+    ap.add_argument("--refits", type=int, default=20, help="training sets of truth (b)")
+    ap.add_argument("--no-large-sample", action="store_true", help="skip truth (a)")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args(argv)
     if not args.summary:
@@ -337,7 +362,10 @@ def main(argv=None) -> None:
 
         intervals = tuple(args.intervals) if args.intervals else available_intervals()
         cache = args.out.with_suffix(".truths.json")
-        truths_p = {p: truths(p, cache=cache) for p in args.p} if args.planted_cohorts else {}
+        truths_p = {
+            p: truths(p, cache=cache, large=not args.no_large_sample, refits=args.refits)
+            for p in args.p
+        } if args.planted_cohorts else {}  # fmt: skip
         print("planted truths:", truths_p, flush=True)
         targets = {p: {"cv_size": t["cv_size"]["mean"], "large_sample": t["large_sample"]}
                    for p, t in truths_p.items()}  # fmt: skip

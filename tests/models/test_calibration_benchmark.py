@@ -40,7 +40,6 @@ def _allowed(rate: float) -> int:
 @pytest.fixture(scope="module")
 def runs() -> dict[str, pd.DataFrame]:
     cal = _bench()
-    structure = cal.generator_structure(P)
     interval = cal.default_interval()
     t = cal.truths(P)
     truth = {"cv_size": t["cv_size"]["mean"], "large_sample": t["large_sample"]}

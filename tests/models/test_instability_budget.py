@@ -69,6 +69,7 @@ def test_config_interval_stability_and_instability_keys():
 
     cfg = ModelsConfig(interval="nested_cv", stability="decoy", instability_bootstraps=0)
     assert (cfg.interval, cfg.stability, cfg.instability_bootstraps) == ("nested_cv", "decoy", 0)
-    assert ModelsConfig().interval == "bbc" and ModelsConfig().stability == "stabl"
+    assert ModelsConfig().interval == "bbc"
+    assert ModelsConfig().stability == "stabl"
     with pytest.raises(ValueError, match="interval"):
         ModelsConfig(interval="jackknife")
