@@ -7,9 +7,9 @@ subsamples; the frequency threshold is the one minimising the estimated false-di
 proportion FDP+(t) = (1 + #artificial ≥ t · p / n_artificial) / max(1, #real ≥ t).
 
 :func:`stability_threshold` is what ``discover(stability=...)`` calls on its own fold selection
-frequencies of real features and decoys: ``"stabl"`` (default) or ``"decoy"`` (the same estimate
-without the ``1 +``); with either, a feature is stable only when the estimate at the threshold
-is ≤ the target, so no threshold is used when none reaches it.
+frequencies of real features and decoys: ``"decoy"`` (default) or ``"stabl"``; with either,
+a feature is stable only when the estimate at the threshold is ≤ the target, so no threshold
+is used when none reaches it.
 """
 
 from __future__ import annotations
@@ -116,7 +116,16 @@ def decoy_threshold(real, decoy, *, target: float = 0.1) -> dict:
             "n_stable": int((real >= cands[i]).sum()), "target": target, "meets_target": True}  # fmt: skip
 
 
-def stability_threshold(real, artificial, *, method: str = "stabl", target: float = 0.1) -> dict:
+def _fdp_plus(real, artificial, t: float) -> float:
+    """Stabl's conservative FDP+ at threshold ``t`` (NaN when nothing passes it)."""
+    real, art = np.asarray(real, dtype=float), np.asarray(artificial, dtype=float)
+    n_real = int((real >= t).sum())
+    if not n_real:
+        return float("nan")
+    return float((1.0 + (art >= t).sum() * real.size / art.size) / n_real)
+
+
+def stability_threshold(real, artificial, *, method: str = "decoy", target: float = 0.1) -> dict:
     """The stability threshold of ``discover(stability=method)``; stable only within target.
 
     Parameters
@@ -124,8 +133,8 @@ def stability_threshold(real, artificial, *, method: str = "stabl", target: floa
     real, artificial
         Selection frequencies of the real features and of the decoys fitted beside them.
     method
-        ``"stabl"`` (:func:`stabl_threshold`, the FDP+ minimiser, default) or ``"decoy"``
-        (:func:`decoy_threshold`).
+        ``"decoy"`` (:func:`decoy_threshold`, default) or ``"stabl"`` (:func:`stabl_threshold`,
+        the FDP+ minimiser).
     target
         Target false-discovery proportion: when the estimate at the threshold exceeds it, the
         threshold is ``inf`` (no feature is stable) and ``fdp_minimiser`` keeps Stabl's own.
@@ -133,11 +142,13 @@ def stability_threshold(real, artificial, *, method: str = "stabl", target: floa
     Returns
     -------
     dict
-        ``method, threshold, estimated_fdp, n_stable, target, meets_target`` (+ ``n_decoys``).
+        ``method, threshold, estimated_fdp, n_stable, target, meets_target, n_decoys``; with
+        ``"decoy"`` also ``fdp_plus``, Stabl's conservative FDP+ at the decoy threshold.
     """
     check_choice("stability", method, STABILITY_METHODS, source="discover")
     if method == "decoy":
         out = decoy_threshold(real, artificial, target=target)
+        out["fdp_plus"] = _fdp_plus(real, artificial, out["threshold"])
     else:
         out = stabl_threshold(real, artificial, target=target)
         if not out["meets_target"]:
@@ -151,8 +162,9 @@ def selection_threshold(thr: dict) -> float:
     The stability threshold, or, when no feature is stable within the target, Stabl's FDP+
     minimiser (its ``estimated_fdp`` says how far above the target it is).
     """
-    if np.isfinite(thr["threshold"]) or "fdp_minimiser" not in thr:
-        return float(thr["threshold"])
+    t = np.inf if thr["threshold"] is None else float(thr["threshold"])  # inf saved as null
+    if np.isfinite(t) or thr.get("fdp_minimiser") is None:
+        return t
     logger.info(
         "no feature is stable within FDP %.2g; selecting at Stabl's FDP+ minimiser %.2f "
         "(estimated FDP %.2f)", thr["target"], thr["fdp_minimiser"], thr["estimated_fdp"],

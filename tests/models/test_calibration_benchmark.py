@@ -45,8 +45,8 @@ def runs() -> dict[str, pd.DataFrame]:
     truth = {"cv_size": t["cv_size"]["mean"], "large_sample": t["large_sample"]}
     from joblib import Parallel, delayed
 
-    tasks = [(P, kind == "planted", seed, interval, truth if kind == "planted" else cal.NULL_TRUTH)
-             for kind in ("null", "planted") for seed in range(COHORTS)]  # fmt: skip
+    tasks = [(P, kind == "planted", seed, interval, truth if kind == "planted" else cal.NULL_TRUTH,
+              cal.N_PERMUTATIONS) for kind in ("null", "planted") for seed in range(COHORTS)]  # fmt: skip
     done = Parallel(n_jobs=2)(delayed(cal._run_task)(t) for t in tasks)
     rows = {"null": done[:COHORTS], "planted": done[COHORTS:]}
     return {k: pd.DataFrame(v) for k, v in rows.items()}

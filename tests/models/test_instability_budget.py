@@ -67,9 +67,35 @@ def test_card_budget_line_warns_only_when_panel_is_larger():
 def test_config_interval_stability_and_instability_keys():
     from pipelines.config import ModelsConfig
 
-    cfg = ModelsConfig(interval="nested_cv", stability="decoy", instability_bootstraps=0)
-    assert (cfg.interval, cfg.stability, cfg.instability_bootstraps) == ("nested_cv", "decoy", 0)
+    cfg = ModelsConfig(interval="nested_cv", stability="stabl", instability_bootstraps=0)
+    assert (cfg.interval, cfg.stability, cfg.instability_bootstraps) == ("nested_cv", "stabl", 0)
     assert ModelsConfig().interval == "bbc"
-    assert ModelsConfig().stability == "stabl"
+    assert ModelsConfig().stability == "decoy"
     with pytest.raises(ValueError, match="interval"):
         ModelsConfig(interval="jackknife")
+
+
+def test_report_budget_section_reads_the_run_files(small, tmp_path):
+    from biomarkers.report import _report
+    from biomarkers.report._budget import budget_section
+
+    budget = bm.models.sample_size_budget(100, 30, "binary", r2_cs=0.1)
+    budget.to_frame().assign(n=budget.n, events=budget.events, r2_cs=budget.r2_cs,
+                             parameters=budget.parameters).to_csv(
+        tmp_path / "sample_size_budget.csv", index=False)  # fmt: skip
+    (tmp_path / "panel").mkdir()
+    k = budget.parameters + 1
+    (tmp_path / "panel" / "panel.json").write_text(json.dumps({"features": [{}] * k}))
+    X, y = small
+    bm.models.prediction_instability(X, outcome=y, n_bootstraps=2, n_jobs=1).save(tmp_path)
+    s = budget_section(tmp_path, _report._Figures(tmp_path), read_csv=_report._read_csv,
+                       read_json=_report._read_json, table=_report._table,
+                       section_type=_report._Section)  # fmt: skip
+    assert f"support about <b>{budget.parameters} candidate parameters</b>" in s.text
+    assert f"The exported panel has {k} markers, <b>larger than</b> that budget" in s.text
+    assert "refitted on 2 bootstrap samples" in s.text
+    assert len(s.figures) == 1
+    assert (tmp_path / "figures" / "instability.png").is_file()
+    assert budget_section(tmp_path / "panel", None, read_csv=_report._read_csv,
+                          read_json=_report._read_json, table=_report._table,
+                          section_type=_report._Section) is None  # fmt: skip

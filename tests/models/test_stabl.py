@@ -64,6 +64,10 @@ def test_decoy_threshold_stops_at_first_frequency_above_target():
     decoy[1] = 0.9  # FDP(0.8) = 2/20 = 0.1 still ok; add a third: 3/20 > 0.1 stops at 1.0
     decoy[2] = 0.9
     assert bm.models.decoy_threshold(real, decoy, target=0.1)["threshold"] == 1.0
+    out = bm.models.stability_threshold(real, decoy, method="decoy", target=0.1)
+    # at t = 1.0 no decoy passes: the decoy estimate is 0, Stabl's FDP+ is (1 + 0) / 10
+    assert out["estimated_fdp"] == 0.0
+    assert out["fdp_plus"] == pytest.approx(0.1)
 
 
 def test_stability_threshold_stabl_is_gated_by_target():
@@ -115,5 +119,7 @@ def test_panel_selection_falls_back_to_stabl_minimiser():
     gated = {"threshold": np.inf, "fdp_minimiser": 0.8, "estimated_fdp": 0.2, "target": 0.1}
     assert bm.models._stabl.selection_threshold(gated) == 0.8
     assert bm.models._stabl.selection_threshold({"threshold": 0.6, "target": 0.1}) == 0.6
+    # as settings.json stores it (inf -> null), e.g. on a DiscoveryResult.load()
+    assert bm.models._stabl.selection_threshold({**gated, "threshold": None}) == 0.8
     # the decoy rule has no minimiser: nothing stable stays nothing selected
     assert bm.models._stabl.selection_threshold({"threshold": np.inf, "target": 0.1}) == np.inf
