@@ -94,8 +94,9 @@ def decoy_threshold(real, decoy, *, target: float = 0.1) -> dict:
     -------
     dict
         ``threshold`` (``inf`` when no frequency reaches the target: nothing is stable),
-        ``estimated_fdp`` (at the threshold, or at the highest frequency when none reaches the
-        target), ``n_stable``, ``target``, ``meets_target``.
+        ``estimated_fdp`` (at the threshold; when none reaches the target, at the frequency
+        minimising the estimate, kept as ``fdp_minimiser``), ``n_stable``, ``target``,
+        ``meets_target``.
     """
     real = np.asarray(real, dtype=float)
     decoy = np.asarray(decoy, dtype=float)
@@ -108,9 +109,12 @@ def decoy_threshold(real, decoy, *, target: float = 0.1) -> dict:
     ]
     ok = np.cumprod(np.asarray(fdp) <= target).astype(bool) if cands.size else np.zeros(0, bool)
     if not ok.any():
-        first = float(fdp[0]) if cands.size else 1.0
-        return {"threshold": np.inf, "estimated_fdp": first, "n_stable": 0, "target": target,
-                "meets_target": False}  # fmt: skip
+        if not cands.size:
+            return {"threshold": np.inf, "estimated_fdp": 1.0, "n_stable": 0, "target": target,
+                    "meets_target": False}  # fmt: skip
+        j = int(np.argmin(fdp))  # candidates run high to low: ties keep the higher threshold
+        return {"threshold": np.inf, "estimated_fdp": float(fdp[j]), "n_stable": 0,
+                "target": target, "meets_target": False, "fdp_minimiser": float(cands[j])}  # fmt: skip
     i = int(np.flatnonzero(ok)[-1])
     return {"threshold": float(cands[i]), "estimated_fdp": float(fdp[i]),
             "n_stable": int((real >= cands[i]).sum()), "target": target, "meets_target": True}  # fmt: skip
@@ -159,14 +163,15 @@ def stability_threshold(real, artificial, *, method: str = "decoy", target: floa
 def selection_threshold(thr: dict) -> float:
     """The frequency a panel selects at by default.
 
-    The stability threshold, or, when no feature is stable within the target, Stabl's FDP+
-    minimiser (its ``estimated_fdp`` says how far above the target it is).
+    The stability threshold, or, when no feature is stable within the target, the frequency
+    minimising the rule's estimated FDP (``fdp_minimiser``; its ``estimated_fdp`` says how far
+    above the target it is).
     """
     t = np.inf if thr["threshold"] is None else float(thr["threshold"])  # inf saved as null
     if np.isfinite(t) or thr.get("fdp_minimiser") is None:
         return t
     logger.info(
-        "no feature is stable within FDP %.2g; selecting at Stabl's FDP+ minimiser %.2f "
+        "no feature is stable within FDP %.2g; selecting at the estimate's minimiser %.2f "
         "(estimated FDP %.2f)", thr["target"], thr["fdp_minimiser"], thr["estimated_fdp"],
     )  # fmt: skip
     return float(thr["fdp_minimiser"])

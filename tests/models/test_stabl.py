@@ -50,7 +50,9 @@ def test_decoy_threshold_marks_nothing_stable_when_no_frequency_meets_target():
     assert out["threshold"] == np.inf
     assert out["n_stable"] == 0
     assert not out["meets_target"]
-    assert out["estimated_fdp"] == pytest.approx(1.5)
+    # FDP(1.0) = 1.5, FDP(0.5) = 3 / 3 = 1.0: the minimiser is kept for panel selection only
+    assert out["estimated_fdp"] == pytest.approx(1.0)
+    assert out["fdp_minimiser"] == 0.5
     assert not (real >= out["threshold"]).any()
 
 
@@ -121,5 +123,5 @@ def test_panel_selection_falls_back_to_stabl_minimiser():
     assert bm.models._stabl.selection_threshold({"threshold": 0.6, "target": 0.1}) == 0.6
     # as settings.json stores it (inf -> null), e.g. on a DiscoveryResult.load()
     assert bm.models._stabl.selection_threshold({**gated, "threshold": None}) == 0.8
-    # the decoy rule has no minimiser: nothing stable stays nothing selected
+    # no minimiser (no real feature was ever selected): nothing stable stays nothing selected
     assert bm.models._stabl.selection_threshold({"threshold": np.inf, "target": 0.1}) == np.inf
