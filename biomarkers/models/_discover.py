@@ -218,7 +218,7 @@ def discover(
     landmark: float | str | None = "auto",
     landmark_time_from: str = "origin",
     interval: str = "bbc",
-    stability: str = "decoy",
+    stability: str = "stabl",
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -279,11 +279,11 @@ def discover(
         Target false-discovery proportion of the stability threshold: a feature is ``stable``
         only when the estimated FDP at the threshold is ≤ it (none is, otherwise).
     stability
-        How the decoys set the threshold (:func:`stability_threshold`): ``"decoy"``
-        (default; its realised FDP among stable markers stayed within the target on the
-        calibration benchmark, and ``fdp_plus`` reports Stabl's conservative estimate beside
-        its own) or ``"stabl"`` (Hédou et al. 2024's FDP+, which at ``fdr_target=0.1`` needs
-        ≥ 10 markers passing together and called none stable there); the other is in
+        How the decoys set the threshold (:func:`stability_threshold`): ``"stabl"``
+        (default; Hédou et al. 2024's FDP+, whose realised FDP among stable markers stayed
+        within the target on the calibration benchmark; at ``fdr_target=0.1`` it needs
+        ≥ 10 markers passing together) or ``"decoy"`` (the same estimate without Stabl's
+        ``1 +``, optimistic: above the target on null cohorts there); the other is in
         ``settings["stability_thresholds"][model]["alternatives"]``. See docs/models.md.
     horizon
         Survival horizon (time-dependent AUC, Uno's C); default the outcome's declared

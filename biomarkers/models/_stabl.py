@@ -7,7 +7,7 @@ subsamples; the frequency threshold is the one minimising the estimated false-di
 proportion FDP+(t) = (1 + #artificial ≥ t · p / n_artificial) / max(1, #real ≥ t).
 
 :func:`stability_threshold` is what ``discover(stability=...)`` calls on its own fold selection
-frequencies of real features and decoys: ``"decoy"`` (default) or ``"stabl"``; with either,
+frequencies of real features and decoys: ``"stabl"`` (default) or ``"decoy"``; with either,
 a feature is stable only when the estimate at the threshold is ≤ the target, so no threshold
 is used when none reaches it.
 """
@@ -129,7 +129,7 @@ def _fdp_plus(real, artificial, t: float) -> float:
     return float((1.0 + (art >= t).sum() * real.size / art.size) / n_real)
 
 
-def stability_threshold(real, artificial, *, method: str = "decoy", target: float = 0.1) -> dict:
+def stability_threshold(real, artificial, *, method: str = "stabl", target: float = 0.1) -> dict:
     """The stability threshold of ``discover(stability=method)``; stable only within target.
 
     Parameters
@@ -137,8 +137,8 @@ def stability_threshold(real, artificial, *, method: str = "decoy", target: floa
     real, artificial
         Selection frequencies of the real features and of the decoys fitted beside them.
     method
-        ``"decoy"`` (:func:`decoy_threshold`, default) or ``"stabl"`` (:func:`stabl_threshold`,
-        the FDP+ minimiser).
+        ``"stabl"`` (:func:`stabl_threshold`, the FDP+ minimiser, default) or ``"decoy"``
+        (:func:`decoy_threshold`).
     target
         Target false-discovery proportion: when the estimate at the threshold exceeds it, the
         threshold is ``inf`` (no feature is stable) and ``fdp_minimiser`` keeps Stabl's own.

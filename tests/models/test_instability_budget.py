@@ -67,10 +67,10 @@ def test_card_budget_line_warns_only_when_panel_is_larger():
 def test_config_interval_stability_and_instability_keys():
     from pipelines.config import ModelsConfig
 
-    cfg = ModelsConfig(interval="nested_cv", stability="stabl", instability_bootstraps=0)
-    assert (cfg.interval, cfg.stability, cfg.instability_bootstraps) == ("nested_cv", "stabl", 0)
+    cfg = ModelsConfig(interval="nested_cv", stability="decoy", instability_bootstraps=0)
+    assert (cfg.interval, cfg.stability, cfg.instability_bootstraps) == ("nested_cv", "decoy", 0)
     assert ModelsConfig().interval == "bbc"
-    assert ModelsConfig().stability == "decoy"
+    assert ModelsConfig().stability == "stabl"
     with pytest.raises(ValueError, match="interval"):
         ModelsConfig(interval="jackknife")
 
