@@ -321,7 +321,7 @@ def _tasks(args, intervals, truths) -> list[tuple]:
     tasks = []
     for p in args.p:
         for kind, count in (("null", args.null_cohorts), ("planted", args.planted_cohorts)):
-            for seed in range(count):
+            for seed in range(args.first_seed, args.first_seed + count):
                 for iv in intervals:
                     if (p, kind, seed, iv) not in done:
                         tasks.append(
@@ -360,6 +360,7 @@ def main(argv=None) -> None:
         default=N_PERMUTATIONS,
         help="0: null cohorts check coverage only (p-value NaN)",
     )
+    ap.add_argument("--first-seed", type=int, default=0, help="to split a run over processes")
     ap.add_argument("--refits", type=int, default=20, help="training sets of truth (b)")
     ap.add_argument("--no-large-sample", action="store_true", help="skip truth (a)")
     ap.add_argument("--summary", action="store_true")
