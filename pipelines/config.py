@@ -194,6 +194,15 @@ class ModelsConfig(_Strict):
     clinical_baseline: list[str] | None = Field(
         None, description="features of the clinical comparator"
     )
+    interval: Literal["bbc", "nested_cv", "corrected_t", "bootstrap"] = Field(
+        "bbc", description="interval of the primary metric (docs/models.md)"
+    )
+    stability: Literal["stabl", "decoy"] = Field(
+        "stabl", description="decoy rule of the stability threshold (docs/models.md)"
+    )
+    instability_bootstraps: int = Field(
+        default=20, ge=0, description="bootstrap refits of the prediction-instability plot (0: off)"
+    )
 
 
 class PredictiveConfig(_Strict):

@@ -119,11 +119,46 @@ def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: R
             landmark_time_from=cfg.landmark.time_from,
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
+            interval=m.interval,
+            stability=m.stability,
         ),
         description="discovery (nested CV, permutations, bootstrap)",
     )
     _log_landmark(result.landmark)
+    _write_budget(cfg, table, outcome, result, run)
     return result
+
+
+def _write_budget(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, result, run) -> None:
+    """Riley sample-size budget and prediction instability of the run (docs/models.md)."""
+    from biomarkers.exceptions import ConfigError
+    from biomarkers.models import prediction_instability
+
+    try:
+        budget = result.sample_size_budget()
+    except ConfigError as err:  # no event, or nothing to anticipate R2 from
+        logger.info("sample-size budget skipped: %s", err)
+    else:
+        run.write_table(
+            "sample_size_budget.csv",
+            budget.to_frame().assign(
+                n=budget.n, events=budget.events, r2_cs=budget.r2_cs, parameters=budget.parameters
+            ),
+        )
+    n_boot = cfg.models.instability_bootstraps
+    if n_boot:
+        res = save_result(run, lambda: prediction_instability(
+            table, outcome=outcome_arg(outcome), model=result.models[0], n_bootstraps=n_boot,
+            random_state=cfg.seed, n_jobs=_n_jobs(cfg), landmark=cfg.landmark.day,
+        ), description=f"prediction instability ({n_boot} bootstrap refits)")  # fmt: skip
+        import matplotlib.pyplot as plt
+
+        from biomarkers.pl import instability, save_figure
+
+        fig = instability(res)
+        for path in save_figure(fig, run.path / "instability", formats=("png",)):
+            run.add_output(path.name)
+        plt.close(fig)
 
 
 def _log_landmark(report: pd.DataFrame | None) -> None:

@@ -13,7 +13,12 @@ from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
 from biomarkers.models._sample_size import SampleSizeBudget, sample_size_budget
 from biomarkers.models._screen import UnivariateScreen
-from biomarkers.models._stabl import stabl_select, stabl_threshold
+from biomarkers.models._stabl import (
+    decoy_threshold,
+    stability_threshold,
+    stabl_select,
+    stabl_threshold,
+)
 from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "SampleSizeBudget",
     "UnivariateScreen",
     "available_models",
+    "decoy_threshold",
     "discover",
     "early_response",
     "landmark_population",
@@ -33,6 +39,7 @@ __all__ = [
     "prediction_instability",
     "predictive",
     "sample_size_budget",
+    "stability_threshold",
     "stabl_select",
     "stabl_threshold",
     "treatment_effect",

@@ -35,6 +35,7 @@ from biomarkers.models._metrics import (
 )
 from biomarkers.models._registry import DEFAULT_SCREEN_K, get_spec, resolve_name
 from biomarkers.models._result import DiscoveryResult
+from biomarkers.models._stabl import STABILITY_METHODS, stability_threshold
 from biomarkers.models._univariate import univariate_tests
 
 __all__ = ["discover"]
@@ -72,7 +73,9 @@ def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
     return b, res["test"], res["pred"]
 
 
-def _ranking(data, outer, models, n_decoys_src, *, fdr_target) -> tuple[pd.DataFrame, dict]:
+def _ranking(
+    data, outer, models, n_decoys_src, *, fdr_target, stability
+) -> tuple[pd.DataFrame, dict]:
     p = len(data.features)
     eff, pval, kind = univariate_tests(data.X, data.y, task=data.task)
     q = bh_qvalues(pval)
@@ -91,7 +94,7 @@ def _ranking(data, outer, models, n_decoys_src, *, fdr_target) -> tuple[pd.DataF
         nf = max(len(fits), 1)
         stab, mag, signed = sel / nf, mag / nf, signed / nf
         real, decoy = stab[:p], stab[p:]
-        thr = _decoy_threshold(real, decoy, p=p, target=fdr_target)
+        thr = _thresholds(real, decoy, method=stability, target=fdr_target)
         thresholds[m] = thr
         has_sign = get_spec(m, data.task).kind in ("linear", "svm")
         df = pd.DataFrame(
@@ -118,24 +121,18 @@ def _ranking(data, outer, models, n_decoys_src, *, fdr_target) -> tuple[pd.DataF
     return pd.concat(frames, ignore_index=True), thresholds
 
 
-def _decoy_threshold(real, decoy, *, p, target) -> dict:
-    """Smallest selection frequency whose decoy-estimated false-discovery proportion <= target.
-
-    FDP(t) ≈ (#decoys with frequency ≥ t) · p / n_decoys / max(1, #features with frequency ≥ t).
-    """
-    D = decoy.size
-    if D == 0:
-        return {"threshold": 1.0, "estimated_fdp": float("nan"), "target": target, "n_decoys": 0}
-    cands = np.unique(np.concatenate([real[real > 0], [1.0]]))
-    best_t, best_fdp = 1.0, float("nan")
-    for t in cands[::-1]:
-        n_real = int((real >= t).sum())
-        fdp = (decoy >= t).sum() * p / D / max(n_real, 1)
-        if fdp <= target:
-            best_t, best_fdp = float(t), float(fdp)
-        else:
-            break
-    return {"threshold": best_t, "estimated_fdp": best_fdp, "target": target, "n_decoys": int(D)}
+def _thresholds(real, decoy, *, method, target) -> dict:
+    """The ``method`` threshold, with the other method's beside it (``alternatives``)."""
+    if decoy.size == 0:  # n_decoys=0: no calibration, features selected in every fit are stable
+        return {"method": "none", "threshold": 1.0, "estimated_fdp": float("nan"),
+                "target": target, "n_decoys": 0}  # fmt: skip
+    out = stability_threshold(real, decoy, method=method, target=target)
+    out["alternatives"] = {
+        other: stability_threshold(real, decoy, method=other, target=target)
+        for other in STABILITY_METHODS
+        if other != method
+    }
+    return out
 
 
 def _comparison(
@@ -221,6 +218,7 @@ def discover(
     landmark: float | str | None = "auto",
     landmark_time_from: str = "origin",
     interval: str = "bbc",
+    stability: str = "stabl",
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -278,7 +276,15 @@ def discover(
         calibrate the stability threshold; default ``min(p, 5000)``; 0 disables. Their subject
         order is permuted once per run, so each decoy is the same null feature in every fold.
     fdr_target
-        Target false-discovery proportion of the stability threshold.
+        Target false-discovery proportion of the stability threshold: a feature is ``stable``
+        only when the estimated FDP at the threshold is ≤ it (none is, otherwise).
+    stability
+        How the decoys set the threshold (:func:`stability_threshold`): ``"stabl"``
+        (default; Hédou et al. 2024's FDP+, whose realised FDP among stable markers stayed
+        within the target on the calibration benchmark; at ``fdr_target=0.1`` it needs
+        ≥ 10 markers passing together) or ``"decoy"`` (the same estimate without Stabl's
+        ``1 +``, optimistic: above the target on null cohorts there); the other is in
+        ``settings["stability_thresholds"][model]["alternatives"]``. See docs/models.md.
     horizon
         Survival horizon (time-dependent AUC, Uno's C); default the outcome's declared
         ``horizon_days`` when it lies inside follow-up, else the 75th percentile of the event
@@ -347,6 +353,7 @@ def discover(
         msg = "models=[]: name at least one model (see biomarkers.models.available_models())"
         raise ConfigError(msg)
     check_choice("interval", interval, INTERVALS, source="discover")
+    check_choice("stability", stability, STABILITY_METHODS, source="discover")
     for name, val in (("n_permutations", n_permutations), ("n_bootstraps", n_bootstraps)):
         if int(val) < 0:
             msg = f"{name}={val!r} must be >= 0"
@@ -465,7 +472,9 @@ def discover(
     performance = pd.concat(perf, ignore_index=True)
 
     with timed("discover: ranking"):
-        ranking, thresholds = _ranking(data, outer, models, decoy_src, fdr_target=fdr_target)
+        ranking, thresholds = _ranking(
+            data, outer, models, decoy_src, fdr_target=fdr_target, stability=stability
+        )
 
     # permutation null of the whole pipeline (tuning, screening, decoys included); statistic =
     # the per-fold primary metric averaged over the folds of one repeat of the outer CV,
@@ -544,6 +553,7 @@ def discover(
         "n_permutations": int(n_permutations),
         "n_bootstraps": int(n_bootstraps),
         "interval": interval,
+        "stability": stability,
         "random_state": random_state,
         "covariates": list(covariates),
         "clinical_baseline": list(clinical_baseline or []),

@@ -49,6 +49,34 @@ class InstabilityResult:
         """The per-subject table."""
         return self.per_subject.copy()
 
+    def save(self, path) -> list:
+        """Write the instability tables into folder ``path``.
+
+        ``instability.csv`` (per subject), ``instability_predictions.csv`` (every bootstrap
+        model's predictions of the original subjects) and ``instability.json`` (MAPE, settings).
+
+        Parameters
+        ----------
+        path
+            Output folder (created).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
+        from pathlib import Path
+
+        from biomarkers._atomic import write_json, write_table
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        return [
+            write_table(path / "instability.csv", self.per_subject),
+            write_table(path / "instability_predictions.csv", self.predictions),
+            write_json(path / "instability.json", {"mape": self.mape, **self.settings}),
+        ]
+
     def __repr__(self) -> str:
         s = self.settings
         return (
@@ -72,6 +100,7 @@ def prediction_instability(
     n_jobs: int | None = None,
     screen_k: int | None = 500,
     inner_cv: int = 3,
+    landmark: float | str | None = "auto",
 ) -> InstabilityResult:
     """Refit the whole pipeline on bootstrap samples; compare their predictions with the original.
 
@@ -90,7 +119,7 @@ def prediction_instability(
         Seed of the bootstrap samples and of every fit.
     n_jobs
         Parallel refits (``None``: ``settings.n_jobs``).
-    screen_k, inner_cv
+    screen_k, inner_cv, landmark
         As for :func:`~biomarkers.models.discover`.
 
     Returns
@@ -101,7 +130,10 @@ def prediction_instability(
     """
     from joblib import Parallel, delayed
 
-    data = prepare(table, outcome=outcome, covariates=(), clinical_baseline=None, assessed_day=None)
+    data = prepare(
+        table, outcome=outcome, covariates=(), clinical_baseline=None, assessed_day=None,
+        landmark=landmark,
+    )  # fmt: skip
     name = resolve_name(model, data.task)
     spec = get_spec(name, data.task)
     cfg = FitConfig(task=data.task, screen_k=screen_k, limits=data.limits, n_inner=inner_cv)

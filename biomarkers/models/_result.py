@@ -23,6 +23,7 @@ from biomarkers.models._engine import (
 )
 from biomarkers.models._metrics import INTERVAL_LABELS, PRIMARY, cv_performance
 from biomarkers.models._registry import get_spec, kept_columns
+from biomarkers.models._stabl import selection_threshold
 
 __all__ = ["DiscoveryResult"]
 
@@ -222,6 +223,21 @@ class DiscoveryResult:
         )
 
     # ------------------------------------------------------------------ markers and panel
+    def sample_size_budget(self):
+        """Candidate parameters this run's outcome and event count support (Riley et al. 2020).
+
+        Binary and survival outcomes use the binary criteria at the observed event count
+        (criteria (i) and (ii) are the same formula for a survival model) with Riley's
+        conservative anticipated Cox-Snell R² of 15% of its maximum; a continuous outcome uses
+        the cross-validated R² of the first model (kept within 0.05-0.85).
+
+        Returns
+        -------
+        SampleSizeBudget
+            ``.parameters`` is the budget; ``.to_frame()`` one row per criterion.
+        """
+        return run_budget(self.settings["task"], self._data.y, self.performance)
+
     def select_markers(
         self, k: int | None = None, min_stability: float | None = None, *, model: str | None = None
     ) -> list[str]:
@@ -232,8 +248,10 @@ class DiscoveryResult:
         k
             Keep at most ``k`` markers (all above the threshold when ``None``).
         min_stability
-            Minimum selection frequency; default the model's decoy-calibrated threshold
-            (``settings["stability_thresholds"][model]["threshold"]``).
+            Minimum selection frequency; default the model's stability threshold
+            (``settings["stability_thresholds"][model]["threshold"]``), or, when no feature
+            is stable within the FDP target, Stabl's FDP+ minimiser (``fdp_minimiser``;
+            its estimated FDP, above the target, is ``estimated_fdp``).
         model
             Which model's ranking; default :attr:`best_model`.
 
@@ -244,7 +262,7 @@ class DiscoveryResult:
         """
         model = self._check_model(model)
         if min_stability is None:
-            min_stability = self.settings["stability_thresholds"][model]["threshold"]
+            min_stability = selection_threshold(self.settings["stability_thresholds"][model])
         rk = self.ranking[self.ranking["model"] == model]
         rk = rk[(rk["stability"] >= min_stability) & (rk["importance"] > 0)]
         feats = rk.sort_values("rank")["feature"].tolist()
@@ -431,7 +449,7 @@ class DiscoveryResult:
                 "description": s.get("outcome_description") or s["outcome"],
             },
             "performance": {"validation": validation, "metrics": metrics},
-            "population": {**_population(s, d.y), **self._landmark_block()},
+            "population": {**_population(s, d.y, self.performance), **self._landmark_block()},
             "provenance": {"seed": s["random_state"], "model": model},
         }
         if s["task"] == "binary":
@@ -570,12 +588,45 @@ def _landmark_visit(day: float, var: pd.DataFrame | None) -> str:
     return f"D{day:g}"
 
 
-def _population(settings: dict, y: np.ndarray) -> dict:
-    """Panel population: subjects, and for a survival outcome its events (class 1)."""
+def _population(settings: dict, y: np.ndarray, performance: pd.DataFrame | None = None) -> dict:
+    """Panel population: subjects, survival events (class 1), the Riley parameter budget.
+
+    The budget is :meth:`DiscoveryResult.sample_size_budget`'s ``parameters`` (``None`` when
+    it cannot be computed).
+    """
     pop = {"n_subjects": settings["n_subjects"]}
     if settings["task"] == "survival":
         pop["n_events"] = int(np.asarray(y["event"]).sum())
+    try:
+        pop["supported_parameters"] = run_budget(settings["task"], y, performance).parameters
+    except ConfigError:  # no event, or no anticipated R² (continuous without performance)
+        pop["supported_parameters"] = None
     return pop
+
+
+RILEY_R2_FRACTION = 0.15  # Riley et al. 2020: anticipated R²_CS = 15% of its maximum
+
+
+def run_budget(task: str, y, performance: pd.DataFrame | None = None):
+    """:func:`~biomarkers.models.sample_size_budget` for a run's outcome (internal)."""
+    from biomarkers.models._sample_size import sample_size_budget
+
+    if task == "continuous":
+        r2 = np.nan
+        if performance is not None:
+            rows = performance[performance["metric"] == "r2"]["estimate"]
+            r2 = float(rows.iloc[0]) if len(rows) else np.nan
+        if not np.isfinite(r2):
+            msg = "sample_size_budget: no cross-validated R2 to anticipate a continuous outcome's"
+            raise ConfigError(msg)
+        return sample_size_budget(len(y), None, "continuous", r2_cs=min(max(r2, 0.05), 0.85))
+    events = np.asarray(y["event"] if task == "survival" else y, dtype=float)
+    n, phi = events.size, float(events.mean())
+    if not 0 < phi < 1:
+        msg = f"sample_size_budget: {int(events.sum())} events among {n}; need 0 < events < n"
+        raise ConfigError(msg)
+    max_r2 = 1.0 - np.exp(2.0 * (phi * np.log(phi) + (1 - phi) * np.log(1 - phi)))
+    return sample_size_budget(n, float(events.sum()), "binary", r2_cs=RILEY_R2_FRACTION * max_r2)
 
 
 def _plain(obj):

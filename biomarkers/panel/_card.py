@@ -303,6 +303,17 @@ def _filled(doc: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def budget_text(doc: dict[str, Any]) -> str:
+    """Panel size against the Riley et al. (2020) budget, with a warning when it is larger."""
+    m, k = doc["population"].get("supported_parameters"), len(doc["features"])
+    if m is None:
+        return ""
+    text = (
+        f"panel of {k} markers; the data support about {m} candidate parameters (Riley et al. 2020)"
+    )
+    return text + (f". WARNING: {k} markers > {m}: expect overfitting" if k > m else "")
+
+
 def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     """Everything the card templates show."""
     filled = _filled(doc)
@@ -327,6 +338,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "purpose_text": purpose_text(doc),
         "decision_text": decision_text(doc),
         "arms_text": ", ".join(_arms(doc)) or "not recorded",
+        "budget_text": budget_text(doc),
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
@@ -350,7 +362,8 @@ _MD = """# Biomarker panel: {{ doc.name }}
 - model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})
 {% if threshold_text %}- threshold: {{ threshold_text }}
 {% endif %}- decision: {{ decision_text }}
-
+{% if budget_text %}- sample size: {{ budget_text }}
+{% endif %}
 ## Performance
 {% if performance %}
 Validation: {{ doc.performance.validation or "not stated" }}
@@ -393,6 +406,7 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <li>model: {{ doc.model.estimator }} ({{ doc.model.type }}, output {{ doc.model.output }})</li>
 {% if threshold_text %}<li>threshold: {{ threshold_text }}</li>{% endif %}
 <li>decision: {{ decision_text }}</li>
+{% if budget_text %}<li>sample size: {{ budget_text }}</li>{% endif %}
 </ul>
 <h2>Performance</h2>
 {% if performance %}<p>Validation: {{ doc.performance.validation or "not stated" }}</p>

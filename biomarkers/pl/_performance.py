@@ -46,8 +46,29 @@ def _mean_band(ax, curves: np.ndarray, *, color: str, label: str) -> None:
         ax.fill_between(_GRID, low, high, color=color, alpha=0.2, lw=0)
 
 
+def _metric_label(name: str, metric: str, repeats: list, performance) -> str:
+    """Legend text of one model's curve.
+
+    With ``performance``: the headline estimate, its 95% CI and the interval method; else the
+    pooled value averaged over repeats (the title then says it has no CI).
+    """
+    if performance is not None:
+        from biomarkers.models._metrics import INTERVAL_LABELS
+
+        rows = performance[(performance["model"] == name) & (performance["metric"] == metric)]
+        if len(rows):
+            r = rows.iloc[0]
+            how = INTERVAL_LABELS.get(str(r.get("interval")), str(r.get("interval")))
+            return f"{name}: {metric.upper()} {r.estimate:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}], {how}"
+    return f"{name} ({metric.upper()} {np.mean(repeats):.2f})"
+
+
 def roc_curve(
-    oof: pd.DataFrame, *, model: str | list[str] | None = None, ax: Axes | None = None
+    oof: pd.DataFrame,
+    *,
+    model: str | list[str] | None = None,
+    ax: Axes | None = None,
+    performance: pd.DataFrame | None = None,
 ) -> Figure:
     """ROC curves of out-of-fold predictions: mean over repeats with a band spanning the repeats.
 
@@ -59,6 +80,10 @@ def roc_curve(
         Model name(s) to draw; default all.
     ax
         Axes to draw into; default a new figure.
+    performance
+        ``result.performance``: the legend then shows each model's AUROC with its 95% CI and
+        names the interval method; without it, the pooled AUROC averaged over repeats (no CI).
+        The band is the spread of the repeats' curves, not a confidence band.
     """
     from sklearn.metrics import roc_auc_score
     from sklearn.metrics import roc_curve as _roc
@@ -78,7 +103,7 @@ def roc_curve(
             ax,
             np.vstack(curves),
             color=OKABE_ITO[i % len(OKABE_ITO)],
-            label=f"{name} (AUROC {np.mean(aucs):.2f})",
+            label=_metric_label(name, "auroc", aucs, performance),
         )
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
     ax.set(
@@ -86,7 +111,8 @@ def roc_curve(
         ylabel="sensitivity",
         xlim=(0, 1),
         ylim=(0, 1.01),
-        title="ROC (out-of-fold)",
+        title="ROC (out-of-fold; band: spread over repeats)"
+        + ("" if performance is not None else "\nlegend: AUROC pooled per repeat, no CI"),
     )
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     return fig

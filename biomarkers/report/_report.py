@@ -491,6 +491,13 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     for folder, _pair in _comparison_folders(run, words):
         sections.extend(_time_sections(folder, root=run))
 
+    from biomarkers.report._budget import budget_section
+
+    budget = budget_section(run, figs, read_csv=_read_csv, read_json=_read_json, table=_table,
+                            section_type=_Section)  # fmt: skip
+    if budget is not None:
+        sections.append(budget)
+
     card = run / "panel" / "panel_card.md"
     if card.is_file():
         s = _Section("panel", "Biomarker panel")
