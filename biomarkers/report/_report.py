@@ -327,6 +327,13 @@ def _predictive_section(
     return s
 
 
+def _roc_with_interval(perf: pd.DataFrame):
+    """``bm.pl.roc_curve`` whose legend gives each model's AUROC with the run's named interval."""
+    from biomarkers import pl
+
+    return lambda oof: pl.roc_curve(oof, performance=perf)
+
+
 def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Path:
     """Write ``report.html`` (and ``figures/*.png|svg``) from the results in a run folder.
 
@@ -435,7 +442,12 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             stored_dc = _read_csv(run / "decision_curve.csv")
             dc_data = stored_dc if stored_dc is not None and len(stored_dc) else oof
             for name, fn, cap, data in (
-                ("roc", pl.roc_curve, "ROC curves, mean and 95% band over repeats", oof),
+                (
+                    "roc",
+                    _roc_with_interval(perf),
+                    "ROC curves, mean and 95% band over repeats",
+                    oof,
+                ),
                 ("pr", pl.pr_curve, "Precision-recall", oof),
                 ("calibration", pl.calibration, "Calibration", oof),
                 ("decision_curve", pl.decision_curve, "Decision curve (net benefit)", dc_data),
@@ -481,8 +493,6 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         sections.append(s)
     else:
         missing.append("markers")
-
-    sections.extend(_hooked_sections(run, figs))
 
     for folder, pair in _comparison_folders(run, words):
         if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
@@ -617,25 +627,6 @@ def _summary(run: Path) -> _Section:
     except Exception as err:
         logger.warning("report: summary not written (%s: %s)", type(err).__name__, err)
         return _Section("summary", "Summary", text="The summary could not be written; see log.txt.")
-
-
-def _hooked_sections(run: Path, figs: _Figures) -> list[_Section]:
-    """Sections of optional report modules, after the ranked markers.
-
-    Hook: ``biomarkers/report/_budget.py`` (sample-size budget and prediction instability)
-    defines ``budget_section(run: Path, figs) -> Section | None``; absent module, no section.
-    """
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("biomarkers.report._budget") is None:
-        return []
-    make = getattr(importlib.import_module("biomarkers.report._budget"), "budget_section", None)
-    if make is None:
-        logger.warning("report: biomarkers.report._budget has no budget_section(); left out")
-        return []
-    section = make(run, figs)
-    return [section] if section is not None else []
 
 
 def _time_sections(folder: Path, *, root: Path) -> list[_Section]:

@@ -161,18 +161,19 @@ def test_report_links_the_full_predictive_csv(fake_run):
     assert "q_value_interaction" not in html.split('id="predictive"')[1].split("</section>")[0]
 
 
-def test_optional_budget_module_hooks_a_section_after_the_markers(fake_run, monkeypatch):
-    import sys
-    import types
-
-    from biomarkers.report._tables import Section
-
-    module = types.ModuleType("biomarkers.report._budget")
-    module.__spec__ = types.SimpleNamespace(name="biomarkers.report._budget")
-    module.budget_section = lambda run, figs: Section("budget", "Sample-size budget", text="hook")
-    monkeypatch.setitem(sys.modules, "biomarkers.report._budget", module)
+def test_budget_section_follows_the_markers_when_the_run_has_a_budget(fake_run):
+    """sample_size_budget.csv (the discover job's Riley budget) gives its own section."""
     ids = re.findall(r'<section id="([^"]+)"', write_report(fake_run).read_text())
-    assert ids[ids.index("markers") + 1] == "budget"
+    assert "budget" not in ids
+    from biomarkers.models import sample_size_budget
+
+    b = sample_size_budget(100, 30, "binary", r2_cs=0.1)
+    frame = b.to_frame().assign(n=b.n, events=b.events, r2_cs=b.r2_cs, parameters=b.parameters)
+    frame.to_csv(fake_run / "sample_size_budget.csv", index=False)  # as the discover job writes it
+    html = write_report(fake_run).read_text()
+    ids = re.findall(r'<section id="([^"]+)"', html)
+    assert ids.index("budget") > ids.index("markers")
+    assert "Riley et al. (2020)" in html
 
 
 def test_results_without_intervals_are_reported_not_judged(fake_run):
