@@ -44,6 +44,8 @@ COVERED = {
     "score": "panel.json, the feature table, a symlink and a hard link to the table",
     "run": "the config and every input file it names",
     "simulate": "reads nothing; a folder that holds a file read by the same process",
+    "evaluate": "its config and the panel's panel.json",
+    "power": "its config",
 }
 
 
@@ -492,3 +494,38 @@ def test_ordinary_aliases_still_work():
     from biomarkers._yaml import safe_load
 
     assert safe_load("a: &x {k: 1}\nb: *x\n") == {"a": {"k": 1}, "b": {"k": 1}}
+
+
+def _evaluate_config(folder: Path) -> Path:
+    """configs/evaluate.yaml pointed at the base trial in ``folder``."""
+    text = (Path(__file__).resolve().parents[2] / "configs" / "evaluate.yaml").read_text()
+    config = folder / "evaluate.yaml"
+    config.write_text(
+        text.replace("../data/phase3/", "").replace("output: ../runs", "output: runs")
+    )
+    return config
+
+
+@pytest.mark.parametrize("target", ["config", "panel.json"])
+def test_evaluate_refuses_out_over_its_inputs(base_copy, panel_copy, monkeypatch, target):
+    monkeypatch.chdir(base_copy)
+    config = _evaluate_config(base_copy)
+    out = config if target == "config" else panel_copy / "panel.json"
+    before = tree_hashes(base_copy, panel_copy)
+    result = invoke(["evaluate", str(panel_copy), "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "--out" in result.stderr
+    assert tree_hashes(base_copy, panel_copy) == before
+    assert not complete_manifests(base_copy)
+
+
+def test_power_refuses_out_over_its_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "power.yaml"
+    shutil.copyfile(Path(__file__).resolve().parents[2] / "configs" / "power.yaml", config)
+    before = tree_hashes(tmp_path)
+    result = invoke(["power", str(config), "--out", str(config), "--replicates", "1"])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"would overwrite .*power\.yaml.*choose another --out", result.stderr)
+    assert tree_hashes(tmp_path) == before
