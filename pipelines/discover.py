@@ -334,11 +334,11 @@ def _run_panel(
     from biomarkers.panel import marker_eligibility
 
     p = cfg.panel
-    latest = {
-        "prognosis": None,
-        "early_response": _early_landmark(cfg, result),
-        "treatment_selection": float(cfg.predictive.treatment_day),
-    }[p.purpose]
+    latest = {  # the latest day a panel marker may be measured on, per purpose
+        "prognosis": lambda: None,
+        "early_response": lambda: _early_landmark(cfg, result),
+        "treatment_selection": lambda: float(cfg.predictive.treatment_day),
+    }[p.purpose]()
     eligibility = marker_eligibility(
         table, max_censored_share=p.max_censored_share, max_missing_share=p.max_missing_share,
         latest_day=latest,

@@ -116,3 +116,18 @@ def test_early_response_is_refused_without_an_on_treatment_landmark(folder):
     path.write_text(text.replace("visits: [D0, D7]", "visits: [D0]"))
     with pytest.raises(ConfigError, match=r"early_response needs an on-treatment landmark"):
         run_job(load_config(path), config_dir=folder)
+
+
+def test_prognosis_panel_exports_from_baseline_features_only(folder):
+    """No on-treatment landmark is needed for a prognosis panel (the early-response check is not run)."""
+    path = folder / "prog_d0.yaml"
+    text = CONFIG.format(
+        name="prog_d0", clinical="trial/clinical.csv", panel="{purpose: prognosis}"
+    )
+    path.write_text(text.replace("visits: [D0, D7]", "visits: [D0]"))
+    result = run_job(load_config(path), config_dir=folder)
+    doc = json.loads((result.run_dir / "panel" / "panel.json").read_text())
+    assert doc["purpose"]["kind"] == "prognosis"
+    names = [f["name"] for f in doc["features"]]
+    assert names
+    assert all(known_at_day(name) <= 0 for name in names)
