@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from biomarkers.models._metrics import CHANCE  # the one home of chance levels
 from biomarkers.report._tables import Section
 from biomarkers.report._words import study_words
 
@@ -22,7 +23,9 @@ __all__ = ["RULES", "Finding", "Summary", "read_config", "summarize", "summary_s
 
 ALPHA = 0.05  # permutation / heterogeneity p-values
 MIN_EVENTS_PER_FEATURE = 10.0  # events (smaller class) per candidate feature
-CHANCE = {"auroc": 0.5, "c_index": 0.5, "auprc": None, "r2": 0.0}
+
+#: how the summary names each primary metric
+METRIC_NAMES = {"auroc": "AUROC", "harrell_c": "Harrell's C", "r2": "R²"}
 
 RULES: dict[str, str] = {
     "discovery.evidence": "primary metric's 95% CI lower bound above chance (AUROC/C-index 0.5, "
@@ -219,17 +222,18 @@ def _discovery(run: _Run) -> Finding | None:
     perf = run.csv("performance.csv")
     if perf is None or not {"metric", "estimate", "ci_low", "ci_high"} <= set(perf):
         return None
-    rows = perf[perf["metric"].isin([m for m, c in CHANCE.items() if c is not None])]
+    rows = perf[perf["metric"].isin(list(CHANCE))]
     if "verdict" in perf and perf["verdict"].notna().any():
-        rows = perf[perf["verdict"].notna() & (perf["verdict"].astype(str) != "")]
+        rows = rows[rows["verdict"].notna() & (rows["verdict"].astype(str) != "")]
     if rows.empty:
         return None
     best = rows.loc[rows["estimate"].idxmax()]
-    metric, chance = str(best["metric"]), CHANCE.get(str(best["metric"])) or 0.0
+    metric = str(best["metric"])
+    chance = CHANCE[metric]
     if not _has_ci(best["ci_low"], best["ci_high"]):
         return _unjudged("Discovery", f"{best.get('model', '')} {metric} {_fmt(best['estimate'])}")
     shown = best["ci_low"] > chance and best["estimate"] > chance
-    name = str(best["metric"]).upper().replace("_", "-") if metric != "r2" else "R²"
+    name = METRIC_NAMES.get(metric, metric)
     text = (
         f"the best model ({best.get('model', '')}) reaches {name} {_fmt(best['estimate'])} "
         f"({_ci(best['ci_low'], best['ci_high'])}) for {run.event}; "

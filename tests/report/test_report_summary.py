@@ -194,3 +194,15 @@ def test_results_without_intervals_are_reported_not_judged(fake_run):
     assert "permutation p = 0.500" in _texts(summary, "Uplift")[0]
     assert "next.validate" not in summary.rules
     assert 'id="summary"' in write_report(fake_run).read_text()
+
+
+def test_a_c_index_is_judged_against_0_5(fake_run):
+    """Survival runs report Harrell's C: chance is 0.5, as for the AUROC (not 0)."""
+    pd.DataFrame(
+        {"model": ["coxnet"] * 2, "metric": ["harrell_c", "uno_c"], "estimate": [0.55, 0.56],
+         "ci_low": [0.45, 0.46], "ci_high": [0.65, 0.66], "n": [60] * 2,
+         "verdict": ["no evidence of discrimination", None]}
+    ).to_csv(fake_run / "performance.csv", index=False)  # fmt: skip
+    text = _texts(summarize(fake_run), "Discovery")[0]
+    assert "Harrell's C 0.550" in text
+    assert "the interval reaches 0.5 (chance): no evidence of discrimination" in text
