@@ -17,6 +17,8 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 
+from _patches import assay, clinical, data, setkey
+
 
 def _xlsx_with(header: list[str], rows: list[list[object]]) -> bytes:
     """A one-sheet workbook written by openpyxl (formulas are saved without a cached value)."""
@@ -66,7 +68,7 @@ def _nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
-def cases(base_text: Callable[[str], str]) -> dict[str, dict]:  # noqa: PLR0915 - a list of cases
+def cases(base_text: Callable[[str], str]) -> dict[str, dict]:
     """Every case of this class."""
     from make_corpus import _drop_col, _h5ad, _replace_col, base_config
 
@@ -80,34 +82,6 @@ def cases(base_text: Callable[[str], str]) -> dict[str, dict]:  # noqa: PLR0915 
     flow = base_text("flow.csv")
     table = (_here() / "_panel" / "features.csv").read_text(encoding="utf-8")
     lines = clin.splitlines(keepends=True)
-
-    def data(key, value):
-        def patch(cfg):
-            cfg["data"][key] = value
-            return cfg
-
-        return patch
-
-    def assay(name, path, fmt="auto"):
-        def patch(cfg):
-            cfg["data"]["cytokines"][name] = {"path": path, "format": fmt}
-            return cfg
-
-        return patch
-
-    def setkey(dotted, value):
-        def patch(cfg):
-            node = cfg
-            parts = dotted.split(".")
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = value
-            return cfg
-
-        return patch
-
-    def clinical(content, name="clinical.csv"):
-        return {"files": {name: content}, "patch": data("clinical", name)}
 
     def lab(content, name="labs.csv"):
         return {"files": {name: content}, "patch": data("labs", name)}
@@ -311,26 +285,47 @@ def cases(base_text: Callable[[str], str]) -> dict[str, dict]:  # noqa: PLR0915 
 
     # ---- duplicate column names (pandas would rename the second to x.1) ------------------------
     c["clinical_two_arm_columns"] = {
-        **clinical("".join(ln.rstrip("\n") + f",{'arm' if i == 0 else 'SMT'}\n" for i, ln in enumerate(lines))),
+        **clinical(
+            "".join(
+                ln.rstrip("\n") + f",{'arm' if i == 0 else 'SMT'}\n" for i, ln in enumerate(lines)
+            )
+        ),
         "match": r"clinical\.csv: column 'arm' appears twice in the header \(columns 2 and 16\)",
         "about": "two arm columns (the second would be read as arm.1 and ignored)",
     }
     labs_lines = labs.splitlines(keepends=True)
     c["labs_two_value_columns"] = {
-        **lab("".join(ln.rstrip("\n") + (",inr\n" if i == 0 else ",9.9\n") for i, ln in enumerate(labs_lines))),
+        **lab(
+            "".join(
+                ln.rstrip("\n") + (",inr\n" if i == 0 else ",9.9\n")
+                for i, ln in enumerate(labs_lines)
+            )
+        ),
         "match": r"labs\.csv: column 'inr' appears twice",
         "about": "a lab column twice (which value is right?)",
     }
     cyto_lines = cyto.splitlines(keepends=True)
     c["cytokines_two_value_columns"] = {
-        "files": {"cyto.csv": "".join(ln.rstrip("\n") + (",value\n" if i == 0 else ",1.0\n") for i, ln in enumerate(cyto_lines))},
+        "files": {
+            "cyto.csv": "".join(
+                ln.rstrip("\n") + (",value\n" if i == 0 else ",1.0\n")
+                for i, ln in enumerate(cyto_lines)
+            )
+        },
         "patch": assay("cytokines", "cyto.csv"),
         "match": r"cyto\.csv: column 'value' appears twice",
         "about": "two value columns in a long cytokine file",
     }
     table_lines = table.splitlines(keepends=True)
     c["score_marker_column_twice"] = {
-        **score({"table.csv": "".join(ln.rstrip("\n") + (",cytokine:IL6@D0\n" if i == 0 else ",1.0\n") for i, ln in enumerate(table_lines))}),
+        **score(
+            {
+                "table.csv": "".join(
+                    ln.rstrip("\n") + (",cytokine:IL6@D0\n" if i == 0 else ",1.0\n")
+                    for i, ln in enumerate(table_lines)
+                )
+            }
+        ),
         "match": r"table\.csv: column 'cytokine:IL6@D0' appears twice",
         "about": "a panel marker column twice in the table to score",
     }
@@ -342,7 +337,12 @@ def cases(base_text: Callable[[str], str]) -> dict[str, dict]:  # noqa: PLR0915 
     }
     flow_lines = flow.splitlines(keepends=True)
     c["flow_two_frequency_columns"] = {
-        "files": {"flow.csv": "".join(ln.rstrip("\n") + (",frequency\n" if i == 0 else ",1.0\n") for i, ln in enumerate(flow_lines))},
+        "files": {
+            "flow.csv": "".join(
+                ln.rstrip("\n") + (",frequency\n" if i == 0 else ",1.0\n")
+                for i, ln in enumerate(flow_lines)
+            )
+        },
         "patch": data("flow", "flow.csv"),
         "match": r"flow\.csv: column 'frequency' appears twice",
         "about": "two frequency columns in a flow table",
@@ -403,7 +403,10 @@ def cases(base_text: Callable[[str], str]) -> dict[str, dict]:  # noqa: PLR0915 
     huge = [list(r) for r in rows]
     huge[0][header.index("etiology")] = "HUGECELL"
     c["clinical_xlsx_huge_cell"] = {
-        **clinical(_replace_in_xlsx(_xlsx_with(header, huge), "HUGECELL", "A" * (3 * 2**20)), name="clinical.xlsx"),
+        **clinical(
+            _replace_in_xlsx(_xlsx_with(header, huge), "HUGECELL", "A" * (3 * 2**20)),
+            name="clinical.xlsx",
+        ),
         "match": r"clinical\.xlsx: a cell holds more than 1024 KB of text \(starts 'A{20,40}…'\)",
         "about": "a 3 MB cell (the message shows its first characters only)",
     }
@@ -472,7 +475,13 @@ def cases(base_text: Callable[[str], str]) -> dict[str, dict]:  # noqa: PLR0915 
         "about": "two subject IDs that differ only by Unicode normalisation (NFC vs NFD)",
     }
     c["score_duplicate_after_nfc"] = {
-        **score({"table.csv": _replace_col(_replace_col(table, "subject_id", 0, "Zoë"), "subject_id", 1, _nfd("Zoë"))}),
+        **score(
+            {
+                "table.csv": _replace_col(
+                    _replace_col(table, "subject_id", 0, "Zoë"), "subject_id", 1, _nfd("Zoë")
+                )
+            }
+        ),
         "match": r"table\.csv: duplicate subject_id: 'Zoë' \(rows 2, 3\)",
         "about": "two IDs to score that are the same after NFC normalisation",
     }

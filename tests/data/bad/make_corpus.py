@@ -34,6 +34,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from _patches import assay, clinical, data, setkey
 
 HERE = Path(__file__).resolve().parent
 BASE = HERE / "_base"
@@ -253,34 +254,6 @@ def cases() -> dict[str, dict]:
     flow = _base_text("flow.csv")
     first_subject = clin.splitlines()[1].split(",")[0]
     lines = clin.splitlines(keepends=True)
-
-    def data(key, value):
-        def patch(cfg):
-            cfg["data"][key] = value
-            return cfg
-
-        return patch
-
-    def assay(name, path, fmt="auto"):
-        def patch(cfg):
-            cfg["data"]["cytokines"][name] = {"path": path, "format": fmt}
-            return cfg
-
-        return patch
-
-    def setkey(dotted, value):
-        def patch(cfg):
-            node = cfg
-            parts = dotted.split(".")
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = value
-            return cfg
-
-        return patch
-
-    def clinical(text_or_bytes, name="clinical.csv"):
-        return {"files": {name: text_or_bytes}, "patch": data("clinical", name)}
 
     c: dict[str, dict] = {}
 
