@@ -12,7 +12,7 @@ import pandas as pd
 from biomarkers._validation import check_choice
 from biomarkers.exceptions import SchemaError, one_line
 from biomarkers.io._constants import CENSOR_CODES
-from biomarkers.io._numeric_columns import check_finite
+from biomarkers.io._numeric_columns import cell_location, check_finite
 
 __all__ = ["parse_censored"]
 
@@ -238,18 +238,9 @@ def _finish_numeric(out, original, *, source, column, rows) -> tuple[np.ndarray,
 
 def _raise_bad(obj, positions, *, source, column, rows) -> None:
     first = int(positions[0])
-    where = []
-    if source is not None:
-        where.append(str(source))
-    if rows is not None:
-        where.append(f"row {int(np.asarray(rows)[first])}")
-    else:
-        where.append(f"item {first}")
-    if column is not None:
-        where.append(f"column {column!r}")
     more = f" ({len(positions)} such values in all)" if len(positions) > 1 else ""
     msg = (
-        f"{', '.join(where)}: value {one_line(obj[first])!r} is not a number or a known censoring token"
+        f"{cell_location(source, rows, first, column)}: value {one_line(obj[first])!r} is not a number or a known censoring token"
         f"{more}; allowed: {_EXAMPLES}; correct the value or leave the cell empty"
     )
     raise SchemaError(msg)

@@ -104,13 +104,18 @@ def check_finite(
     positions = np.flatnonzero(inf)
     first = int(positions[0])
     shown = np.asarray(raw if raw is not None else arr, dtype=object).ravel()[first]
-    where = [str(source)] if source is not None else []
-    where.append(f"row {int(np.asarray(rows)[first])}" if rows is not None else f"item {first}")
-    if column is not None:
-        where.append(f"column {one_line(column)!r}")
     more = f" ({len(positions)} such values in all)" if len(positions) > 1 else ""
     msg = (
-        f"{', '.join(where)}: value {one_line(shown)!r} is infinite or too large for a number"
+        f"{cell_location(source, rows, first, column)}: value {one_line(shown)!r} is infinite or too large for a number"
         f"{more}; write the measured value, or leave the cell empty if unknown"
     )
     raise SchemaError(msg)
+
+
+def cell_location(source, rows, index: int, column) -> str:
+    """``file, row 12, column 'age'`` for the ``index``-th value (``item i`` without row numbers)."""
+    where = [str(source)] if source is not None else []
+    where.append(f"row {int(np.asarray(rows)[index])}" if rows is not None else f"item {index}")
+    if column is not None:
+        where.append(f"column {one_line(column)!r}")
+    return ", ".join(where)
