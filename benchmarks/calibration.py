@@ -48,7 +48,7 @@ STABILITY = ("decoy", "stabl", "stablmin")  # stablmin: Stabl's minimiser, no ta
 NULL_TRUTH = {"cv_size": 0.5, "large_sample": 0.5}
 COLUMNS = [
     "p", "kind", "seed", "interval", "auroc", "ci_low", "ci_high", "target_auroc", "covers",
-    "target_auroc_large", "covers_large", "p_value", "below_chance_significant", "verdict", "n_stable_decoy", "fdp_decoy",
+    "target_auroc_large", "covers_large", "p_value", "ci_below_chance", "verdict", "n_stable_decoy", "fdp_decoy",
     "fdp_decoy_block", "estimated_fdp_decoy", "n_stable_stabl", "fdp_stabl", "fdp_stabl_block",
     "estimated_fdp_stabl", "n_stable_stablmin", "fdp_stablmin", "fdp_stablmin_block",
     "estimated_fdp_stablmin", "seconds",
@@ -273,17 +273,30 @@ def run_one(
         "target_auroc": truth["cv_size"], "covers": bool(lo <= truth["cv_size"] <= hi),
         "target_auroc_large": truth["large_sample"],
         "covers_large": bool(lo <= truth["large_sample"] <= hi),
-        "p_value": res.permutation["p_value"] if n_permutations and not planted else np.nan, "below_chance_significant": bool(hi < 0.5),
+        "p_value": res.permutation["p_value"] if n_permutations and not planted else np.nan, "ci_below_chance": bool(hi < 0.5),
         "verdict": str(auc["verdict"]) if "verdict" in auc else "",
         **_stable_columns(res, informative, structure), "seconds": time.perf_counter() - t0,
     }  # fmt: skip
     return row
 
 
+def unique_cohorts(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (p, kind, seed, interval), the one with a permutation p-value if any.
+
+    A cohort run with and without permutations has the same data, estimate and interval (the
+    permutations draw from their own seeds), so keeping one row loses nothing.
+    """
+    order = df.assign(_has_p=df["p_value"].notna()).sort_values(
+        "_has_p", ascending=False, kind="stable"
+    )
+    keys = ["p", "kind", "seed", "interval"]
+    return order.drop_duplicates(keys).drop(columns="_has_p").sort_values(keys, kind="stable")
+
+
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     """Per (p, kind, interval): coverage, KS p of the permutation p-values, share < 0.05, FDP."""
     rows = []
-    for (p, kind, interval), g in df.groupby(["p", "kind", "interval"]):
+    for (p, kind, interval), g in unique_cohorts(df).groupby(["p", "kind", "interval"]):
         pv = g["p_value"].dropna().to_numpy(float)  # cohorts run with permutations
         rows.append({
             "p": p, "kind": kind, "interval": interval, "cohorts": len(g),
@@ -292,7 +305,8 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "permuted_cohorts": pv.size,
             "ks_p": stats.kstest(pv, "uniform").pvalue if kind == "null" and pv.size else np.nan,
             "share_p_below_0.05": float(np.mean(pv < 0.05)) if pv.size else np.nan,
-            "below_chance_significant": int(g["below_chance_significant"].sum()),
+            "ci_below_chance": int(g["ci_below_chance"].sum()),
+            "reported_below_chance": int(reported_below_chance(g).sum()),
             "mean_auroc": g["auroc"].mean(),
             **{f"{k}_{m}": v for m in STABILITY for k, v in _fdp_summary(g, m).items()},
         })  # fmt: skip
@@ -309,8 +323,24 @@ def _fdp_summary(g: pd.DataFrame, method: str) -> dict:
 
 
 def read_results(path) -> pd.DataFrame:
-    """The results CSV (only empty cells are missing: ``kind`` holds the word ``null``)."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    """The results CSV (only empty cells are missing: ``kind`` holds the word ``null``).
+
+    Files written before the column was renamed call ``ci_below_chance``
+    ``below_chance_significant``: same values (the 95% CI lies wholly below 0.5).
+    """
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return df.rename(columns={"below_chance_significant": "ci_below_chance"})
+
+
+def reported_below_chance(rows: pd.DataFrame) -> pd.Series:
+    """Cohorts whose run *reports* a significant below-chance AUROC (the issue's failure).
+
+    discover's verdict is the report's statement; a below-chance estimate or a CI wholly below
+    0.5 must read "no evidence of discrimination". A CI wholly below 0.5 (``ci_below_chance``)
+    is expected in about 2.5% of null cohorts for an exact two-sided 95% interval.
+    """
+    below = (rows["auroc"] < 0.5) | rows["ci_below_chance"].astype(bool)
+    return below & ~rows["verdict"].astype(str).str.startswith("no evidence")
 
 
 def _tasks(args, intervals, truths) -> list[tuple]:

@@ -65,9 +65,13 @@ def test_null_permutation_p_values_uniform(runs):
 
 def test_no_significant_below_chance(runs):
     # the old pooled out-of-fold bootstrap reported AUROC 0.35 [0.25, 0.46] on 2 of these 20 null
-    # cohorts (seeds 14, 17); the default BBC-CV interval reports none
-    assert not runs["null"]["below_chance_significant"].astype(bool).any()
-    assert not runs["planted"]["below_chance_significant"].astype(bool).any()
+    # cohorts (seeds 14, 17) and the 4 of 10. No run may *report* a below-chance result as
+    # evidence; a CI wholly below 0.5 happens in ~2.5% of null cohorts for an exact 95% interval
+    cal = _bench()
+    for kind in ("null", "planted"):
+        assert not cal.reported_below_chance(runs[kind]).any()
+    below = int(runs["null"]["ci_below_chance"].astype(bool).sum())
+    assert below <= _allowed(0.025), f"{below}/{COHORTS} null CIs lie wholly below 0.5"
 
 
 def test_planted_ci_covers_cv_size_auroc(runs):
