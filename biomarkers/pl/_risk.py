@@ -70,7 +70,6 @@ def risk_based(result: Any, continuous: pd.DataFrame | None = None) -> Figure:
         _group_panel(axes[0, j], groups, scale)
         if rows == 2:
             _continuous_panel(axes[1, j], continuous, scale)
-    fig.tight_layout()
     return fig
 
 
