@@ -53,7 +53,7 @@ def _group_table(groups: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _interaction_text(meta: dict[str, Any], interaction: pd.DataFrame | None) -> str:
+def _interaction_text(interaction: pd.DataFrame | None) -> str:
     if interaction is None or interaction.empty:
         return ""
     parts = []
@@ -104,7 +104,7 @@ def risk_section(folder: Path, words: Any, figs: Any, *, root: Path) -> Section 
         f"scale (PATH statement, Kent et al. 2020), reported before any single-marker "
         f"analysis. Baseline risk: {esc(str(meta.get('risk_model', 'see risk_based.json')))}; "
         "groups cut at quantiles of everybody's risk, blind to arm."
-    ) + _interaction_text(meta, interaction)
+    ) + _interaction_text(interaction)
     csv = (folder / "risk_based.csv").relative_to(root).as_posix()
     s.tables.append(
         (

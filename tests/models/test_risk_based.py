@@ -200,6 +200,53 @@ def test_internal_risk_does_not_use_arm():
     assert not perm.groups["absolute"].equals(base.groups["absolute"])  # the effects do change
 
 
+def survival_trial() -> pd.DataFrame:
+    df = internal_trial(seed=2)
+    rng = np.random.default_rng(2)
+    hazard = 0.01 * np.exp(df["cytokine:C0@D0"] - 0.5 * (df["arm"] == "MSC"))
+    t, c = rng.exponential(1 / hazard), rng.uniform(30, 150, len(df))
+    return df.drop(columns="death").assign(time=np.minimum(t, c).round() + 1, event=(t <= c) * 1)
+
+
+SURVIVAL = {"outcome": ("event", "time"), "arm": "arm", "treated": "MSC"}
+
+
+def test_internal_survival_risk_is_cross_fitted():
+    df = survival_trial()
+    base = risk_based(df, **SURVIVAL)
+    assert "elastic-net Cox" in base.params["risk_model"]
+    assert base.groups["relative_measure"].iloc[0] == "hazard ratio"
+    risk = base.subjects.set_index("subject_id")["risk"]
+    # the Cox linear predictor ranks by the planted prognostic marker
+    assert stats.spearmanr(risk, df["cytokine:C0@D0"])[0] > 0.5
+    changed = df.copy()
+    changed.loc["S005", "event"] = 1 - changed.loc["S005", "event"]
+    after = risk_based(changed, **SURVIVAL).subjects.set_index("subject_id")["risk"]
+    assert after["S005"] == pytest.approx(risk["S005"], abs=1e-12)
+
+
+@pytest.mark.slow  # starting two joblib workers takes longer than the analysis
+def test_internal_risk_is_the_same_for_any_n_jobs():
+    df = survival_trial()
+    serial = risk_based(df, **SURVIVAL, n_jobs=1)
+    parallel = risk_based(df, **SURVIVAL, n_jobs=2)
+    np.testing.assert_array_equal(parallel.subjects["risk"], serial.subjects["risk"])
+    pd.testing.assert_frame_equal(parallel.groups, serial.groups)
+
+
+def test_feature_table_score_by_short_name():
+    import anndata as ad
+
+    df = hand_built("binary")
+    score = df[[SCORE]].to_numpy()
+    var = pd.DataFrame({"modality": "clinical", "visit": "D0", "day": 0}, index=[SCORE])
+    table = ad.AnnData(score, obs=df[["arm", "death", "age"]], var=var)
+    res = risk_based(table, outcome="death", arm="arm", treated="MSC", risk="MELD")
+    ref = risk_based(df, outcome="death", arm="arm", treated="MSC", risk=SCORE)
+    assert res.params["risk"] == SCORE
+    pd.testing.assert_frame_equal(res.groups, ref.groups)
+
+
 def test_unknown_risk_column():
     df = hand_built("binary")
     with pytest.raises(SchemaError, match=r"risk='mled': no such column.*'internal'"):
