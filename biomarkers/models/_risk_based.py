@@ -220,7 +220,9 @@ def _binary_effects(y, arm) -> tuple[dict, dict]:
     absolute = {"estimate": k1 / n1 - k0 / n0, "ci_low": lo, "ci_high": hi, "status": "ok"}
     if min(k1, k0, n1 - k1, n0 - k0) == 0:
         return absolute, _nan_effect("empty cell: odds ratio not estimable")
-    fit = sm.GLM(y, sm.add_constant(arm.astype(float)), family=sm.families.Binomial()).fit()
+    fit = _logistic(y, sm.add_constant(arm.astype(float)))
+    if fit is None:
+        return absolute, _nan_effect("logistic model did not converge")
     b, se = float(fit.params[1]), float(fit.bse[1])
     relative = {"estimate": np.exp(b), "ci_low": np.exp(b - _Z * se),
                 "ci_high": np.exp(b + _Z * se), "status": "ok"}  # fmt: skip
@@ -272,6 +274,22 @@ def _survival_effects(time, event, arm, horizon) -> tuple[dict, dict]:
     relative = {"estimate": np.exp(b), "ci_low": np.exp(b - _Z * se),
                 "ci_high": np.exp(b + _Z * se), "status": "ok"}  # fmt: skip
     return absolute, relative
+
+
+def _logistic(y, exog):
+    """Logistic GLM (statsmodels); ``None`` under (quasi-)separation or non-convergence."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            fit = sm.GLM(y, exog, family=sm.families.Binomial()).fit()
+        except (ConvergenceWarning, PerfectSeparationWarning, np.linalg.LinAlgError):
+            return None
+    ok = np.all(np.isfinite(fit.bse)) and np.all(np.abs(fit.params) < 50)
+    return fit if ok else None
 
 
 def _phreg(time, event, exog):
@@ -342,8 +360,9 @@ def continuous_effects(data: _PredData, lp: np.ndarray, grid: np.ndarray, horizo
     rows = []
     per = "per unit of f(risk)"
     if data.kind == "binary":
-        fit = sm.GLM(data.y, X, family=sm.families.Binomial()).fit()
-        b, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
+        fit = _logistic(data.y, X)
+        b = np.full(4, np.nan) if fit is None else np.asarray(fit.params)
+        cov = np.full((4, 4), np.nan) if fit is None else np.asarray(fit.cov_params())
         log_or, se = _linear_effect(b, cov, grid)
         p0 = expit(G @ b[[0, 2]])
         p1 = expit(G @ (b[[0, 2]] + b[[1, 3]]))
@@ -358,7 +377,8 @@ def continuous_effects(data: _PredData, lp: np.ndarray, grid: np.ndarray, horizo
             np.exp(log_or + _Z * se),
         )
         rows.append(_interaction_row("relative", f"log odds ratio {per}",
-                                     "logistic GLM outcome ~ arm * f(risk), Wald",
+                                     "logistic GLM outcome ~ arm * f(risk), Wald"
+                                     + (" (separation / no convergence)" if fit is None else ""),
                                      float(b[3]), float(np.sqrt(cov[3, 3]))))  # fmt: skip
         additive = sm.OLS(data.y, X).fit(cov_type="HC2")
         rows.append(_interaction_row("additive", f"risk difference {per}",

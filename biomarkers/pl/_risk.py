@@ -87,13 +87,21 @@ def _null_line(ax, scale: str) -> None:
         ax.axhline(0.0, color="grey", lw=0.8, ls="--")
 
 
+def _drawable(scale: str, *arrays: np.ndarray) -> np.ndarray:
+    """Rows whose estimate and CI can be drawn: finite, and positive on the ratio (log) axis."""
+    ok = np.logical_and.reduce([np.isfinite(a) for a in arrays])
+    if scale == "relative":
+        ok &= np.logical_and.reduce([a > 0 for a in arrays])
+    return ok
+
+
 def _group_panel(ax, groups: pd.DataFrame, scale: str) -> None:
     labels = groups["group"].astype(str).tolist()
     x = np.arange(len(labels))
     est = groups[scale].to_numpy(dtype=float)
     lo = groups[f"{scale}_ci_low"].to_numpy(dtype=float)
     hi = groups[f"{scale}_ci_high"].to_numpy(dtype=float)
-    ok = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
+    ok = _drawable(scale, est, lo, hi)  # e.g. a ratio with an empty cell: not drawn
     overall = np.array([lab == "all" for lab in labels])
     for mask, color, marker in ((~overall, OKABE_ITO[0], "o"), (overall, "black", "D")):
         m = mask & ok
@@ -110,9 +118,10 @@ def _continuous_panel(ax, continuous: pd.DataFrame, scale: str) -> None:
     est = continuous[scale].to_numpy(dtype=float)
     lo = continuous[f"{scale}_ci_low"].to_numpy(dtype=float)
     hi = continuous[f"{scale}_ci_high"].to_numpy(dtype=float)
-    if np.isfinite(est).any():
-        ax.plot(risk, est, color=OKABE_ITO[0])
-        ax.fill_between(risk, lo, hi, color=OKABE_ITO[0], alpha=0.2, lw=0)
+    ok = _drawable(scale, risk, est, lo, hi)
+    if ok.any():
+        ax.plot(risk[ok], est[ok], color=OKABE_ITO[0])
+        ax.fill_between(risk[ok], lo[ok], hi[ok], color=OKABE_ITO[0], alpha=0.2, lw=0)
     _null_line(ax, scale)
     ax.set(xlabel="baseline risk", ylabel=_measure(continuous, scale))
     ax.set_title(f"{scale.capitalize()} effect along risk", fontsize=10)

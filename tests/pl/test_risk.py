@@ -54,3 +54,12 @@ def test_continuous_outcome_has_no_relative_panel():
 def test_a_table_without_effects_is_refused():
     with pytest.raises(ConfigError, match="absolute_ci_low"):
         pl.risk_based(pd.DataFrame({"group": ["1"], "absolute": [0.1]}))
+
+
+def test_unbounded_ratio_intervals_are_left_out_and_the_figure_saves(tmp_path):
+    groups, continuous = _tables()
+    groups.loc[0, "relative_ci_high"] = np.inf  # a tiny group: the Wald interval overflows
+    continuous.loc[:4, "relative_ci_low"] = 0.0
+    fig = pl.risk_based(groups, continuous)
+    png, _svg = pl.save_figure(fig, tmp_path / "risk")
+    assert png.stat().st_size > 0
