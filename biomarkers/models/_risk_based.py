@@ -460,6 +460,18 @@ def risk_groups(risk: np.ndarray, arm: np.ndarray, n_groups: int) -> tuple[np.nd
     return group, cuts
 
 
+def _discrimination(data: _PredData, values: np.ndarray) -> tuple[str, float]:
+    """How well the baseline risk ranks the outcome: AUROC, Harrell's C or R² (both arms)."""
+    from biomarkers.models._metrics import primary_point
+
+    if data.kind == "survival":
+        from sksurv.util import Surv
+
+        y = Surv.from_arrays(data.event.astype(bool), data.y)
+        return "Harrell's C", primary_point("survival", y, values)
+    return ("AUROC", "R²")[data.kind == "continuous"], primary_point(data.kind, data.y, values)
+
+
 def _default_horizon(data: _PredData, group: np.ndarray) -> float:
     """The shortest longest follow-up over groups × arms: every RMST is then estimable."""
     return float(min(data.y[(group == g) & (data.arm == a)].max()
@@ -601,6 +613,7 @@ def risk_based(
         lp, folds = values.copy(), np.full(values.size, -1)
         model = f"pre-specified baseline score {score}"
     group, cuts = risk_groups(values, data.arm, n_groups)
+    metric, discrimination = _discrimination(data, values)
     if data.kind == "survival" and horizon is None:
         horizon = _default_horizon(data, group)
     logger.info("risk-based analysis: %s; %d groups", model, n_groups)
@@ -644,6 +657,11 @@ def risk_based(
         "n_control": int((1 - data.arm).sum()),
         "risk": risk if internal else score,
         "risk_model": model,
+        "risk_discrimination": {
+            "metric": metric,
+            "value": discrimination,
+            "on": "out-of-fold risk" if internal else "the score",
+        },
         "risk_scale": "probability" if on_prob else ("linear predictor" if internal else "score"),
         "f_risk": "logit" if on_prob else "identity",
         "predictors": [*data.marker_names, *data.covariate_names] if internal else [score],

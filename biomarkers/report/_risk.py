@@ -53,6 +53,16 @@ def _group_table(groups: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def _discrimination_text(meta: dict[str, Any]) -> str:
+    disc = meta.get("risk_discrimination") or {}
+    if disc.get("value") is None:
+        return ""
+    return (
+        f" Discrimination of the baseline risk ({html.escape(str(disc.get('on')))}): "
+        f"{html.escape(str(disc.get('metric')))} {float(disc['value']):.3g}."
+    )
+
+
 def _interaction_text(interaction: pd.DataFrame | None) -> str:
     if interaction is None or interaction.empty:
         return ""
@@ -99,12 +109,16 @@ def risk_section(folder: Path, words: Any, figs: Any, *, root: Path) -> Section 
         "Risk-based analysis (PATH)" + (f": {words.comparison}" if pair else ""),
     )
     s.text = (
-        f"Effect of {esc(words.treated)} compared with {esc(words.control)} on "
-        f"{esc(words.outcome)} across groups of baseline risk, on the absolute and the relative "
-        f"scale (PATH statement, Kent et al. 2020), reported before any single-marker "
-        f"analysis. Baseline risk: {esc(str(meta.get('risk_model', 'see risk_based.json')))}; "
-        "groups cut at quantiles of everybody's risk, blind to arm."
-    ) + _interaction_text(interaction)
+        (
+            f"Effect of {esc(words.treated)} compared with {esc(words.control)} on "
+            f"{esc(words.outcome)} across groups of baseline risk, on the absolute and the relative "
+            f"scale (PATH statement, Kent et al. 2020), reported before any single-marker "
+            f"analysis. Baseline risk: {esc(str(meta.get('risk_model', 'see risk_based.json')))}; "
+            "groups cut at quantiles of everybody's risk, blind to arm."
+        )
+        + _discrimination_text(meta)
+        + _interaction_text(interaction)
+    )
     csv = (folder / "risk_based.csv").relative_to(root).as_posix()
     s.tables.append(
         (

@@ -189,6 +189,12 @@ def test_internal_risk_is_cross_fitted():
     others = folds.index[folds != folds[i]]
     assert np.abs(risk2[others] - risk[others]).max() > 1e-6
     assert base.params["predictors"] == [f"cytokine:C{k}@D0" for k in range(4)]
+    from sklearn.metrics import roc_auc_score
+
+    disc = base.params["risk_discrimination"]
+    assert disc["metric"] == "AUROC"
+    auc = roc_auc_score(df.loc[risk.index, "death"], risk)
+    assert disc["value"] == pytest.approx(auc, abs=1e-12)
 
 
 def test_internal_risk_does_not_use_arm():

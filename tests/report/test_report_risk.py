@@ -34,5 +34,6 @@ def test_risk_section_comes_before_the_predictive_markers(risk_run):
     assert "risk difference (95% CI)" in section
     assert "odds ratio (95% CI)" in section
     assert "Risk × treatment interaction, relative scale" in section
+    assert "Discrimination of the baseline risk (the score): AUROC" in section
     assert "<a href='risk_based.csv'>risk_based.csv</a>" in section
     assert (risk_run / "figures" / "risk_based.png").is_file()
