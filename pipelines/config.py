@@ -224,6 +224,20 @@ class PredictiveConfig(_Strict):
         default=0,
         description="first day on treatment: effect modifiers must be measured at or before it",
     )
+    risk_model: str | None = Field(
+        default="internal",
+        description=(
+            "baseline risk of the risk-based (PATH) analysis: internal (a model of the outcome "
+            "on the baseline markers and covariates, blind to arm, cross-fitted), or a "
+            "pre-specified baseline score: its feature name (clinical:meld@D0) or short name "
+            "(meld, clif_c_aclf, aarc); null: no risk-based analysis"
+        ),
+    )
+    risk_groups: int = Field(
+        default=4,
+        ge=2,
+        description="risk groups of the risk-based analysis (quarters of baseline risk)",
+    )
 
 
 class LandmarkSettings(_Strict):

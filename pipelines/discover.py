@@ -25,6 +25,7 @@ from pipelines._steps import (
 )
 from pipelines.early_response import early_steps
 from pipelines.mechanism import mechanism_steps
+from pipelines.risk_based import risk_step
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -313,11 +314,14 @@ def _run_predictive(
     prefix = "" if folder == "." else f"{folder}/"
     run.write_table(f"{prefix}predictive_landmark.csv", res.landmark)
     labels = res.markers["label"].value_counts().to_dict()
+    risk = risk_step(cfg, table, outcome, run, arm="comparison", treated=study.treated_arm,
+                     folder=folder, n_jobs=_n_jobs(cfg))  # fmt: skip
     return {
         "treated": study.treated_arm,
         "control": study.control_arm,
         "propensity": study.allocation,
         "labels": {str(k): int(v) for k, v in labels.items()},
+        "risk_based": risk,
     }
 
 

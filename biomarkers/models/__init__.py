@@ -11,6 +11,7 @@ from biomarkers.models._mediation import MediationResult, mediation
 from biomarkers.models._predictive import PredictiveResult, predictive
 from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
+from biomarkers.models._risk_based import RiskBasedResult, risk_based
 from biomarkers.models._sample_size import SampleSizeBudget, sample_size_budget
 from biomarkers.models._screen import UnivariateScreen
 from biomarkers.models._stabl import (
@@ -28,6 +29,7 @@ __all__ = [
     "InstabilityResult",
     "MediationResult",
     "PredictiveResult",
+    "RiskBasedResult",
     "SampleSizeBudget",
     "UnivariateScreen",
     "available_models",
@@ -38,6 +40,7 @@ __all__ = [
     "mediation",
     "prediction_instability",
     "predictive",
+    "risk_based",
     "sample_size_budget",
     "stability_threshold",
     "stabl_select",

@@ -9,6 +9,7 @@ from biomarkers.pl._instability import instability
 from biomarkers.pl._mechanism import composition, trajectories, volcano
 from biomarkers.pl._performance import calibration, decision_curve, pr_curve, roc_curve
 from biomarkers.pl._ranking import coefficients, shap_summary, stability
+from biomarkers.pl._risk import risk_based
 from biomarkers.pl._save import save_figure
 from biomarkers.pl._style import ARM_COLORS, OKABE_ITO, VISIT_COLORS
 from biomarkers.pl._umap import umap
@@ -27,6 +28,7 @@ __all__ = [
     "kaplan_meier",
     "pr_curve",
     "qini",
+    "risk_based",
     "roc_curve",
     "save_figure",
     "shap_summary",

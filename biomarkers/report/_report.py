@@ -14,6 +14,7 @@ import pandas as pd
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
 from biomarkers.report._markdown import markdown_html
+from biomarkers.report._risk import risk_section
 from biomarkers.report._status import status_banner, status_footer
 from biomarkers.report._summary import read_config as _read_config
 from biomarkers.report._summary import summarize, summary_section
@@ -495,6 +496,9 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         missing.append("markers")
 
     for folder, pair in _comparison_folders(run, words):
+        # PATH: the risk-based analysis leads each comparison's predictive sections
+        if (risk := risk_section(folder, pair, figs, root=run)) is not None:
+            sections.append(risk)
         if (section := _predictive_section(folder, pair, figs, root=run)) is not None:
             sections.append(section)
 
