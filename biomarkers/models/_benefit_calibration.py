@@ -71,7 +71,7 @@ def benefit_calibration(
     n_groups
         Number of groups of predicted benefit (4: quarters).
     level
-        Confidence level.
+        Confidence level of the group and intercept intervals (the slope's is 95%).
 
     Returns
     -------
@@ -107,7 +107,7 @@ def benefit_calibration(
         raise SchemaError(msg)
     z = float(stats.norm.ppf(0.5 + level / 2))
     ranks = stats.rankdata(pred, method="ordinal")
-    group = np.ceil(ranks * n_groups / pred.size).astype(int)
+    group = pd.qcut(ranks, n_groups, labels=False) + 1
     rows = []
     for g in range(1, n_groups + 1):
         m = group == g
