@@ -45,6 +45,7 @@ _STREAMS = {
     # predictive(): RATE bootstrap and heterogeneity-test folds (numbers kept apart from others)
     "hte_bootstrap": 231,
     "hte_folds": 232,
+    "hte_sequential": 233,
 }
 
 Split = tuple[np.ndarray, np.ndarray]

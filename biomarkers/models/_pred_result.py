@@ -69,9 +69,9 @@ class PredictiveResult:
         nobody is removed for baseline markers.
     rate
         One row per learner and target (``AUTOC``, ``QINI``): the rank-weighted average
-        treatment effect of the out-of-fold CATE on the cross-fitted DR scores, within folds
-        (``estimate, se, ci_low, ci_high``, one-sided ``p_value``), see
-        :func:`rank_average_treatment_effect`.
+        treatment effect of the sequentially cross-fitted CATE (fold k scored by models of
+        folds 0..k-1) on DR scores fitted the same way, within folds (``estimate, se,
+        ci_low, ci_high``, one-sided ``p_value``), see :func:`rank_average_treatment_effect`.
     toc
         Targeting operator characteristic per learner: ``learner, q, toc, ci_low, ci_high``.
     benefit_calibration

@@ -284,9 +284,9 @@ def predictive(
             het_rows.append({"learner": key, **calibration_test(cf["phi"], cf[col])})
         with timed("predictive: RATE, benefit calibration, heterogeneity test"):
             hte = actionable_heterogeneity(
-                cf, learners, X=Xc, y=y_learn, arm=data.arm, folds=folds, kind=data.kind,
-                propensity=propensity, n_bootstraps=n_bootstraps, random_state=seed,
-                n_jobs=n_jobs,
+                learners, X=Xc, y=y_learn, arm=data.arm, folds=folds, kind=data.kind,
+                learner=learner, propensity=propensity, n_bootstraps=n_bootstraps,
+                random_state=seed, n_jobs=n_jobs,
             )  # fmt: skip
         primary = "dr_learner" if "dr_learner" in learners else "t_learner"
         score = cf["cate_dr" if primary == "dr_learner" else "cate_t"]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._heterogeneity import add_heterogeneity
 from biomarkers.report._markdown import markdown_html
 from biomarkers.report._status import status_banner, status_footer
 from biomarkers.report._summary import read_config as _read_config
@@ -324,6 +325,7 @@ def _predictive_section(
             f" Qini coefficient {_number(uplift.get('qini'))}, "
             f"permutation p = {_number(uplift.get('p_value'))}."
         )
+    add_heterogeneity(s, folder, figs, prefix=prefix)
     return s
 
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.models import heterogeneity_test, predictive
-from biomarkers.models._heterogeneity import _corrected_t
+from biomarkers.models._heterogeneity import _corrected_t, sequential_cross_fit
 from biomarkers.models._pred_result import PredictiveResult
 
 
@@ -68,6 +68,25 @@ def test_same_answer_whatever_n_jobs():
     assert other["difference"].iloc[0] != one["difference"].iloc[0]
 
 
+def test_sequential_scores_see_only_earlier_folds():
+    """Fold k's CATE and DR scores do not move when a later fold's (or its own) outcome does."""
+    X, y, arm = _trial(100, modifier=1.0)
+    folds = np.repeat(np.arange(4), 25)
+    kw = {"binary": False, "learner": "linear", "propensity": 0.5, "seed": 3}
+    kw["methods"] = ("t_learner", "dr_learner")
+    before = sequential_cross_fit(X, y, arm, folds, **kw)
+    assert np.isnan(before["cate_dr"][folds == 0]).all()
+    assert np.isfinite(before["cate_dr"][folds > 0]).all()
+    y2 = y.copy()
+    y2[60] += 30.0  # a subject of fold 2
+    after = sequential_cross_fit(X, y2, arm, folds, **kw)
+    for key in ("cate_t", "cate_dr"):
+        assert np.array_equal(after[key][folds <= 2], before[key][folds <= 2], equal_nan=True)
+        assert not np.allclose(after[key][folds == 3], before[key][folds == 3])
+    same = folds == 1
+    assert np.array_equal(after["phi"][same], before["phi"][same])
+
+
 def test_bad_input_names_the_problem():
     X, y, arm = _trial(40, modifier=0.0)
     with pytest.raises(ConfigError, match="kind"):
@@ -88,9 +107,10 @@ def test_predictive_reports_and_reloads_the_tables(tmp_path):
     assert list(res.rate["target"]) == ["AUTOC", "QINI"]
     assert set(res.rate["learner"]) == set(res.toc["learner"]) == {"dr_learner"}
     assert list(res.benefit_calibration["kind"]) == ["group"] * 4 + ["intercept", "slope"]
-    slope = res.benefit_calibration.query("kind == 'slope'")
-    # the calibration slope is the BLP of result.heterogeneity
-    assert slope["observed"].iloc[0] == pytest.approx(res.heterogeneity["slope"].iloc[0])
+    # sequential cross-fitting: fold 0 only trains, the other folds are scored
+    scored = int((res.cate["fold"] > 0).sum())
+    assert (res.rate["n"] == scored).all()
+    assert res.benefit_calibration.query("kind == 'slope'")["n"].iloc[0] == scored
     assert len(res.heterogeneity_test) == 1
     res.save(tmp_path)
     back = PredictiveResult.load(tmp_path)
