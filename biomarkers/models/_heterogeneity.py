@@ -188,7 +188,7 @@ def sequential_cross_fit(
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """CATE and DR scores of fold ``k`` from models fitted on folds ``0 .. k-1`` only.
 
-    Sequential cross-fitting (Wager 2024, grf's "RATE with cross-fitting" vignette): with the
+    Sequential cross-fitting (Wager 2024, as grf documents for cross-fitted RATE): with the
     usual cross-fitting, fold j's model has seen fold k's outcomes and fold k's model fold j's,
     so per-fold heterogeneity statistics are positively correlated and a test that treats
     them as independent over-rejects (12-20% at 5% in ``benchmarks/heterogeneity.py``). Here
