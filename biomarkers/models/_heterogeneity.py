@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import xlogy
 
+from biomarkers._logging import logger
 from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.models._benefit_calibration import benefit_calibration
@@ -229,6 +230,9 @@ def actionable_heterogeneity(
     The CATE learners are re-run with :func:`sequential_cross_fit` on ``predictive()``'s
     folds; every check uses those scores (subjects of fold 0 are not scored).
     """
+    if int((folds > 0).sum()) < 8 or np.bincount(folds).min() < 2:
+        logger.warning("predictive: too few subjects for RATE / benefit calibration; skipped")
+        return {}
     seq = sequential_cross_fit(
         X, y, arm, folds, binary=kind == "binary", learner=learner, propensity=propensity,
         methods=learners, seed=random_state,
