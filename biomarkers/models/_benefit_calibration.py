@@ -42,8 +42,8 @@ def benefit_calibration(
     predicted: Sequence[float] | np.ndarray,
     dr_scores: Sequence[float] | np.ndarray,
     arm: Sequence[int] | np.ndarray,
-    y: Sequence[float] | np.ndarray,
     *,
+    y: Sequence[float] | np.ndarray,
     n_groups: int = 4,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -88,7 +88,7 @@ def benefit_calibration(
     >>> cate = rng.normal(size=200)
     >>> phi = cate + rng.normal(size=200)
     >>> arm = np.arange(200) % 2
-    >>> tab = benefit_calibration(cate, phi, arm, phi, n_groups=4)
+    >>> tab = benefit_calibration(cate, phi, arm, y=phi, n_groups=4)
     >>> tab["kind"].tolist()
     ['group', 'group', 'group', 'group', 'intercept', 'slope']
     """

@@ -248,7 +248,7 @@ def actionable_heterogeneity(
         )  # fmt: skip
         rates.append(rate.assign(learner=key))
         tocs.append(toc.assign(learner=key))
-        part = benefit_calibration(score, phi, arm[scored], y[scored])
+        part = benefit_calibration(score, phi, arm[scored], y=y[scored])
         calib.append(part.assign(learner=key))
     first = ["learner"]
     test = heterogeneity_test(

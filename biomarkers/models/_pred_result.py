@@ -73,7 +73,7 @@ class PredictiveResult:
         folds 0..k-1) on DR scores fitted the same way, within folds (``estimate, se,
         ci_low, ci_high``, one-sided ``p_value``), see :func:`rank_average_treatment_effect`.
     toc
-        Targeting operator characteristic per learner: ``learner, q, toc, ci_low, ci_high``.
+        Targeting operator characteristic per learner: ``learner, share`` (q), ``toc, ci_low, ci_high``.
     benefit_calibration
         Per learner, observed against predicted benefit in quarters of predicted benefit and
         the calibration intercept and slope, see :func:`benefit_calibration`.

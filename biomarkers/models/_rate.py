@@ -37,7 +37,8 @@ def _toc(priority: np.ndarray, phi: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
     counts = np.diff(np.r_[starts, n])
     f = np.repeat(np.add.reduceat(f, starts) / counts, counts)
-    return np.cumsum(f) / np.arange(1, n + 1) - f.mean()
+    top = np.arange(1, n + 1)  # size of the targeted group
+    return np.cumsum(f) / top - f.mean()
 
 
 def _rate_fold(priority, phi, q_grid) -> tuple[float, float, np.ndarray]:
@@ -127,7 +128,7 @@ def rank_average_treatment_effect(
         ``(rate, toc)``. ``rate``: one row per target with ``target, estimate, se, ci_low,
         ci_high, p_value, n, n_folds, n_bootstraps``; ``p_value`` is one-sided (H1: RATE > 0,
         the priority finds subjects who benefit more), normal approximation ``estimate / se``.
-        ``toc``: ``q, toc, ci_low, ci_high`` (pointwise normal band from the half-sampling SE).
+        ``toc``: ``share`` (= q), ``toc, ci_low, ci_high`` (pointwise normal band from the half-sampling SE).
 
     Examples
     --------
@@ -168,6 +169,6 @@ def rank_average_treatment_effect(
         )  # fmt: skip
     toc, toc_se = point[2:], se[2:]
     toc_df = pd.DataFrame(
-        {"q": q_grid, "toc": toc, "ci_low": toc - z * toc_se, "ci_high": toc + z * toc_se}
+        {"share": q_grid, "toc": toc, "ci_low": toc - z * toc_se, "ci_high": toc + z * toc_se}
     )
     return pd.DataFrame(rows), toc_df

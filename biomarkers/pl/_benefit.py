@@ -82,7 +82,7 @@ def toc(table: pd.DataFrame, *, learner: str | None = None, ax: Axes | None = No
     Parameters
     ----------
     table
-        ``result.toc`` (or ``toc.csv``): ``q, toc, ci_low, ci_high`` (per ``learner``).
+        ``result.toc`` (or ``toc.csv``): ``share`` (q), ``toc, ci_low, ci_high`` (per ``learner``).
     learner
         Which learner's curve to draw (default ``dr_learner`` when present).
     ax
@@ -92,12 +92,12 @@ def toc(table: pd.DataFrame, *, learner: str | None = None, ax: Axes | None = No
     -------
     matplotlib.figure.Figure
     """
-    check_column_args(table, "toc", columns=["q", "toc", "ci_low", "ci_high"])
+    check_column_args(table, "toc", columns=["share", "toc", "ci_low", "ci_high"])
     rows = _one_learner(table, learner, "toc")
     fig, ax = new_axes(ax)
-    ax.fill_between(rows["q"], rows["ci_low"], rows["ci_high"], color=OKABE_ITO[0], alpha=0.2,
+    ax.fill_between(rows["share"], rows["ci_low"], rows["ci_high"], color=OKABE_ITO[0], alpha=0.2,
                     lw=0, label="95% CI (pointwise)")  # fmt: skip
-    ax.plot(rows["q"], rows["toc"], color=OKABE_ITO[0], marker=".", label="TOC")
+    ax.plot(rows["share"], rows["toc"], color=OKABE_ITO[0], marker=".", label="TOC")
     ax.axhline(0, color="grey", ls="--", lw=1)
     ax.set(
         xlabel="share treated, by decreasing predicted benefit (q)",

@@ -23,7 +23,7 @@ def data():
 
 def test_groups_match_pandas(data):
     cate, phi, arm, y = data
-    tab = benefit_calibration(cate, phi, arm, y, n_groups=4)
+    tab = benefit_calibration(cate, phi, arm, y=y, n_groups=4)
     groups = tab[tab["kind"] == "group"].set_index("group")
     q = pd.qcut(pd.Series(cate).rank(method="first"), 4, labels=False) + 1
     frame = pd.DataFrame({"g": q, "cate": cate, "phi": phi, "arm": arm, "y": y})
@@ -46,7 +46,7 @@ def test_groups_match_pandas(data):
 
 def test_intercept_and_slope(data):
     cate, phi, arm, y = data
-    tab = benefit_calibration(cate, phi, arm, y).set_index("kind")
+    tab = benefit_calibration(cate, phi, arm, y=y).set_index("kind")
     assert tab.loc["intercept", "observed"] == pytest.approx(np.mean(phi - cate))
     fit = sm.OLS(phi, sm.add_constant(cate)).fit(cov_type="HC3")
     assert tab.loc["slope", "observed"] == pytest.approx(fit.params[1])
@@ -61,7 +61,7 @@ def test_well_calibrated_prediction():
     rng = np.random.default_rng(4)
     cate = rng.normal(size=2000)
     phi = cate + rng.normal(size=2000)
-    tab = benefit_calibration(cate, phi, np.arange(2000) % 2, phi).set_index("kind")
+    tab = benefit_calibration(cate, phi, np.arange(2000) % 2, y=phi).set_index("kind")
     assert tab.loc["slope", "ci_low"] < 1 < tab.loc["slope", "ci_high"]
     assert tab.loc["intercept", "ci_low"] < 0 < tab.loc["intercept", "ci_high"]
     groups = tab.loc["group"]
@@ -71,8 +71,8 @@ def test_well_calibrated_prediction():
 def test_bad_input_names_the_problem(data):
     cate, phi, arm, y = data
     with pytest.raises(ConfigError, match="n_groups"):
-        benefit_calibration(cate, phi, arm, y, n_groups=1)
+        benefit_calibration(cate, phi, arm, y=y, n_groups=1)
     with pytest.raises(SchemaError, match="same length"):
-        benefit_calibration(cate[:5], phi, arm, y)
+        benefit_calibration(cate[:5], phi, arm, y=y)
     with pytest.raises(SchemaError, match="too few"):
-        benefit_calibration(cate[:7], phi[:7], arm[:7], y[:7], n_groups=4)
+        benefit_calibration(cate[:7], phi[:7], arm[:7], y=y[:7], n_groups=4)

@@ -17,7 +17,7 @@ def tables():
     phi = cate + rng.normal(size=120)
     arm = np.arange(120) % 2
     calib = pd.concat(
-        [benefit_calibration(cate + s, phi, arm, phi).assign(learner=k)
+        [benefit_calibration(cate + s, phi, arm, y=phi).assign(learner=k)
          for k, s in (("t_learner", 1.0), ("dr_learner", 0.0))]
     )  # fmt: skip
     _, toc = rank_average_treatment_effect(cate, phi, n_bootstraps=20)
@@ -41,7 +41,7 @@ def test_toc_draws_the_curve_and_refuses_an_unknown_learner(tables):
     _, toc = tables
     fig = pl.toc(toc)
     line = fig.axes[0].get_lines()[0]
-    assert np.allclose(line.get_xdata(), toc["q"])
+    assert np.allclose(line.get_xdata(), toc["share"])
     assert np.allclose(line.get_ydata(), toc["toc"])
     with pytest.raises(ConfigError, match="learner"):
         pl.toc(toc, learner="x_learner")

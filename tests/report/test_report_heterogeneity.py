@@ -18,7 +18,7 @@ def _tables():
     y = X[:, 0] + arm * X[:, 1] + rng.normal(size=n)
     cate, phi = X[:, 1], X[:, 1] + rng.normal(size=n)
     rate, toc = rank_average_treatment_effect(cate, phi, np.arange(n) % 5, n_bootstraps=20)
-    calib = benefit_calibration(cate, phi, arm, y).assign(learner="dr_learner")
+    calib = benefit_calibration(cate, phi, arm, y=y).assign(learner="dr_learner")
     test = heterogeneity_test(X, y, arm, kind="continuous", n_repeats=1)
     return rate.assign(learner="dr_learner"), toc.assign(learner="dr_learner"), calib, test
 
