@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from biomarkers.models._benefit_calibration import benefit_calibration
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._glmnet import ElasticNetLogistic
+from biomarkers.models._heterogeneity import heterogeneity_test
 from biomarkers.models._instability import InstabilityResult, prediction_instability
 from biomarkers.models._landmark import landmark_population
 from biomarkers.models._mediation import MediationResult, mediation
 from biomarkers.models._predictive import PredictiveResult, predictive
+from biomarkers.models._rate import rank_average_treatment_effect
 from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
 from biomarkers.models._risk_based import RiskBasedResult, risk_based
@@ -33,13 +36,16 @@ __all__ = [
     "SampleSizeBudget",
     "UnivariateScreen",
     "available_models",
+    "benefit_calibration",
     "decoy_threshold",
     "discover",
     "early_response",
+    "heterogeneity_test",
     "landmark_population",
     "mediation",
     "prediction_instability",
     "predictive",
+    "rank_average_treatment_effect",
     "risk_based",
     "sample_size_budget",
     "stability_threshold",

@@ -42,6 +42,10 @@ _STREAMS = {
     "pred_perm_fit": 15,
     # discover(interval="nested_cv"): fits of the inner CV inside every outer training set
     "ncv_fit": 16,
+    # predictive(): RATE bootstrap and heterogeneity-test folds (numbers kept apart from others)
+    "hte_bootstrap": 231,
+    "hte_folds": 232,
+    "hte_sequential": 233,
 }
 
 Split = tuple[np.ndarray, np.ndarray]

@@ -26,7 +26,14 @@ _TABLES = (
     ("subgroups", "subgroups"),
     ("heterogeneity", "heterogeneity"),
     ("landmark", "landmark"),
+    # RATE, TOC, calibration for benefit and the nested-CV heterogeneity test (optional: older
+    # folders and runs without a CATE learner have none)
+    ("rate", "rate"),
+    ("toc", "toc"),
+    ("benefit_calibration", "benefit_calibration"),
+    ("heterogeneity_test", "heterogeneity_test"),
 )
+_OPTIONAL = {"landmark", "rate", "toc", "benefit_calibration", "heterogeneity_test"}
 
 
 @dataclass(kw_only=True)
@@ -60,6 +67,19 @@ class PredictiveResult:
         The population at the markers' landmark, one row per arm and ``all`` (``arm, n_before,
         event_before_landmark, censored_before_landmark, missing_landmark_visit, n_after``);
         nobody is removed for baseline markers.
+    rate
+        One row per learner and target (``AUTOC``, ``QINI``): the rank-weighted average
+        treatment effect of the sequentially cross-fitted CATE (fold k scored by models of
+        folds 0..k-1) on DR scores fitted the same way, within folds (``estimate, se,
+        ci_low, ci_high``, one-sided ``p_value``), see :func:`rank_average_treatment_effect`.
+    toc
+        Targeting operator characteristic per learner: ``learner, share`` (q), ``toc, ci_low, ci_high``.
+    benefit_calibration
+        Per learner, observed against predicted benefit in quarters of predicted benefit and
+        the calibration intercept and slope, see :func:`benefit_calibration`.
+    heterogeneity_test
+        Repeated-CV comparison of arm × markers against arm + markers, see
+        :func:`heterogeneity_test`.
     """
 
     markers: pd.DataFrame
@@ -69,6 +89,10 @@ class PredictiveResult:
     heterogeneity: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
     landmark: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rate: pd.DataFrame = field(default_factory=pd.DataFrame)
+    toc: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benefit_calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    heterogeneity_test: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the per-marker table (a copy), the result's main table."""
@@ -132,7 +156,8 @@ class PredictiveResult:
         -------
         list of pathlib.Path
             The files written: ``predictive_markers.csv``, ``cate.csv``, ``subgroups.csv``,
-            ``heterogeneity.csv``, ``landmark.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
+            ``heterogeneity.csv``, ``landmark.csv``, ``rate.csv``, ``toc.csv``,
+            ``benefit_calibration.csv``, ``heterogeneity_test.csv`` and ``uplift.json`` (format ``biomarkers.predictive.uplift``,
             version 1: the Qini curve, coefficient, CI, permutation null and p-value, and the
             parameters). :meth:`load` reads them back.
         """
@@ -169,8 +194,8 @@ class PredictiveResult:
             raise InputFileError(msg)
         tables = {}
         for name, attr in _TABLES:
-            if not (out / f"{name}.csv").is_file() and attr == "landmark":
-                continue  # folders written before the landmarks
+            if not (out / f"{name}.csv").is_file() and attr in _OPTIONAL:
+                continue  # folders written before these tables
             try:
                 tables[attr] = pd.read_csv(out / f"{name}.csv", dtype={"subject_id": str})
             except pd.errors.EmptyDataError:

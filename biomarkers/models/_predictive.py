@@ -17,6 +17,7 @@ from biomarkers._settings import settings
 from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError, DataQualityWarning
 from biomarkers.models._cv import parallel_map, root_seed, seed_for
+from biomarkers.models._heterogeneity import actionable_heterogeneity
 from biomarkers.models._pred_cate import (
     calibration_test,
     cross_fit,
@@ -260,6 +261,7 @@ def predictive(
         }
     )
     uplift: dict = {}
+    hte: dict[str, pd.DataFrame] = {}
     het_rows = []
     binary = data.kind == "binary"
     Xc = np.hstack([data.X, data.C])
@@ -280,6 +282,12 @@ def predictive(
             col = "cate_t" if key == "t_learner" else "cate_dr"
             cate[col] = cf[col]
             het_rows.append({"learner": key, **calibration_test(cf["phi"], cf[col])})
+        with timed("predictive: RATE, benefit calibration, heterogeneity test"):
+            hte = actionable_heterogeneity(
+                learners, X=Xc, y=y_learn, arm=data.arm, folds=folds, kind=data.kind,
+                learner=learner, propensity=propensity, n_bootstraps=n_bootstraps,
+                random_state=seed, n_jobs=n_jobs,
+            )  # fmt: skip
         primary = "dr_learner" if "dr_learner" in learners else "t_learner"
         score = cf["cate_dr" if primary == "dr_learner" else "cate_t"]
         curve = qini_curve(score, y_learn, data.arm)
@@ -356,6 +364,7 @@ def predictive(
         heterogeneity=heterogeneity,
         params=params,
         landmark=data.landmark.report,
+        **hte,
     )
 
 

@@ -3,6 +3,7 @@
 Colours are colour-blind safe (Okabe–Ito); arms and visits always get the same colour.
 """
 
+from biomarkers.pl._benefit import benefit_calibration, toc
 from biomarkers.pl._clinical import cohort_overview, kaplan_meier
 from biomarkers.pl._effects import forest, qini
 from biomarkers.pl._instability import instability
@@ -18,6 +19,7 @@ __all__ = [
     "ARM_COLORS",
     "OKABE_ITO",
     "VISIT_COLORS",
+    "benefit_calibration",
     "calibration",
     "coefficients",
     "cohort_overview",
@@ -33,6 +35,7 @@ __all__ = [
     "save_figure",
     "shap_summary",
     "stability",
+    "toc",
     "trajectories",
     "umap",
     "volcano",

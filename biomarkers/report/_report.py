@@ -13,6 +13,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._heterogeneity import add_heterogeneity
 from biomarkers.report._markdown import markdown_html
 from biomarkers.report._risk import risk_section
 from biomarkers.report._status import status_banner, status_footer
@@ -325,6 +326,7 @@ def _predictive_section(
             f" Qini coefficient {_number(uplift.get('qini'))}, "
             f"permutation p = {_number(uplift.get('p_value'))}."
         )
+    add_heterogeneity(s, folder, figs, prefix=prefix)
     return s
 
 

@@ -111,6 +111,8 @@ def test_predictive_same_seed_same_result_whatever_n_jobs():
     one = predictive(df, n_jobs=1, **kw)
     two = predictive(df, n_jobs=2, **kw)
     pd.testing.assert_frame_equal(one.cate, two.cate)
+    for attr in ("rate", "toc", "benefit_calibration", "heterogeneity_test"):
+        pd.testing.assert_frame_equal(getattr(one, attr), getattr(two, attr))
     assert np.array_equal(one.uplift["null"], two.uplift["null"])
     assert one.uplift["ci"] == two.uplift["ci"]
 

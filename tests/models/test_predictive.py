@@ -461,11 +461,15 @@ def test_save_writes_files(result, tmp_path):
     assert sorted(written) == sorted(out.iterdir())
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        "benefit_calibration.csv",
         "cate.csv",
         "heterogeneity.csv",
+        "heterogeneity_test.csv",
         "landmark.csv",
         "predictive_markers.csv",
+        "rate.csv",
         "subgroups.csv",
+        "toc.csv",
         "uplift.json",
     ]
     markers = pd.read_csv(out / "predictive_markers.csv")
