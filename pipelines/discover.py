@@ -366,15 +366,18 @@ def _run_panel(
         purpose["landmark_day"] = latest
     panel = save_result(
         run,
-        lambda: _marked(run, result.panel(
-            k=p.k,
-            min_stability=p.min_stability,
-            model=p.model,
-            threshold=p.threshold,
-            name=cfg.name,
-            candidates=candidates,
-            purpose=purpose,
-        )),  # fmt: skip
+        lambda: _marked(
+            run,
+            result.panel(
+                k=p.k,
+                min_stability=p.min_stability,
+                model=p.model,
+                threshold=p.threshold,
+                name=cfg.name,
+                candidates=candidates,
+                purpose=purpose,
+            ),
+        ),
         description="panel export",
         folder="panel",
     )

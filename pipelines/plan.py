@@ -138,7 +138,9 @@ def _population(cfg: Any) -> dict[str, Any]:
 
 
 def _sha256(body: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes({k: v for k, v in body.items() if k != "sha256"})).hexdigest()
+    return hashlib.sha256(
+        canonical_bytes({k: v for k, v in body.items() if k != "sha256"})
+    ).hexdigest()
 
 
 def _check_job(cfg: Any, what: str) -> None:
@@ -202,7 +204,8 @@ def _markdown(doc: dict[str, Any]) -> str:
     if pre:
         lines += ["| marker | hypothesis |", "|---|---|"]
         lines += [
-            f"| `{m}` | benefit of treatment larger when the marker is {d} |" for m, d in pre.items()
+            f"| `{m}` | benefit of treatment larger when the marker is {d} |"
+            for m, d in pre.items()
         ]
     else:
         lines.append("None pre-specified: every predictive finding is exploratory.")
@@ -388,13 +391,17 @@ def check_plan(
     _check_job(cfg, "a plan check")
     base = Path(config_dir if config_dir is not None else Path.cwd()).resolve()
     found = _differences(doc.get("config") or {}, _as_given(cfg, base))
-    found += _differences(doc.get("software") or {}, _software(), kind="software", prefix="software.")
+    found += _differences(
+        doc.get("software") or {}, _software(), kind="software", prefix="software."
+    )
     return found
 
 
 def deviations_frame(deviations: list[Deviation]) -> pd.DataFrame:
     """``key, planned, actual, kind``: one row per deviation (no row: no deviation)."""
-    return pd.DataFrame([asdict(d) for d in deviations], columns=["key", "planned", "actual", "kind"])
+    return pd.DataFrame(
+        [asdict(d) for d in deviations], columns=["key", "planned", "actual", "kind"]
+    )
 
 
 def record_plan(run: RunFolder, plan: dict[str, Any], cfg: Any, *, config_dir: Path | None) -> None:

@@ -69,7 +69,9 @@ def plan_section(run: Path, manifest: dict[str, Any]) -> Section:
         counts = deviations["kind"].value_counts()
         by_kind = ", ".join(f"{n} {k}" for k, n in counts.items())
         s.text = head + f"{len(deviations)} deviation(s) from the plan ({by_kind}), all listed."
-        s.tables.append(("Deviations from the plan", html_table(deviations, max_rows=len(deviations))))
+        s.tables.append(
+            ("Deviations from the plan", html_table(deviations, max_rows=len(deviations)))
+        )
     return s
 
 
