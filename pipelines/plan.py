@@ -274,8 +274,10 @@ def write_plan(
     return target
 
 
-def read_plan(path: str | os.PathLike) -> dict[str, Any]:
+def read_plan(path: str | os.PathLike, *, cfg: Any = None) -> dict[str, Any]:
     """Read a locked plan (its file or folder), refusing one changed after it was written.
+
+    With ``cfg`` (the run's config), a job a plan cannot apply to is refused first.
 
     Raises
     ------
@@ -284,6 +286,8 @@ def read_plan(path: str | os.PathLike) -> dict[str, Any]:
     ConfigError
         Not a plan, or its SHA-256 does not match its content (the plan was edited).
     """
+    if cfg is not None:
+        _check_job(cfg, "a plan check")
     path = Path(path)
     file = path / PLAN_FILE if path.is_dir() else path
     if not file.is_file():

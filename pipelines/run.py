@@ -470,7 +470,7 @@ def run_job(
     module_name, func_name = jobs[cfg.pipeline].split(":")
     job = getattr(importlib.import_module(module_name), func_name)
     plan = plan if plan is not None else getattr(cfg, "plan", None)
-    locked = read_plan(plan) if plan is not None else None  # a tampered plan starts no run
+    locked = read_plan(plan, cfg=cfg) if plan is not None else None  # a tampered one starts no run
     blinding = blinding_entry(cfg, seed=blind_seed) if blinded else None
     folder = RunFolder.create(
         Path(out) if out is not None else cfg.output,

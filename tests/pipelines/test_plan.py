@@ -224,3 +224,37 @@ def test_a_blinded_run_refuses_a_treatment_selection_panel(runs):
     assert "no treatment-selection panel exported" in report
     assert "No pre-registered plan" in report
     assert "panel skipped: blinded run" in (folder / "log.txt").read_text()
+
+
+def test_blinding_and_plans_apply_to_jobs_that_compare_arms(tmp_path):
+    from pipelines.config import parse_config
+
+    cfg = parse_config({"pipeline": "simulate", "name": "sim"}, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match="--blinded applies to the jobs that compare arms"):
+        run_job(cfg, out=tmp_path / "runs", blinded=True)
+    with pytest.raises(ConfigError, match="a plan check applies to the jobs that compare arms"):
+        run_job(cfg, out=tmp_path / "runs", plan=tmp_path / "plan.json")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_report_plan_section_and_blinded_marks(tmp_path):
+    from biomarkers.report._plan import blinded_banner, plan_section, report_title
+
+    assert plan_section(tmp_path, {}).text.startswith("No pre-registered plan")
+    assert blinded_banner({"blinded": False}) == ""
+    assert report_title("biomarkers report: t", {"blinded": False}) == "biomarkers report: t"
+    manifest = {
+        "blinded": True,
+        "blinding": {"seed": 4, "strata": ["sex"], "notes": ["no panel"]},
+        "plan": {"sha256": "ab" * 32, "created": "2026-01-01T00:00:00Z", "checked_on": "x"},
+    }
+    assert report_title("t", manifest) == "BLINDED dry run — t"
+    banner = blinded_banner(manifest)
+    assert "seed 4, strata: sex" in banner
+    assert "no panel." in banner
+    pd.DataFrame([{"key": "seed", "planned": "0", "actual": "1", "kind": "analysis"}]).to_csv(
+        tmp_path / "plan_deviations.csv", index=False
+    )
+    section = plan_section(tmp_path, manifest)
+    assert "1 deviation(s) from the plan (1 analysis), all listed" in section.text
+    assert "<td>seed</td>" in section.tables[0][1]
