@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from biomarkers._logging import timed
+from biomarkers._logging import logger, timed
 from biomarkers.exceptions import SchemaError
 
 if TYPE_CHECKING:
@@ -37,12 +37,17 @@ __all__ = [
 COHORT_REASON = "the study is a cohort (no arms to compare)"
 
 
-def load_study(cfg: DiscoverConfig | MechanismConfig | ScoreConfig) -> Study:
+def load_study(
+    cfg: DiscoverConfig | MechanismConfig | ScoreConfig, *, blind_seed: int | None = None
+) -> Study:
     """Read and validate every input the config names into a :class:`~biomarkers.study.Study`.
 
     ``study:`` maps onto the design keywords of :meth:`~biomarkers.study.Study.from_files`
     (``treated_arm``/``control_arm`` for two arms, ``treated``/``control`` for a comparison among
     more arms, ``allocation``); ``study.arms`` is checked against the clinical table's arms.
+    With ``blind_seed`` (a blinded run) the arms are replaced here, the one place they enter
+    the jobs, by a dummy randomisation within ``study.strata``
+    (:func:`biomarkers.study.blind_study`), so every later step sees the dummy arms only.
     """
     from biomarkers.study import Study
 
@@ -69,6 +74,11 @@ def load_study(cfg: DiscoverConfig | MechanismConfig | ScoreConfig) -> Study:
             allow_identifiers=data.allow_identifiers,
         )
     _check_arms(study, design.arms, source=str(data.clinical))
+    if blind_seed is not None:
+        from biomarkers.study import blind_study
+
+        study = blind_study(study, seed=blind_seed, strata=getattr(design, "strata", None))
+        logger.info("blinded run: arms replaced by a dummy randomisation (seed %d)", blind_seed)
     return study
 
 

@@ -136,13 +136,24 @@ def run(
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address (sets backend.kind=dask)."
     ),
+    plan: Path | None = typer.Option(
+        None, "--plan", help="Locked analysis plan to check the run against (biomarkers plan)."
+    ),
+    blinded: bool = typer.Option(
+        False, "--blinded", help="Dry run on a dummy randomisation of the arms (docs/plan.md)."
+    ),
+    blind_seed: int | None = typer.Option(
+        None, "--blind-seed", help="Seed of the dummy randomisation (default: the config's seed)."
+    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
     """Run the job a config names; prints the run folder as the last line.
 
     Every warning the library raised is in the run's ``log.txt`` and summarised on stderr at the
-    end (count by kind, first message of each), also with ``--quiet``.
+    end (count by kind, first message of each), also with ``--quiet``. ``--plan`` refuses a
+    plan changed after it was locked and lists every deviation in ``plan_deviations.csv`` and
+    the report; ``--blinded`` marks the run folder, manifest, report and panel as blinded.
     """
     _setup_logging(quiet=quiet, debug=debug)
     with _guard(debug=debug):
@@ -153,10 +164,40 @@ def run(
         if scheduler:
             overrides += ["backend.kind=dask", f"backend.scheduler={scheduler}"]
         cfg = load_config(config, overrides=overrides)
-        result = run_job(cfg, config_dir=config.parent, out=out, command=sys.argv)
+        if blind_seed is not None and not blinded:
+            msg = f"--blind-seed {blind_seed} needs --blinded (a dry run on dummy arms)"
+            raise ConfigError(msg)
+        result = run_job(
+            cfg, config_dir=config.parent, out=out, command=sys.argv, plan=plan,
+            blinded=blinded, blind_seed=blind_seed,
+        )  # fmt: skip
     for line in warning_summary(result.warnings):
         typer.echo(line, err=True)
     typer.echo(str(result.run_dir))
+
+
+@app.command()
+def plan(
+    config: Path = typer.Argument(..., help="Job config (YAML) of a discover or mechanism run."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Plan folder (default: <config stem>.plan/ next to the config)."
+    ),
+    set_: list[str] | None = SET,
+    debug: bool = DEBUG,
+) -> None:
+    """Lock an analysis plan (analysis_plan.json + .md); prints the plan file as the last line.
+
+    The plan holds the resolved config, the pre-specified markers (predictive.prespecified),
+    the outcome and population, software versions and a SHA-256 of all of it; an existing plan
+    is never overwritten. Check a run against it with ``biomarkers run CONFIG --plan PLAN``.
+    """
+    with _guard(debug=debug):
+        from pipelines.config import load_config
+        from pipelines.plan import write_plan
+
+        cfg = load_config(config, overrides=list(set_ or []), check_files=False)
+        path = write_plan(cfg, out, config_path=config)
+    typer.echo(str(path))
 
 
 @app.command()

@@ -156,6 +156,13 @@ class StudyConfig(_Strict):
     visits: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_VISITS), description="visit label → study day"
     )
+    strata: list[str] = Field(
+        default_factory=list,
+        description=(
+            "clinical columns used as randomisation strata; a blinded run (`run --blinded`) "
+            "permutes the arm labels within them (docs/plan.md)"
+        ),
+    )
 
 
 class FeaturesConfig(_Strict):
@@ -237,6 +244,14 @@ class PredictiveConfig(_Strict):
         default=4,
         ge=2,
         description="risk groups of the risk-based analysis (quarters of baseline risk)",
+    )
+    prespecified: dict[str, Literal["higher", "lower"]] = Field(
+        default_factory=dict,
+        description=(
+            "pre-specified effect modifiers and their hypothesised direction: marker → higher "
+            "(the benefit of treatment is larger when the marker is higher) or lower; recorded "
+            "in the analysis plan (`biomarkers plan`, docs/plan.md)"
+        ),
     )
 
 
@@ -381,6 +396,13 @@ class DiscoverConfig(_Job):
     mediation: MediationSettings = Field(default_factory=MediationSettings)
     panel: PanelConfig = Field(default_factory=PanelConfig)
     mechanism: MechanismSettings | None = None
+    plan: Path | None = Field(
+        None,
+        description=(
+            "a locked analysis plan (analysis_plan.json written by `biomarkers plan`): the run "
+            "checks it and lists every deviation (docs/plan.md); `run --plan` overrides it"
+        ),
+    )
 
 
 class MechanismConfig(_Job):
@@ -391,6 +413,13 @@ class MechanismConfig(_Job):
     study: StudyConfig = Field(default_factory=StudyConfig)
     outcome: dict[str, Any] | None = None
     mechanism: MechanismSettings = Field(default_factory=MechanismSettings)
+    plan: Path | None = Field(
+        None,
+        description=(
+            "a locked analysis plan (analysis_plan.json written by `biomarkers plan`): the run "
+            "checks it and lists every deviation (docs/plan.md); `run --plan` overrides it"
+        ),
+    )
 
 
 class ScoreConfig(_Job):

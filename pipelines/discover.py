@@ -67,7 +67,7 @@ def _labelled(table: AnnData, outcome: Outcome) -> AnnData:
 
 def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
     """Run the discovery job and write its results into ``run``."""
-    study = load_study(cfg)
+    study = load_study(cfg, blind_seed=run.blind_seed)
     summary = study.summary()
     run.write_table("cohort.csv", summary.to_frame(), index=False)
     outcome = build_outcome(cfg, study)
@@ -354,6 +354,8 @@ def _run_panel(
             "panel: %d of %d markers not eligible (panel/eligibility.csv)", n_out, len(eligibility)
         )
     candidates = eligibility.index[eligibility["eligible"]].tolist()
+    if p.purpose == "treatment_selection" and run.blind_seed is not None:
+        return _refuse_blinded_panel(run)
     if p.purpose == "treatment_selection":
         panel = save_result(
             run,
@@ -368,19 +370,39 @@ def _run_panel(
         purpose["landmark_day"] = latest
     panel = save_result(
         run,
-        lambda: result.panel(
-            k=p.k,
-            min_stability=p.min_stability,
-            model=p.model,
-            threshold=p.threshold,
-            name=cfg.name,
-            candidates=candidates,
-            purpose=purpose,
+        lambda: _marked(
+            run,
+            result.panel(
+                k=p.k,
+                min_stability=p.min_stability,
+                model=p.model,
+                threshold=p.threshold,
+                name=cfg.name,
+                candidates=candidates,
+                purpose=purpose,
+            ),
         ),
         description="panel export",
         folder="panel",
     )
     return {"purpose": p.purpose, "markers": list(panel.features)}
+
+
+def _marked(run: RunFolder, panel: Any) -> Any:
+    """The panel, marked ``blinded`` when the run is (its card and panel.json say so)."""
+    return panel.mark_blinded() if run.blind_seed is not None else panel
+
+
+def _refuse_blinded_panel(run: RunFolder) -> dict[str, Any]:
+    """A blinded run exports no treatment-selection panel: its benefit would be the dummy's."""
+    reason = (
+        "blinded run: no treatment-selection panel exported (its predicted benefit would come "
+        "from the dummy arms); run unblinded to export it"
+    )
+    logger.info("panel skipped: %s", reason)
+    notes = [*(run.manifest["blinding"].get("notes") or []), reason]
+    run.update_manifest(blinding={**run.manifest["blinding"], "notes": notes})
+    return {"purpose": "treatment_selection", "skipped": reason}
 
 
 def _early_landmark(cfg: DiscoverConfig, result: Any) -> float:

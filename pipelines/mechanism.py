@@ -23,7 +23,7 @@ __all__ = ["mechanism_steps", "run_mechanism"]
 
 def run_mechanism(cfg: MechanismConfig, run: RunFolder) -> dict[str, Any]:
     """Run every mechanism analysis the config enables and write the tables into ``run``."""
-    study = load_study(cfg)
+    study = load_study(cfg, blind_seed=run.blind_seed)
     outcome = build_outcome(cfg, study) if cfg.outcome else None
     ids = None if cfg.export_ids else pseudonyms(study.clinical.index)
     out = mechanism_steps(cfg, study, outcome, run, ids=ids)

@@ -110,10 +110,15 @@ class RunFolder:
         inputs: dict[str, Path],
         seed: int,
         command: list[str] | None = None,
+        blinding: dict[str, Any] | None = None,
     ) -> RunFolder:
-        """Create ``output/name/<UTC timestamp>/`` and write ``config.yaml`` and the manifest."""
+        """Create ``output/name/<UTC timestamp>/`` and write ``config.yaml`` and the manifest.
+
+        A blinded run (``blinding``: its seed and strata) goes to ``<UTC timestamp>-blinded/``
+        and its manifest says ``"blinded": true`` (see docs/plan.md).
+        """
         _atomic.check_output(Path(output) / name)  # never inside a file the run read
-        path = _new_run_dir(Path(output) / name)
+        path = _new_run_dir(Path(output) / name, suffix="-blinded" if blinding else "")
         config_text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
         _atomic.write_text(path / "config.yaml", config_text)
         manifest = {
@@ -135,11 +140,24 @@ class RunFolder:
             "packages": _package_versions(),
             "git_commit": _git_commit(),
             "outputs": [],
+            "blinded": blinding is not None,
         }
+        if blinding is not None:
+            manifest["blinding"] = dict(blinding)
         folder = cls(path, manifest)
         folder._write_manifest()
         folder._attach_log()
         return folder
+
+    @property
+    def blind_seed(self) -> int | None:
+        """The dummy randomisation's seed of a blinded run (``None``: the real arms)."""
+        return (self.manifest.get("blinding") or {}).get("seed")
+
+    def update_manifest(self, **entries: Any) -> None:
+        """Add entries to the manifest and write it now (a report written next reads them)."""
+        self.manifest.update(entries)
+        self._write_manifest()
 
     # ---- writing results -------------------------------------------------------------------
     def resolve(self, relative: str | os.PathLike) -> Path:
@@ -266,7 +284,7 @@ class RunFolder:
             self._handler = None
 
 
-def _new_run_dir(base: Path) -> Path:
+def _new_run_dir(base: Path, *, suffix: str = "") -> Path:
     """Create ``base/<UTC timestamp>[-n]/`` exclusively: two runs never share a folder.
 
     ``mkdir`` without ``exist_ok`` is atomic, so a concurrent run that took the name first makes
@@ -274,8 +292,8 @@ def _new_run_dir(base: Path) -> Path:
     """
     base.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for suffix in range(10_000):
-        path = base / (stamp if suffix == 0 else f"{stamp}-{suffix}")
+    for n in range(10_000):
+        path = base / ((stamp if n == 0 else f"{stamp}-{n}") + suffix)
         try:
             path.mkdir()
         except FileExistsError:
@@ -415,6 +433,9 @@ def run_job(
     config_dir: Path | None = None,
     out: Path | None = None,
     command: list[str] | None = None,
+    plan: Path | None = None,
+    blinded: bool = False,
+    blind_seed: int | None = None,
 ) -> RunResult:
     """Run the job a validated config names, in a new run folder.
 
@@ -428,8 +449,15 @@ def run_job(
         Output folder overriding ``cfg.output``.
     command
         Command line recorded in the manifest.
+    plan
+        A locked analysis plan to check the run against (default: the config's ``plan:``);
+        a plan whose SHA-256 does not match is refused before the run starts.
+    blinded
+        Run on a dummy randomisation of the arms (docs/plan.md); ``blind_seed`` (default: the
+        config's seed) seeds it.
     """
     from pipelines.config import input_paths
+    from pipelines.plan import blinding_entry, read_plan, record_plan
 
     jobs = {
         "simulate": "pipelines.simulate:run_simulate",
@@ -441,6 +469,9 @@ def run_job(
     }
     module_name, func_name = jobs[cfg.pipeline].split(":")
     job = getattr(importlib.import_module(module_name), func_name)
+    plan = plan if plan is not None else getattr(cfg, "plan", None)
+    locked = read_plan(plan, cfg=cfg) if plan is not None else None  # a tampered one starts no run
+    blinding = blinding_entry(cfg, seed=blind_seed) if blinded else None
     folder = RunFolder.create(
         Path(out) if out is not None else cfg.output,
         name=cfg.name,
@@ -448,11 +479,14 @@ def run_job(
         inputs=input_paths(cfg),
         seed=cfg.seed,
         command=command,
+        blinding=blinding,
     )
     start = time.perf_counter()
     logger.info("run %s (%s) in %s", cfg.name, cfg.pipeline, folder.path)
     with capture_warnings(folder.log_warning) as caught:
         try:
+            if locked is not None:
+                record_plan(folder, locked, cfg, config_dir=config_dir)
             summary = job(cfg, folder)
         except BaseException as err:
             folder.record_warnings(caught)

@@ -354,7 +354,9 @@ _MD = """# Biomarker panel: {{ doc.name }}
 
 {{ doc.description or "" }}
 
-- format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
+{% if doc.blinded %}**BLINDED dry run: fitted on dummy arms; not a result, not for use.**
+
+{% endif %}- format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
 - purpose: {{ purpose_text }}
 - outcome: {{ outcome_text }}
 - population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
@@ -397,6 +399,7 @@ _HTML = """<!DOCTYPE html>
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body>
 <h1>Biomarker panel: {{ doc.name }}</h1>
 {% if doc.description %}<p>{{ doc.description }}</p>{% endif %}
+{% if doc.blinded %}<p><b>BLINDED dry run: fitted on dummy arms; not a result, not for use.</b></p>{% endif %}
 <ul>
 <li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
 <li>purpose: {{ purpose_text }}</li>

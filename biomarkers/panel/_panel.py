@@ -661,6 +661,23 @@ class BiomarkerPanel:
         return (self._doc.get("purpose") or {}).get("kind")
 
     @property
+    def blinded(self) -> bool:
+        """Whether the panel comes from a blinded dry run (dummy arms; never for use)."""
+        return bool(self._doc.get("blinded", False))
+
+    def mark_blinded(self) -> BiomarkerPanel:
+        """A copy of the panel marked ``blinded: true`` (card and ``panel.json``; docs/plan.md).
+
+        A blinded run fits on dummy arms; its panels are dry-run artefacts. :meth:`save`
+        refuses to write a blinded treatment-selection panel.
+        """
+        doc = {k: v for k, v in self._doc.items() if k not in ("checksum", "signature")}
+        doc["blinded"] = True
+        other = type(self)(doc)
+        other._parent_doc = self._parent_doc
+        return other
+
+    @property
     def threshold(self) -> float | None:
         """Decision threshold (on the probability, or on the score for models without one)."""
         th = self._doc["threshold"]
@@ -1152,6 +1169,12 @@ class BiomarkerPanel:
         """
         directory = Path(directory)
         target = directory / "panel.json"
+        if self.blinded and self.purpose == "treatment_selection":
+            msg = (
+                f"{target}: a blinded treatment-selection panel is not written: it was fitted on "
+                "dummy arms (a blinded dry run); export it from an unblinded run"
+            )
+            raise PanelFormatError(msg)
         if target.exists() and not overwrite:
             msg = f"{target} already exists; choose another folder or pass overwrite=True"
             raise FileExistsError(msg)

@@ -15,6 +15,7 @@ from biomarkers._atomic import write_text
 from biomarkers._logging import logger
 from biomarkers.report._heterogeneity import add_heterogeneity
 from biomarkers.report._markdown import markdown_html
+from biomarkers.report._plan import plan_section, report_title
 from biomarkers.report._risk import risk_section
 from biomarkers.report._status import status_banner, status_footer
 from biomarkers.report._summary import read_config as _read_config
@@ -363,7 +364,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     config = _read_config(run)
     outcome = _read_json(run / "outcome.json")
     figs = _Figures(run)
-    sections: list[_Section] = [_summary(run)]
+    sections: list[_Section] = [_summary(run), plan_section(run, manifest)]
     missing: list[str] = []
 
     cohort = _read_csv(run / "cohort.csv")
@@ -614,7 +615,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
         autoescape=select_autoescape(["html"]),
     )
     html = env.get_template("report.html.j2").render(
-        title=title or f"biomarkers report: {words.trial}",
+        title=report_title(title or f"biomarkers report: {words.trial}", manifest),
         subtitle=words.outcome + ("; cohort" if words.cohort else f"; {words.comparison}"),
         sections=sections,
         missing=missing,

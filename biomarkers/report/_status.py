@@ -36,8 +36,10 @@ def _banner_html(manifest: dict[str, Any]) -> str:
 
 
 def status_banner(manifest: dict[str, Any]) -> str:
-    """The top-of-report banner (empty for a complete run), wrapped in its markers."""
-    return _BANNER[0] + _banner_html(manifest) + _BANNER[1]
+    """The top-of-report banner (empty for a complete unblinded run), wrapped in its markers."""
+    from biomarkers.report._plan import blinded_banner
+
+    return _BANNER[0] + blinded_banner(manifest) + _banner_html(manifest) + _BANNER[1]
 
 
 def status_footer(manifest: dict[str, Any]) -> str:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from biomarkers.io._visits import DEFAULT_VISITS
 from biomarkers.study._assay import tidy_to_anndata
+from biomarkers.study._blinding import blind_study, dummy_randomisation
 from biomarkers.study._study import Study
 from biomarkers.study._summary import StudySummary
 
-__all__ = ["DEFAULT_VISITS", "Study", "StudySummary", "tidy_to_anndata"]
+__all__ = [
+    "DEFAULT_VISITS",
+    "Study",
+    "StudySummary",
+    "blind_study",
+    "dummy_randomisation",
+    "tidy_to_anndata",
+]
