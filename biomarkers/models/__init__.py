@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from biomarkers.models._credibility import credibility
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._glmnet import ElasticNetLogistic
@@ -13,6 +14,7 @@ from biomarkers.models._registry import available_models
 from biomarkers.models._result import DiscoveryResult
 from biomarkers.models._sample_size import SampleSizeBudget, sample_size_budget
 from biomarkers.models._screen import UnivariateScreen
+from biomarkers.models._shrinkage import shrink_estimates
 from biomarkers.models._stabl import (
     decoy_threshold,
     stability_threshold,
@@ -31,6 +33,7 @@ __all__ = [
     "SampleSizeBudget",
     "UnivariateScreen",
     "available_models",
+    "credibility",
     "decoy_threshold",
     "discover",
     "early_response",
@@ -39,6 +42,7 @@ __all__ = [
     "prediction_instability",
     "predictive",
     "sample_size_budget",
+    "shrink_estimates",
     "stability_threshold",
     "stabl_select",
     "stabl_threshold",

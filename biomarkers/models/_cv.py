@@ -42,6 +42,10 @@ _STREAMS = {
     "pred_perm_fit": 15,
     # discover(interval="nested_cv"): fits of the inner CV inside every outer training set
     "ncv_fit": 16,
+    # predictive(shrinkage=...): horseshoe sampler, joint ridge λ folds and bootstrap
+    "shrink_horseshoe": 41,
+    "shrink_ridge_cv": 42,
+    "shrink_ridge_boot": 43,
 }
 
 Split = tuple[np.ndarray, np.ndarray]
