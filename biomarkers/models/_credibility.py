@@ -157,8 +157,8 @@ def credibility(
     >>> res = predictive(df, outcome="response", arm="arm", treated="MSC",
     ...                  method=["interaction"], shrinkage="none")
     >>> card = credibility(res, prespecified={"il6": "higher"})
-    >>> card[["marker", "direction_as_hypothesised", "evidence"]].to_numpy().tolist()
-    [['il6', 'yes', 'hypothesis-generating']]
+    >>> card.set_index("marker").loc["il6", ["direction_as_hypothesised", "evidence"]].tolist()
+    ['yes', 'hypothesis-generating']
     """
     prespecified = dict(prespecified or {})
     related = dict(related or {})

@@ -265,14 +265,23 @@ def _logit_ridge(X, y, lam: float, *, max_iter: int = 50) -> np.ndarray:
 
     Xi = np.column_stack([np.ones(len(X)), X])
     pen = np.r_[0.0, np.full(X.shape[1], lam)]
+
+    def objective(b):  # penalised log-likelihood (maximised)
+        eta = Xi @ b
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta)) - 0.5 * np.sum(pen * b**2))
+
     beta = np.zeros(Xi.shape[1])
+    current = objective(beta)
     for _ in range(max_iter):
         mu = expit(Xi @ beta)
         grad = Xi.T @ (y - mu) - pen * beta
         hess = (Xi * (mu * (1 - mu))[:, None]).T @ Xi + np.diag(pen)
-        step = np.linalg.solve(hess, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-9:
+        step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        scale = 1.0  # halve the step until the objective improves (quasi-separation)
+        while (new := objective(beta + scale * step)) < current - 1e-12 and scale > 1e-6:
+            scale /= 2
+        beta, current = beta + scale * step, new
+        if np.max(np.abs(scale * step)) < 1e-9:
             break
     return beta
 

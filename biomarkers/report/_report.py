@@ -13,6 +13,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._credibility import credibility_parts, shrunk_parts
 from biomarkers.report._markdown import markdown_html
 from biomarkers.report._status import status_banner, status_footer
 from biomarkers.report._summary import read_config as _read_config
@@ -308,6 +309,10 @@ def _predictive_section(
             figs, f"{prefix}interactions", "Treatment × marker interactions (by evidence)",
             lambda: pl.forest(top, estimate="interaction", measure="scale", top=20),
         )  # fmt: skip
+    # after the marker table: shrunk marker effects, then the credibility card
+    params = (_read_json(folder / "uplift.json") or {}).get("params") or {}
+    shrunk_parts(s, pred, figs, prefix=prefix, params=params)
+    credibility_parts(s, folder)
     subgroups = _read_csv(folder / "subgroups.csv")
     if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
         label = [c for c in ("marker", "subgroup") if c in subgroups]
