@@ -14,7 +14,8 @@ coverage of the 95% intervals over the planted and over the null markers.
     python benchmarks/shrinkage.py --seeds 20 --n 100 400 --allocation 0.5 0.75 \
         --out benchmarks/shrinkage_results.csv
 
-``--summary`` prints the table of an existing ``--out`` only.
+Rows already in ``--out`` are skipped (resumable); ``--summary`` prints the table of an existing
+``--out`` only.
 """
 
 from __future__ import annotations
@@ -113,15 +114,26 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(seeds: int, ns, allocations, out: Path | None = None) -> pd.DataFrame:
-    rows = []
+    """All cohorts; with ``out``, rows are appended per cohort and cohorts already there skipped."""
+    done = (
+        pd.read_csv(out, keep_default_na=False, na_values=[""])
+        if out is not None and out.is_file()
+        else pd.DataFrame()
+    )
+    have = (
+        set() if done.empty else set(zip(done["n"], done["allocation"], done["seed"], strict=True))
+    )
     for n in ns:
         for a in allocations:
             for seed in range(seeds):
-                rows += one_cohort(n, a, seed)
-    results = pd.DataFrame(rows)
-    if out is not None:
-        results.to_csv(out, index=False)
-    return results
+                if (n, a, seed) in have:
+                    continue
+                rows = pd.DataFrame(one_cohort(n, a, seed))
+                if out is not None:
+                    rows.to_csv(out, mode="a", header=not out.is_file(), index=False)
+                done = pd.concat([done, rows], ignore_index=True)
+    keep = done["n"].isin(ns) & done["allocation"].isin(allocations) & (done["seed"] < seeds)
+    return done[keep]
 
 
 def main() -> None:
@@ -133,7 +145,7 @@ def main() -> None:
     ap.add_argument("--summary", action="store_true", help="summarise an existing --out only")
     args = ap.parse_args()
     if args.summary:
-        results = pd.read_csv(args.out)
+        results = pd.read_csv(args.out, keep_default_na=False, na_values=[""])  # group "null"
     else:
         results = run(args.seeds, args.n, args.allocation, args.out)
     with pd.option_context("display.width", 160, "display.precision", 3):
