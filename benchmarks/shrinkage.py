@@ -99,18 +99,18 @@ def one_cohort(n: int, allocation: float, seed: int) -> list[dict]:
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean squared error and coverage per scenario, method and marker group."""
-    g = results.groupby(["n", "allocation", "group", "method"], sort=False)
-    out = pd.DataFrame(
-        {
-            "mse": g["sse"].sum() / g["n_markers"].sum(),
-            "coverage": g["covered"].sum() / g["n_markers"].sum(),
-            "seeds": g["seed"].nunique(),
-        }
-    )
-    wide = out.unstack("group")
-    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
-    return wide[["mse_planted", "mse_null", "coverage_planted", "coverage_null", "seeds_planted"]]
+    """Mean squared error and coverage per scenario and method: planted, null and all markers."""
+    keys = ["n", "allocation", "method"]
+    parts = {}
+    for group in ("planted", "null", "all"):
+        r = results if group == "all" else results[results["group"] == group]
+        g = r.groupby(keys, sort=False)
+        parts[f"mse_{group}"] = g["sse"].sum() / g["n_markers"].sum()
+        parts[f"coverage_{group}"] = g["covered"].sum() / g["n_markers"].sum()
+    g = results[results["group"] == "planted"].groupby(keys, sort=False)
+    parts["seconds"] = g["seconds"].mean()
+    parts["seeds"] = g["seed"].nunique()
+    return pd.DataFrame(parts)
 
 
 def run(seeds: int, ns, allocations, out: Path | None = None) -> pd.DataFrame:
