@@ -59,24 +59,33 @@ def absolute_interactions(markers: pd.DataFrame, data: _PredData) -> pd.DataFram
     """Binary outcome: the interaction on the risk-difference scale, per SD of the marker.
 
     A linear probability model ``y ~ arm + z + arm × z (+ covariates)`` per marker (``z``
-    standardised as in the logistic models, complete cases) with HC3 robust standard errors
-    (statsmodels ``OLS``): how much the risk difference between arms changes per SD.
+    standardised as in the logistic models, complete cases) with HC3 robust standard errors,
+    as statsmodels ``OLS(...).fit(cov_type="HC3")`` (the tests check it), batched over markers:
+    how much the risk difference between arms changes per SD.
     """
-    import statsmodels.api as sm
-
-    from biomarkers.models._pred_interaction import _standardise
+    from biomarkers.models._pred_interaction import _BLOCK, _batched_inv, _standardise
 
     keep, Z, _, _ = _standardise(data.X)
-    arm = data.arm.astype(float)
+    arm, y = data.arm.astype(float), data.y.astype(float)
     out = np.full((len(markers), 3), np.nan)
     quant = stats.norm.ppf(0.975)
-    for j in np.flatnonzero((markers["status"] == "ok").to_numpy()):
-        rows = keep[:, j]
-        z = Z[rows, j]
-        design = np.column_stack([np.ones(rows.sum()), arm[rows], z, arm[rows] * z, data.C[rows]])
-        fit = sm.OLS(data.y[rows].astype(float), design).fit(cov_type="HC3")
-        est, se = float(fit.params[3]), float(fit.bse[3])
-        out[j] = est, est - quant * se, est + quant * se
+    todo = np.flatnonzero((markers["status"] == "ok").to_numpy())
+    for start in range(0, todo.size, _BLOCK):
+        idx = todo[start : start + _BLOCK]
+        Zb = Z[:, idx].T  # m × n
+        cols = [np.ones_like(Zb), np.broadcast_to(arm, Zb.shape), Zb, arm[None, :] * Zb]
+        Xt = np.stack(cols + [np.broadcast_to(c, Zb.shape) for c in data.C.T], axis=2)
+        w = keep[:, idx].T.astype(float)
+        with np.errstate(all="ignore"):
+            bread = _batched_inv(np.einsum("mnp,mn,mnq->mpq", Xt, w, Xt))
+            beta = np.einsum("mpq,mnq,mn->mp", bread, Xt, w * y)
+            resid = (y[None, :] - np.einsum("mnp,mp->mn", Xt, beta)) * w
+            lev = np.einsum("mnp,mpq,mnq->mn", Xt, bread, Xt) * w
+            u = resid**2 / (1 - lev) ** 2
+            meat = np.einsum("mnp,mn,mnq->mpq", Xt, u, Xt)
+            se = np.sqrt(np.einsum("mpq,mqr,mrp->mp", bread, meat, bread)[:, 3])
+        est = beta[:, 3]
+        out[idx] = np.column_stack([est, est - quant * se, est + quant * se])
     return markers.assign(**dict(zip(RD_COLUMNS, out.T, strict=True)))
 
 
