@@ -40,6 +40,7 @@ SHRUNK_COLUMNS = ["interaction_shrunk", "interaction_shrunk_ci_low", "interactio
 # a family to learn from (below 10 markers it is fitted from too few values and eb is used)
 MIN_EB = 4
 MIN_HORSESHOE = 10
+MAX_RIDGE = 500  # the joint model's Newton steps solve (2 × markers)² systems
 # penalty factors of the joint ridge model relative to the interactions' λ: the arm is
 # (practically) unpenalised, main effects and covariates lightly, interactions fully
 _ARM_PENALTY, _MAIN_PENALTY = 1e-4, 0.1
@@ -172,9 +173,10 @@ def add_shrunk(
     """The marker table with ``interaction_shrunk*`` columns and the settings used.
 
     The markers with ``status == "ok"`` form the family; the others get NaN. ``"horseshoe"``
-    with fewer than :data:`MIN_HORSESHOE` usable markers, and ``"ridge"`` with fewer than
-    ``MIN_EB``, fall back to ``"eb"``; fewer than ``MIN_EB`` usable markers give no shrinkage.
-    The fallback is recorded in ``shrinkage_method`` and ``shrinkage_note``.
+    with fewer than :data:`MIN_HORSESHOE` usable markers, and ``"ridge"`` with more than
+    :data:`MAX_RIDGE` (a joint model of 2 × that many terms), fall back to ``"eb"``; fewer
+    than ``MIN_EB`` usable markers give no shrinkage. The fallback is recorded in
+    ``shrinkage_method`` and ``shrinkage_note``.
     """
     check_choice("shrinkage", method, SHRINKAGE)
     settings = {"shrinkage": method, "shrinkage_method": method, "shrinkage_note": ""}
@@ -198,6 +200,9 @@ def add_shrunk(
     if method == "horseshoe" and k < MIN_HORSESHOE:
         used = "eb"
         settings["shrinkage_note"] = f"horseshoe needs >= {MIN_HORSESHOE} markers; {k}: eb used"
+    if method == "ridge" and k > MAX_RIDGE:
+        used = "eb"
+        settings["shrinkage_note"] = f"ridge takes <= {MAX_RIDGE} markers; {k}: eb used"
     out = np.full((len(markers), 3), np.nan)
     if used == "ridge":
         est, extra = _ridge(data, ok, random_state=random_state, n_bootstraps=n_bootstraps)

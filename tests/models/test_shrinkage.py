@@ -150,3 +150,13 @@ def test_newton_ridge_logistic_matches_scikit_learn():
     ref = LogisticRegression(C=1 / 3.0, tol=1e-10, max_iter=10_000).fit(X, y)
     beta = _logit_ridge(X, y, 3.0)
     np.testing.assert_allclose(beta, np.r_[ref.intercept_, ref.coef_[0]], atol=1e-6)
+
+
+def test_ridge_falls_back_to_eb_beyond_its_marker_cap(monkeypatch):
+    import biomarkers.models._shrinkage as shrinkage
+
+    monkeypatch.setattr(shrinkage, "MAX_RIDGE", 5)
+    res = predictive(_trial(), outcome="response", arm="arm", treated="MSC",
+                     method=["interaction"], shrinkage="ridge")  # fmt: skip
+    assert res.params["shrinkage_method"] == "eb"
+    assert "ridge takes <= 5 markers" in res.params["shrinkage_note"]
