@@ -188,7 +188,8 @@ def predictive(
         ``interaction_shrunk_ci_low``, ``interaction_shrunk_ci_high``): ``"eb"`` (empirical
         Bayes on the raw estimates, see :func:`shrink_estimates`), ``"ridge"`` (one model
         with all markers and all marker × arm terms, interactions ridge-penalised, λ by 5-fold
-        CV, percentile interval over 200 within-arm subject bootstraps at that λ),
+        CV, percentile interval over 200 within-arm subject bootstraps at that λ; eb beyond
+        500 markers),
         ``"horseshoe"`` (horseshoe prior on the raw estimates; eb with fewer than 10
         markers) or ``"none"``. The method used is in ``params["shrinkage_method"]``.
         Binary outcomes also get the interaction on the absolute scale (risk difference per
