@@ -253,6 +253,33 @@ class PredictiveConfig(_Strict):
             "in the analysis plan (`biomarkers plan`, docs/plan.md)"
         ),
     )
+    shrinkage: Literal["eb", "ridge", "horseshoe", "none"] = Field(
+        "eb",
+        description=(
+            "shrunk interactions next to the raw ones: eb (empirical Bayes), ridge (one "
+            "penalised model over all marker x arm terms), horseshoe, or none"
+        ),
+    )
+    related_outcomes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=(
+            "outcome rules (the form of outcome:, each with a name) whose interactions are "
+            "computed to check the consistency of each predictive marker (credibility.csv)"
+        ),
+    )
+
+    @field_validator("related_outcomes")
+    @classmethod
+    def _named_related(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        names = [rule.get("name") for rule in value]
+        for i, name in enumerate(names):
+            if not isinstance(name, str) or not name:
+                msg = f"related_outcomes[{i}] has no name; add name: (e.g. name: death28)"
+                raise ValueError(msg)
+        if len(set(names)) < len(names):
+            msg = f"related_outcomes names must be unique; got {names}"
+            raise ValueError(msg)
+        return value
 
 
 class LandmarkSettings(_Strict):

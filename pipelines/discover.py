@@ -12,6 +12,7 @@ import pandas as pd
 from biomarkers._logging import logger, timed
 from biomarkers._parallel import parallel_backend
 from biomarkers.exceptions import ConfigError, SchemaError
+from pipelines._credibility import related_results, write_credibility
 from pipelines._privacy import pseudonymise_table, pseudonyms
 from pipelines._steps import (
     COHORT_REASON,
@@ -307,12 +308,23 @@ def _run_predictive(
             n_bootstraps=p.n_bootstraps,
             random_state=cfg.seed,
             n_jobs=_n_jobs(cfg),
+            shrinkage=p.shrinkage,
         ),
         description=f"predictive vs prognostic ({study.treated_arm} vs {study.control_arm})",
         folder=folder,
     )
     prefix = "" if folder == "." else f"{folder}/"
     run.write_table(f"{prefix}predictive_landmark.csv", res.landmark)
+    if "interaction" in p.method:
+        related = related_results(
+            cfg, table, study, lambda t, arg: predictive(
+                t, outcome=arg, arm="comparison", treated=study.treated_arm,
+                covariates=tuple(p.covariates), markers=p.markers, method=("interaction",),
+                propensity=study.allocation, fdr=p.fdr, treatment_day=p.treatment_day,
+                random_state=cfg.seed, shrinkage="none",
+            ),
+        )  # fmt: skip
+        write_credibility(cfg, res, related, run, prefix=prefix)
     labels = res.markers["label"].value_counts().to_dict()
     risk = risk_step(cfg, table, outcome, run, arm="comparison", treated=study.treated_arm,
                      folder=folder, n_jobs=_n_jobs(cfg))  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from biomarkers.models._benefit_calibration import benefit_calibration
+from biomarkers.models._credibility import credibility
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._glmnet import ElasticNetLogistic
@@ -17,6 +18,7 @@ from biomarkers.models._result import DiscoveryResult
 from biomarkers.models._risk_based import RiskBasedResult, risk_based
 from biomarkers.models._sample_size import SampleSizeBudget, sample_size_budget
 from biomarkers.models._screen import UnivariateScreen
+from biomarkers.models._shrinkage import shrink_estimates
 from biomarkers.models._stabl import (
     decoy_threshold,
     stability_threshold,
@@ -37,6 +39,7 @@ __all__ = [
     "UnivariateScreen",
     "available_models",
     "benefit_calibration",
+    "credibility",
     "decoy_threshold",
     "discover",
     "early_response",
@@ -48,6 +51,7 @@ __all__ = [
     "rank_average_treatment_effect",
     "risk_based",
     "sample_size_budget",
+    "shrink_estimates",
     "stability_threshold",
     "stabl_select",
     "stabl_threshold",

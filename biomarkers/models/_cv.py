@@ -46,6 +46,10 @@ _STREAMS = {
     "hte_bootstrap": 231,
     "hte_folds": 232,
     "hte_sequential": 233,
+    # predictive(shrinkage=...): horseshoe sampler, joint ridge λ folds and bootstrap
+    "shrink_horseshoe": 51,
+    "shrink_ridge_cv": 52,
+    "shrink_ridge_boot": 53,
 }
 
 Split = tuple[np.ndarray, np.ndarray]

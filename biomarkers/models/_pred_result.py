@@ -49,6 +49,9 @@ class PredictiveResult:
         are per standard deviation of the marker (log odds ratio, mean difference or log hazard
         ratio, see ``scale``); ``status`` is ``ok`` or why the model gave no estimate
         (``separation``, ``not_converged``, ``constant``, ``too_few``, ``failed``).
+        Then, unless ``shrinkage="none"``, ``interaction_shrunk``, ``interaction_shrunk_ci_low``,
+        ``interaction_shrunk_ci_high`` (method in ``params["shrinkage_method"]``) and, for
+        binary outcomes, the risk-difference interaction ``interaction_rd*``.
     cate
         One row per subject: ``subject_id, cate_t, cate_dr, fold, arm``; out-of-fold conditional
         average treatment effects (treated minus control) on the scale in ``params["cate_scale"]``.

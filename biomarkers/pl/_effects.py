@@ -29,6 +29,7 @@ def forest(
     log_scale: bool | None = None,
     top: int = 30,
     ax: Axes | None = None,
+    shrunk: tuple[str, str, str] | None = None,
 ) -> Figure:
     """Forest plot of estimates with confidence intervals, one panel per effect scale.
 
@@ -57,9 +58,26 @@ def forest(
         Maximum number of row labels shown (in table order).
     ax
         Axes to draw into (a table with one measure only); default a new figure.
+    shrunk
+        Columns ``(estimate, ci_low, ci_high)`` of a second, shrunk estimate drawn just below
+        each raw one in another colour (e.g. ``("interaction_shrunk",
+        "interaction_shrunk_ci_low", "interaction_shrunk_ci_high")`` of
+        ``predictive_markers.csv``), with a legend raw / shrunk.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"marker": ["il6", "crp"], "effect": [0.8, -0.2],
+    ...                   "ci_low": [0.1, -0.9], "ci_high": [1.5, 0.5], "s": [0.4, -0.1],
+    ...                   "s_low": [0.0, -0.5], "s_high": [0.9, 0.3]})
+    >>> fig = forest(t, measure=None, shrunk=("s", "s_low", "s_high"))
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['raw', 'shrunk']
     """
     labels_cols = [label] if isinstance(label, str) else list(label)
     check_column_args(table, "forest", label=labels_cols, estimate=estimate, ci=list(ci))
+    if shrunk is not None:
+        check_column_args(table, "forest", shrunk=list(shrunk))
     df = table.assign(_label=table[labels_cols].astype(str).agg(" · ".join, axis=1))
     measures = (
         list(dict.fromkeys(df[measure].astype(str)))
@@ -82,7 +100,7 @@ def forest(
         sub = sub[sub["_label"].isin(y_of)]
         _forest_panel(
             axis, sub, y_of, est=estimate, ci=ci, title=name or estimate.replace("_", " "),
-            null=null, log_scale=log_scale, labels=k == 0,
+            null=null, log_scale=log_scale, labels=k == 0, shrunk=shrunk,
         )  # fmt: skip
     return fig
 
@@ -118,12 +136,21 @@ def _is_ratio(measure: str) -> bool:
 def _forest_panel(
     ax: Axes, df: pd.DataFrame, y_of: dict[str, int], *, est: str, ci: tuple[str, str],
     title: str, null: float | None, log_scale: bool | None, labels: bool,
+    shrunk: tuple[str, str, str] | None = None,
 ) -> None:  # fmt: skip
     ratio = _is_ratio(title) if log_scale is None else log_scale
     y = df["_label"].map(y_of).to_numpy(float)
     lo, hi, e = (df[c].to_numpy(float) for c in (ci[0], ci[1], est))
-    ax.hlines(y, lo, hi, color=OKABE_ITO[0], lw=1.2)
-    ax.plot(e, y, "s", color=OKABE_ITO[0], ms=4)
+    raw_y = y + (0.17 if shrunk else 0.0)  # raw just above, shrunk just below the row
+    ax.hlines(raw_y, lo, hi, color=OKABE_ITO[0], lw=1.2)
+    ax.plot(e, raw_y, "s", color=OKABE_ITO[0], ms=4, label="raw")
+    if shrunk:
+        se, slo, shi = (df[c].to_numpy(float) for c in shrunk)
+        ax.hlines(y - 0.17, slo, shi, color=OKABE_ITO[3], lw=1.2)
+        ax.plot(se, y - 0.17, "o", color=OKABE_ITO[3], ms=4, label="shrunk")
+        lo, hi = np.fmin(lo, slo), np.fmax(hi, shi)
+        if labels:
+            ax.legend(loc="best", fontsize=7, frameon=False)
     ax.axvline(null if null is not None else (1.0 if ratio else 0.0), color="grey", ls=":", lw=1)
     if ratio:
         _log_ratio_axis(ax, lo, hi)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from biomarkers._atomic import write_text
 from biomarkers._logging import logger
+from biomarkers.report._credibility import credibility_parts, shrunk_parts
 from biomarkers.report._heterogeneity import add_heterogeneity
 from biomarkers.report._markdown import markdown_html
 from biomarkers.report._plan import plan_section, report_title
@@ -311,6 +312,10 @@ def _predictive_section(
             figs, f"{prefix}interactions", "Treatment × marker interactions (by evidence)",
             lambda: pl.forest(top, estimate="interaction", measure="scale", top=20),
         )  # fmt: skip
+    # after the marker table: shrunk marker effects, then the credibility card
+    params = (_read_json(folder / "uplift.json") or {}).get("params") or {}
+    shrunk_parts(s, pred, figs, prefix=prefix, params=params)
+    credibility_parts(s, folder)
     subgroups = _read_csv(folder / "subgroups.csv")
     if subgroups is not None and {"effect", "ci_low", "ci_high"} <= set(subgroups.columns):
         label = [c for c in ("marker", "subgroup") if c in subgroups]
