@@ -114,6 +114,7 @@ class CooperativeModel(BaseEstimator):
     def __init__(
         self,
         task: str = "classification",
+        *,
         rhos: Sequence[float] = DEFAULT_RHOS,
         l1_ratio: float = 0.5,
         inner_cv: int = 5,

@@ -24,7 +24,7 @@ from biomarkers.models._cv import (
     strata,
 )
 from biomarkers.models._engine import FitConfig, final_fit, inner_cv_metrics, outer_fit
-from biomarkers.models._fusion import FUSIONS, fusion_final_fit, fusion_outer_fit, fusion_tables
+from biomarkers.models._fusion_fit import FUSIONS, fusion_final_fit, fusion_outer_fit, fusion_tables
 from biomarkers.models._inputs import Data, prepare
 from biomarkers.models._metrics import (
     INTERVALS,

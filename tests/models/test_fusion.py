@@ -96,6 +96,26 @@ def test_to_dict_from_dict_round_trip_predicts_identically(fitted):
         StackedModel.from_dict({"format": "other"})
 
 
+def test_linear_block_reproduces_the_registry_pipeline():
+    from biomarkers.models._engine import FitConfig, nested_fit
+    from biomarkers.models._fusion import LinearBlock
+    from biomarkers.models._registry import get_spec
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 30))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[:, 3][X[:, 3] < -1] = -np.inf  # censored values take the fold's fills
+    X[:, 4][X[:, 4] > 1] = np.inf
+    y = (np.nan_to_num(X[:, 0], posinf=2, neginf=-2) + rng.normal(size=60) > 0).astype(float)
+    cols = [f"cytokine:A{i}@D0" for i in range(30)]
+    cfg = FitConfig(task="binary", screen_k=10)
+    pipe, _, _ = nested_fit(X, y, np.arange(60), get_spec("enet", "binary"), cfg, 0)
+    block = LinearBlock.from_pipeline(pipe, cols)
+    assert 0 < len(block.features) <= 10
+    lp = block.linear_predictor(pd.DataFrame(X, columns=cols))
+    assert np.allclose(lp, pipe.decision_function(X), rtol=0, atol=1e-12)
+
+
 def test_meta_learner_inputs_are_out_of_fold():
     X, y = make_blocks(n=60, seed=3, missing_flow=10)
     fits: dict[int, set] = {}
