@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from biomarkers.models._benefit_calibration import benefit_calibration
+from biomarkers.models._cooperative import CooperativeModel
 from biomarkers.models._credibility import credibility
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
+from biomarkers.models._fusion import StackedModel, assay_blocks
 from biomarkers.models._glmnet import ElasticNetLogistic
 from biomarkers.models._heterogeneity import heterogeneity_test
 from biomarkers.models._instability import InstabilityResult, prediction_instability
@@ -28,6 +30,7 @@ from biomarkers.models._stabl import (
 from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
+    "CooperativeModel",
     "DiscoveryResult",
     "EarlyResponseResult",
     "ElasticNetLogistic",
@@ -36,7 +39,9 @@ __all__ = [
     "PredictiveResult",
     "RiskBasedResult",
     "SampleSizeBudget",
+    "StackedModel",
     "UnivariateScreen",
+    "assay_blocks",
     "available_models",
     "benefit_calibration",
     "credibility",

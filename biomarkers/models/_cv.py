@@ -50,6 +50,10 @@ _STREAMS = {
     "shrink_horseshoe": 51,
     "shrink_ridge_cv": 52,
     "shrink_ridge_boot": 53,
+    # StackedModel / CooperativeModel (models._fusion): inner folds, their fits, the block refits
+    "fusion_inner": 40,
+    "fusion_inner_fit": 41,
+    "fusion_fit": 42,
 }
 
 Split = tuple[np.ndarray, np.ndarray]
