@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from biomarkers.models._added_value import AddedValue, added_value
+from biomarkers.models._cost import assay_cost, cost_frontier, recommend_panel
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._glmnet import ElasticNetLogistic
@@ -22,6 +24,7 @@ from biomarkers.models._stabl import (
 from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
+    "AddedValue",
     "DiscoveryResult",
     "EarlyResponseResult",
     "ElasticNetLogistic",
@@ -30,7 +33,10 @@ __all__ = [
     "PredictiveResult",
     "SampleSizeBudget",
     "UnivariateScreen",
+    "added_value",
+    "assay_cost",
     "available_models",
+    "cost_frontier",
     "decoy_threshold",
     "discover",
     "early_response",
@@ -38,6 +44,7 @@ __all__ = [
     "mediation",
     "prediction_instability",
     "predictive",
+    "recommend_panel",
     "sample_size_budget",
     "stability_threshold",
     "stabl_select",
