@@ -203,6 +203,11 @@ class ModelsConfig(_Strict):
     instability_bootstraps: int = Field(
         default=20, ge=0, description="bootstrap refits of the prediction-instability plot (0: off)"
     )
+    added_value: bool = Field(
+        True,
+        description="added_value.csv + decision_curves.csv: clinical scores alone, + each assay, "
+        "+ all, all but each assay, with paired differences under the same folds (docs/models.md)",
+    )
 
 
 class PredictiveConfig(_Strict):
@@ -288,6 +293,13 @@ class PanelConfig(_Strict):
         "higher",
         description="treatment_selection: whether class 1 / a higher outcome value is the good one",
     )
+    budget: float | None = Field(
+        None,
+        ge=0,
+        description="cost per patient the panel may cost (assay_costs): cost_frontier.csv marks "
+        "the recommended candidate, the best expected performance within it (ties: cheaper)",
+    )
+    currency: str = Field("EUR", description="unit of assay_costs and panel.budget")
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -367,6 +379,11 @@ class DiscoverConfig(_Job):
     mediation: MediationSettings = Field(default_factory=MediationSettings)
     panel: PanelConfig = Field(default_factory=PanelConfig)
     mechanism: MechanismSettings | None = None
+    assay_costs: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        None,
+        description="assay (block) name → cost per patient per visit, in panel.currency: writes "
+        "cost_frontier.csv and puts the assays' cost on the panel card (docs/models.md)",
+    )
 
 
 class MechanismConfig(_Job):

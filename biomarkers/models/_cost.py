@@ -27,7 +27,14 @@ from biomarkers.models._added_value import (
 from biomarkers.models._cv import discovery_plan, root_seed
 from biomarkers.models._metrics import PRIMARY
 
-__all__ = ["assay_cost", "check_costs", "cost_frontier", "pareto_frontier", "recommend_panel"]
+__all__ = [
+    "assay_cost",
+    "check_costs",
+    "cost_frontier",
+    "cost_lines",
+    "pareto_frontier",
+    "recommend_panel",
+]
 
 #: Default panel sizes of the frontier (``None``: every feature of the combination).
 PANEL_SIZES: tuple[int | None, ...] = (3, 5, 10, None)
@@ -285,3 +292,23 @@ def cost_frontier(
     out = out.reset_index(drop=True)
     out["on_frontier"] = pareto_frontier(out)
     return out
+
+
+def cost_lines(doc: Mapping) -> list[str]:
+    """Panel-card lines: the assays (and visits) a new patient needs and what they cost.
+
+    Read from ``doc["provenance"]["assay_costs"]`` (``{"currency": ..., "costs": {...}}``,
+    written by the discover job when the config has ``assay_costs``); no lines without it.
+    """
+    spec = (doc.get("provenance") or {}).get("assay_costs")
+    if not spec:
+        return []
+    unit = spec.get("currency") or ""
+    names = [f["name"] if isinstance(f, Mapping) else str(f) for f in doc.get("features", [])]
+    table = assay_cost(names, spec.get("costs") or {})
+    lines = [
+        f"{r.assay} at {r.visits or 'one visit'}: {r.cost:g} {unit}".rstrip()
+        + ("" if r.priced else " (no cost given)")
+        for r in table.itertuples()
+    ]
+    return [*lines, f"total per patient: {table['cost'].sum():g} {unit}".rstrip()]
