@@ -2,7 +2,7 @@
 
 Writes ``added_value.csv``, ``decision_curves.csv`` (binary outcomes) and, when the config has
 ``assay_costs``, ``cost_frontier.csv`` (with the ``recommended`` candidate at ``panel.budget``)
-plus their figures under ``figures/``.
+the report draws their figures (``figures/added_value*``, ``figures/cost_frontier``).
 """
 
 from __future__ import annotations
@@ -47,25 +47,12 @@ def _interval(cfg: DiscoverConfig) -> str:
     return "bbc"
 
 
-def _save(run: RunFolder, fig, name: str) -> None:
-    import matplotlib.pyplot as plt
-
-    from biomarkers.pl import save_figure
-
-    for path in save_figure(fig, run.path / "figures" / name, formats=("png",)):
-        run.add_output(f"figures/{path.name}")
-    plt.close(fig)
-
-
 def value_steps(
     cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: RunFolder, *, n_jobs: int | None
 ) -> dict[str, Any]:
     """Added value per assay (``models.added_value``) and the cost frontier (``assay_costs``)."""
     from biomarkers.models import added_value, cost_frontier, recommend_panel
     from biomarkers.models._added_value import assay_blocks
-    from biomarkers.pl import added_value as plot_value
-    from biomarkers.pl import cost_frontier as plot_frontier
-    from biomarkers.pl import decision_curve
 
     m, out = cfg.models, {}
     common = {
@@ -79,10 +66,8 @@ def value_steps(
         with timed("added value of each assay"):
             res = added_value(table, clinical=clinical, **common)
         run.write_table("added_value.csv", res.table)
-        _save(run, plot_value(res.table), "added_value")
         if len(res.decision_curves):
             run.write_table("decision_curves.csv", res.decision_curves)
-            _save(run, decision_curve(res.decision_curves), "decision_curves")
         out["added_value"] = {
             r.candidate: [round(float(r.delta), 4), round(float(r.delta_ci_low), 4),
                           round(float(r.delta_ci_high), 4)]
@@ -103,5 +88,4 @@ def value_steps(
                         cfg.panel.currency, best["candidate"], best["metric"], best["estimate"])  # fmt: skip
         front["currency"] = cfg.panel.currency
         run.write_table("cost_frontier.csv", front)
-        _save(run, plot_frontier(front, budget=budget, unit=cfg.panel.currency), "cost_frontier")
     return out

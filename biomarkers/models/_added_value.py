@@ -177,8 +177,14 @@ def evaluate_candidates(
     base = FitConfig(task=data.task, screen_k=DEFAULT_SCREEN_K, n_inner=inner_cv,
                      censor_rule=censor_rule)  # fmt: skip
     names = list(columns)
-    tasks, keys = [], []
+    # identical feature sets (e.g. all-A and clinical+B with two assays) are fitted once
+    first: dict[tuple, str] = {}
     for name in names:
+        first.setdefault((tuple(columns[name]), (screen_k or {}).get(name, DEFAULT_SCREEN_K)), name)
+    same = {name: first[(tuple(columns[name]), (screen_k or {}).get(name, DEFAULT_SCREEN_K))]
+            for name in names}  # fmt: skip
+    tasks, keys = [], []
+    for name in dict.fromkeys(same.values()):
         k = (screen_k or {}).get(name, DEFAULT_SCREEN_K)
         cfg = replace(base, screen_k=k)
         for r, f, tr, te in plan.folds():
@@ -188,9 +194,10 @@ def evaluate_candidates(
             keys.append((name, r, te))
     with timed(f"added value: {len(tasks)} outer fits of {len(names)} candidates"):
         preds = parallel_map(_fit_task, tasks, n_jobs=n_jobs, description="candidates")
-    oof = {name: np.full((plan.n_repeats, len(data.y)), np.nan) for name in names}
+    fitted = {name: np.full((plan.n_repeats, len(data.y)), np.nan) for name in set(same.values())}
     for (name, r, te), pr in zip(keys, preds, strict=True):
-        oof[name][r, te] = pr
+        fitted[name][r, te] = pr
+    oof = {name: fitted[same[name]].copy() for name in names}
     rng = np.random.default_rng(seed_for(random_state, "bootstrap"))
     n = len(data.y)
     idx = rng.integers(0, n, size=(n_bootstraps, n)) if n_bootstraps else np.empty((0, n), int)

@@ -76,12 +76,17 @@ def test_a_candidate_against_itself_differs_by_exactly_zero(interval) -> None:
     cols = clin + blocks["cytokine"]
     plan = discovery_plan(data.y, data.groups, task=data.task, outcome_name="response",
                           n_splits=3, n_repeats=1, random_state=3)  # fmt: skip
-    cands = evaluate_candidates(
-        data, {"a": cols, "b": list(cols)}, model="enet", plan=plan, interval=interval,
-        n_bootstraps=50, inner_cv=2, screen_k=None, random_state=3, n_jobs=1,
-    )  # fmt: skip
-    np.testing.assert_array_equal(cands.oof["a"], cands.oof["b"])
+    kw = {"model": "enet", "plan": plan, "interval": interval, "n_bootstraps": 50,
+          "inner_cv": 2, "screen_k": None, "random_state": 3, "n_jobs": 1}  # fmt: skip
+    alone = evaluate_candidates(data, {"a": cols}, **kw)
+    # in another call, after another candidate: the same folds, seeds and bootstrap indices
+    cands = evaluate_candidates(data, {"other": clin + blocks["flow"], "b": cols}, **kw)
+    np.testing.assert_array_equal(alone.oof["a"], cands.oof["b"])
+    np.testing.assert_array_equal(alone.idx, cands.idx)
+    cands.oof["a"] = alone.oof["a"]
     assert paired_delta(cands, "a", "b") == (0.0, 0.0, 0.0)
+    _, lo, hi = paired_delta(cands, "b", "other")  # a real difference has a real interval
+    assert lo < hi
 
 
 def test_unknown_interval_and_missing_clinical_block_are_config_errors() -> None:
