@@ -82,7 +82,7 @@ class Candidates:
         return _interval(reps, self.interval, len(self.data.y), self.plan.n_splits)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AddedValue:
     """Result of :func:`added_value`: the table, its decision curves and the blocks used.
 
@@ -236,7 +236,8 @@ def prepare_blocks(
             raise ConfigError(msg)
         cols = [pos[m] for m in members if pos[m] not in clin]
         if cols:
-            out[name] = cols
+            # the clinical features that are not the chosen scores form their own assay
+            out["clinical_other" if clin and name == "clinical" else name] = cols
     if not out:
         msg = "added_value needs at least one assay block besides the clinical scores"
         raise ConfigError(msg)

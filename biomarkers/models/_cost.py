@@ -13,14 +13,12 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from biomarkers._names import is_feature_name, parse_feature_name
+from biomarkers._costs import assay_cost
 from biomarkers._settings import settings
 from biomarkers._validation import check_choice, did_you_mean
 from biomarkers.exceptions import ConfigError
-from biomarkers.io._visits import DEFAULT_VISITS, visit_day
 from biomarkers.models._added_value import (
     PAIRED_INTERVALS,
-    assay_blocks,
     evaluate_candidates,
     prepare_blocks,
 )
@@ -31,7 +29,6 @@ __all__ = [
     "assay_cost",
     "check_costs",
     "cost_frontier",
-    "cost_lines",
     "pareto_frontier",
     "recommend_panel",
 ]
@@ -57,73 +54,6 @@ def check_costs(costs: Mapping[str, float], blocks: Sequence[str]) -> dict[str, 
             raise ConfigError(msg)
         out[str(name)] = v
     return out
-
-
-def _visits_of(name: str, schedule: Mapping[str, float]) -> tuple[str, ...]:
-    if not is_feature_name(name):
-        return ()
-    f = parse_feature_name(name)
-    if f.kind in ("slope", "auc"):  # a trajectory needs every scheduled visit it spans
-        lo, hi = visit_day(f.start, schedule), visit_day(f.visit, schedule)
-        inner = [v for v, d in schedule.items() if lo <= d <= hi]
-        return tuple(dict.fromkeys([f.start, *inner, f.visit]))
-    return f.visits
-
-
-def assay_cost(
-    features: Sequence[str],
-    costs: Mapping[str, float],
-    *,
-    blocks: Mapping[str, Sequence[str]] | None = None,
-    visits: Mapping[str, float] | None = None,
-) -> pd.DataFrame:
-    """What measuring ``features`` on one new patient costs, per assay.
-
-    Parameters
-    ----------
-    features
-        Feature names (``modality:entity@visit``).
-    costs
-        Assay (block) name → cost per patient per visit; an assay without a cost counts as 0
-        and is named in the ``priced`` column as ``False``.
-    blocks
-        Block name → features; default the assay of every feature name.
-    visits
-        Visit schedule ``{label: day}`` (for the visits a slope spans); default the standard one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per assay the features use: ``assay, visits, n_visits, cost_per_visit, cost,
-        priced``; the total is ``cost.sum()``.
-
-    Examples
-    --------
-    >>> from biomarkers.models import assay_cost
-    >>> assay_cost(["cytokine:IL6@D7-D0", "flow:Treg@D0"], {"cytokine": 100, "flow": 60})
-          assay visits  n_visits  cost_per_visit   cost  priced
-    0  cytokine  D0;D7         2           100.0  200.0    True
-    1      flow     D0         1            60.0   60.0    True
-    """
-    schedule = dict(DEFAULT_VISITS if visits is None else visits)
-    groups = assay_blocks(list(features)) if blocks is None else blocks
-    member = {f: b for b, fs in groups.items() for f in fs}
-    needed: dict[str, list[str]] = {}
-    for f in features:
-        block = member.get(str(f), "other")
-        needed.setdefault(block, [])
-        needed[block].extend(v for v in _visits_of(str(f), schedule) if v not in needed[block])
-    rows = []
-    for block, vs in needed.items():
-        vs = sorted(vs, key=lambda v: visit_day(v, schedule))
-        n_visits = max(len(vs), 1)  # a name without a visit is measured once
-        price = float(costs.get(block, 0.0))
-        rows.append({"assay": block, "visits": ";".join(vs), "n_visits": n_visits,
-                     "cost_per_visit": price, "cost": price * n_visits,
-                     "priced": block in costs})  # fmt: skip
-    return pd.DataFrame(
-        rows, columns=["assay", "visits", "n_visits", "cost_per_visit", "cost", "priced"]
-    )
 
 
 def pareto_frontier(
@@ -292,23 +222,3 @@ def cost_frontier(
     out = out.reset_index(drop=True)
     out["on_frontier"] = pareto_frontier(out)
     return out
-
-
-def cost_lines(doc: Mapping) -> list[str]:
-    """Panel-card lines: the assays (and visits) a new patient needs and what they cost.
-
-    Read from ``doc["provenance"]["assay_costs"]`` (``{"currency": ..., "costs": {...}}``,
-    written by the discover job when the config has ``assay_costs``); no lines without it.
-    """
-    spec = (doc.get("provenance") or {}).get("assay_costs")
-    if not spec:
-        return []
-    unit = spec.get("currency") or ""
-    names = [f["name"] if isinstance(f, Mapping) else str(f) for f in doc.get("features", [])]
-    table = assay_cost(names, spec.get("costs") or {})
-    lines = [
-        f"{r.assay} at {r.visits or 'one visit'}: {r.cost:g} {unit}".rstrip()
-        + ("" if r.priced else " (no cost given)")
-        for r in table.itertuples()
-    ]
-    return [*lines, f"total per patient: {table['cost'].sum():g} {unit}".rstrip()]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from biomarkers._costs import cost_lines
+
 __all__ = [
     "TRIPOD_AI_ITEMS",
     "card_context",
@@ -314,12 +316,6 @@ def budget_text(doc: dict[str, Any]) -> str:
     return text + (f". WARNING: {k} markers > {m}: expect overfitting" if k > m else "")
 
 
-def _cost_lines(doc: dict[str, Any]) -> list[str]:
-    from biomarkers.models._cost import cost_lines  # the cost of assays has its home there
-
-    return cost_lines(doc)
-
-
 def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     """Everything the card templates show."""
     filled = _filled(doc)
@@ -345,7 +341,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "decision_text": decision_text(doc),
         "arms_text": ", ".join(_arms(doc)) or "not recorded",
         "budget_text": budget_text(doc),
-        "cost_lines": _cost_lines(doc),
+        "cost_lines": cost_lines(doc),
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
