@@ -24,7 +24,7 @@ __all__ = ["check_assay_costs", "panel_provenance", "value_steps"]
 
 def check_assay_costs(cfg: DiscoverConfig, table: AnnData) -> None:
     """Refuse ``assay_costs`` naming an assay the feature table does not have (before any fit)."""
-    from biomarkers.models._added_value import assay_blocks
+    from biomarkers.models import assay_blocks
     from biomarkers.models._cost import check_costs
 
     if cfg.assay_costs:
@@ -51,8 +51,7 @@ def value_steps(
     cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: RunFolder, *, n_jobs: int | None
 ) -> dict[str, Any]:
     """Added value per assay (``models.added_value``) and the cost frontier (``assay_costs``)."""
-    from biomarkers.models import added_value, cost_frontier, recommend_panel
-    from biomarkers.models._added_value import assay_blocks
+    from biomarkers.models import added_value, assay_blocks, cost_frontier, recommend_panel
 
     m, out = cfg.models, {}
     common = {

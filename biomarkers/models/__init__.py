@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from biomarkers.models._added_value import AddedValue, added_value
+from biomarkers.models._cooperative import CooperativeModel
 from biomarkers.models._cost import assay_cost, cost_frontier, recommend_panel
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
+from biomarkers.models._fusion import StackedModel, assay_blocks
 from biomarkers.models._glmnet import ElasticNetLogistic
 from biomarkers.models._instability import InstabilityResult, prediction_instability
 from biomarkers.models._landmark import landmark_population
@@ -25,6 +27,7 @@ from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
     "AddedValue",
+    "CooperativeModel",
     "DiscoveryResult",
     "EarlyResponseResult",
     "ElasticNetLogistic",
@@ -32,8 +35,10 @@ __all__ = [
     "MediationResult",
     "PredictiveResult",
     "SampleSizeBudget",
+    "StackedModel",
     "UnivariateScreen",
     "added_value",
+    "assay_blocks",
     "assay_cost",
     "available_models",
     "cost_frontier",

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._logging import timed
-from biomarkers._names import is_feature_name, parse_feature_name
 from biomarkers._settings import settings
 from biomarkers._stats import DECISION_THRESHOLDS, decision_curve_table
 from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError
 from biomarkers.models._cv import CVPlan, discovery_plan, parallel_map, root_seed, seed_for
 from biomarkers.models._engine import FitConfig, outer_fit
+from biomarkers.models._fusion import assay_blocks
 from biomarkers.models._inputs import Data, prepare
 from biomarkers.models._metrics import (
     INTERVAL_LABELS,
@@ -42,24 +42,6 @@ __all__ = ["AddedValue", "added_value"]
 #: Intervals a paired difference can be formed with (``nested_cv`` needs an inner CV per
 #: candidate and is not offered here).
 PAIRED_INTERVALS = ("bbc", "corrected_t", "bootstrap")
-
-
-def assay_blocks(feature_names: Sequence[str]) -> dict[str, list[str]]:
-    """Block (assay) name → its features in input order: the modality of each feature name.
-
-    Names outside the grammar (``modality:entity@visit``) form the block ``"other"``.
-    """
-    try:  # the fusion module is the home of blocks once it exists
-        from biomarkers.models._fusion import assay_blocks as fused
-    except ImportError:
-        fused = None
-    if fused is not None:
-        return fused(feature_names)
-    out: dict[str, list[str]] = {}
-    for name in feature_names:
-        block = parse_feature_name(name).modality if is_feature_name(name) else "other"
-        out.setdefault(block, []).append(str(name))
-    return out
 
 
 @dataclass
@@ -277,7 +259,7 @@ def added_value(
         Outcome, as for :func:`discover` (binary: AUROC; survival: Harrell's C; continuous: R²).
     blocks
         Block name → features; default the assay of every feature name
-        (:func:`biomarkers.models._added_value.assay_blocks`).
+        (:func:`assay_blocks`).
     clinical
         A block name (default ``"clinical"``) or the list of clinical score features.
     model

@@ -8,7 +8,6 @@ import pytest
 from biomarkers.exceptions import ConfigError
 from biomarkers.models import added_value
 from biomarkers.models._added_value import (
-    assay_blocks,
     evaluate_candidates,
     paired_delta,
     prepare_blocks,
@@ -23,15 +22,6 @@ def result():
     return added_value(
         make_assays(), outcome="response", cv=(5, 1), n_bootstraps=200, landmark=None
     )
-
-
-def test_assay_blocks_are_the_modalities_in_input_order() -> None:
-    blocks = assay_blocks(["cytokine:IL6@D0", "flow:Treg@D0", "cytokine:IL10@D7", "age"])
-    assert blocks == {
-        "cytokine": ["cytokine:IL6@D0", "cytokine:IL10@D7"],
-        "flow": ["flow:Treg@D0"],
-        "other": ["age"],
-    }
 
 
 def test_candidates_and_references(result) -> None:
