@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from biomarkers.exceptions import ConfigError
@@ -85,3 +86,12 @@ def test_unknown_interval_and_missing_clinical_block_are_config_errors() -> None
         added_value(df, outcome="response", interval="nested_cv")
     with pytest.raises(ConfigError, match="no feature of block 'labs'"):
         added_value(df, outcome="response", clinical="labs")
+
+
+@pytest.mark.slow
+def test_same_table_whatever_n_jobs() -> None:
+    df = make_assays(n=60)
+    kw = {"outcome": "response", "cv": (3, 1), "n_bootstraps": 30, "inner_cv": 2, "landmark": None}
+    one = added_value(df, n_jobs=1, **kw).table
+    two = added_value(df, n_jobs=2, **kw).table
+    pd.testing.assert_frame_equal(one, two)
