@@ -31,6 +31,7 @@ from biomarkers.models._metrics import (
     binary_metrics,
     continuous_metrics,
     corrected_t_interval,
+    default_horizon,
     fold_estimates,
     primary_point,
     survival_metrics,
@@ -108,7 +109,7 @@ def _stat(data: Data, plan: CVPlan, preds: np.ndarray, interval: str, idx: np.nd
 def _pooled_replicates(task: str, y, preds: np.ndarray, idx: np.ndarray) -> np.ndarray:
     metric = PRIMARY[task]
     if task == "survival":
-        horizon = float(np.quantile(y["time"], 0.75))
+        horizon = default_horizon(y)  # only Harrell's C is used; td-AUC needs a horizon
         vals = [survival_metrics(y, p, idx, horizon=horizon)[metric] for p in preds]
     else:
         W = np.zeros(idx.shape)

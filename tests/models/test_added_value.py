@@ -95,3 +95,17 @@ def test_same_table_whatever_n_jobs() -> None:
     one = added_value(df, n_jobs=1, **kw).table
     two = added_value(df, n_jobs=2, **kw).table
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_survival_outcome_uses_harrells_c_without_decision_curves() -> None:
+    df = make_assays(n=120).drop(columns="response")
+    rng = np.random.default_rng(1)
+    df["time"] = rng.exponential(100 * np.exp(-1.5 * df["cytokine:C0@D0"]))
+    df["event"] = (rng.random(120) < 0.8).astype(int)
+    res = added_value(df, outcome=("event", "time"), cv=(3, 1), n_bootstraps=30, inner_cv=2,
+                      landmark=None)  # fmt: skip
+    t = res.table.set_index("candidate")
+    assert set(t["metric"]) == {"harrell_c"}
+    assert t.loc["clinical+cytokine", "delta_ci_low"] > 0
+    assert t.loc["clinical+olink", "delta_ci_low"] < 0 < t.loc["clinical+olink", "delta_ci_high"]
+    assert res.decision_curves.empty
