@@ -1,7 +1,8 @@
 """Added value of each assay and the cost frontier inside the ``discover`` job.
 
 Writes ``added_value.csv``, ``decision_curves.csv`` (binary outcomes) and, when the config has
-``assay_costs``, ``cost_frontier.csv`` (with the ``recommended`` candidate at ``panel.budget``)
+``assay_costs``, ``cost_frontier.csv`` (with the ``recommended`` candidate at ``panel.budget``, the
+``budget`` and ``currency``)
 the report draws their figures (``figures/added_value*``, ``figures/cost_frontier``).
 """
 
@@ -85,6 +86,6 @@ def value_steps(
             out["recommended"] = {"candidate": best["candidate"], "cost": float(best["cost"])}
             logger.info("cost frontier: at budget %g %s: %s (%s %.3f)", budget,
                         cfg.panel.currency, best["candidate"], best["metric"], best["estimate"])  # fmt: skip
-        front["currency"] = cfg.panel.currency
+        front["budget"], front["currency"] = budget, cfg.panel.currency
         run.write_table("cost_frontier.csv", front)
     return out

@@ -67,7 +67,8 @@ def cost_frontier(
     Returns
     -------
     matplotlib.figure.Figure
-        Grey points = dominated candidates; the line = the frontier (labelled by its blocks).
+        Grey points = dominated candidates; the steps = the frontier (labelled by its blocks):
+        the best expected performance at each cost.
     """
     fig, ax = new_axes(ax, figsize=(6.0, 4.5))
     on = frontier["on_frontier"].astype(bool).to_numpy()
@@ -76,7 +77,8 @@ def cost_frontier(
     front = frontier[on].sort_values("cost")
     err = np.vstack([front["estimate"] - front["ci_low"], front["ci_high"] - front["estimate"]])
     ax.errorbar(front["cost"], front["estimate"], yerr=np.abs(err), color=OKABE_ITO[0],
-                marker="o", ms=4, lw=1.5, capsize=2, label="frontier")  # fmt: skip
+                marker="o", ms=4, lw=1.5, capsize=2, label="frontier",
+                drawstyle="steps-post")  # fmt: skip
     for r in front.itertuples():
         ax.annotate(f"{r.blocks} (k={r.k})", (r.cost, r.estimate), fontsize=6,
                     xytext=(3, -9), textcoords="offset points")  # fmt: skip

@@ -78,8 +78,9 @@ def value_section(run: Path, figs: Any, *, read_csv, table, section_type) -> Any
         shown = front[front["on_frontier"].astype(bool)]
         s.tables.append(("Cost frontier", table(shown.drop(columns=["interval"], errors="ignore"))))
         unit = str(front["currency"].iloc[0]) if "currency" in front else ""
-        rec = front[front["recommended"].astype(bool)] if "recommended" in front else front[:0]
-        budget = None if rec.empty else float(rec["cost"].iloc[0])
+        budget = None
+        if "budget" in front and front["budget"].notna().any():
+            budget = float(front["budget"].dropna().iloc[0])
         s.figure(figs, "cost_frontier", "Performance against cost per patient",
                  lambda: pl.cost_frontier(front, budget=budget, unit=unit))  # fmt: skip
     s.text = " ".join(parts)

@@ -60,6 +60,7 @@ def test_job_writes_added_value_decision_curves_and_frontier(run_dir: Path) -> N
     assert {"threshold", "clinical", "clinical+all"} <= set(curves.columns)
     front = pd.read_csv(run_dir / "cost_frontier.csv")
     assert front["recommended"].sum() == 1
+    assert (front["budget"] == 100).all()
     assert front.loc[front["recommended"], "cost"].iloc[0] <= 100
     assert (run_dir / "figures" / "cost_frontier.png").exists()
     card = (run_dir / "panel" / "panel_card.md").read_text()
