@@ -379,11 +379,20 @@ class DiscoverConfig(_Job):
     mediation: MediationSettings = Field(default_factory=MediationSettings)
     panel: PanelConfig = Field(default_factory=PanelConfig)
     mechanism: MechanismSettings | None = None
-    assay_costs: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+    assay_costs: dict[str, float] | None = Field(
         None,
         description="assay (block) name → cost per patient per visit, in panel.currency: writes "
         "cost_frontier.csv and puts the assays' cost on the panel card (docs/models.md)",
     )
+
+    @field_validator("assay_costs")
+    @classmethod
+    def _costs_finite(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for name, cost in (value or {}).items():
+            if not math.isfinite(cost) or cost < 0:
+                msg = f"assay_costs[{name!r}] = {cost}: a cost is a finite number >= 0"
+                raise ValueError(msg)
+        return value
 
 
 class MechanismConfig(_Job):
