@@ -219,6 +219,11 @@ class ModelsConfig(_Strict):
             "binary and continuous outcomes (docs/models.md, Multi-assay fusion)"
         ),
     )
+    added_value: bool = Field(
+        True,
+        description="added_value.csv + decision_curves.csv: clinical scores alone, + each assay, "
+        "+ all, all but each assay, with paired differences under the same folds (docs/models.md)",
+    )
 
 
 class PredictiveConfig(_Strict):
@@ -353,6 +358,13 @@ class PanelConfig(_Strict):
         "higher",
         description="treatment_selection: whether class 1 / a higher outcome value is the good one",
     )
+    budget: float | None = Field(
+        None,
+        ge=0,
+        description="cost per patient the panel may cost (assay_costs): cost_frontier.csv marks "
+        "the recommended candidate, the best expected performance within it (ties: cheaper)",
+    )
+    currency: str = Field("EUR", description="unit of assay_costs and panel.budget")
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -445,6 +457,20 @@ class DiscoverConfig(_Job):
             "checks it and lists every deviation (docs/plan.md); `run --plan` overrides it"
         ),
     )
+    assay_costs: dict[str, float] | None = Field(
+        None,
+        description="assay (block) name → cost per patient per visit, in panel.currency: writes "
+        "cost_frontier.csv and puts the assays' cost on the panel card (docs/models.md)",
+    )
+
+    @field_validator("assay_costs")
+    @classmethod
+    def _costs_finite(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for name, cost in (value or {}).items():
+            if not math.isfinite(cost) or cost < 0:
+                msg = f"assay_costs[{name!r}] = {cost}: a cost is a finite number >= 0"
+                raise ValueError(msg)
+        return value
 
 
 class MechanismConfig(_Job):

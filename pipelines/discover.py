@@ -27,6 +27,7 @@ from pipelines._steps import (
 from pipelines.early_response import early_steps
 from pipelines.mechanism import mechanism_steps
 from pipelines.risk_based import risk_step
+from pipelines.value import check_assay_costs, panel_provenance, value_steps
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -79,12 +80,14 @@ def run_discover(cfg: DiscoverConfig, run: RunFolder) -> dict[str, Any]:
         table = pseudonymise_table(table, ids)
     run.write_table("features.csv", _feature_meta(table), index=False)
     _write_cohort(run, study, table, outcome, ids if not cfg.export_ids else None)
+    check_assay_costs(cfg, table)
     out: dict[str, Any] = {"n_subjects": int(table.n_obs), "n_features": int(table.n_vars)}
     _write_treatment_effect(cfg, study, outcome, run)
     # every joblib step of the models runs where backend: says (predictive and panel included)
     with parallel_backend(cfg.backend.model_dump()):
         result = _run_discovery(cfg, table, outcome, run)
         out["performance"] = _headline(result.performance)
+        out.update(value_steps(cfg, table, outcome, run, n_jobs=_n_jobs(cfg)))
         if cfg.predictive.enabled:
             out["predictive"] = _run_comparisons(cfg, table, outcome, study, run)
             # predictive's landmark.csv (its baseline markers) lands in the same folder
@@ -393,6 +396,7 @@ def _run_panel(
                 name=cfg.name,
                 candidates=candidates,
                 purpose=purpose,
+                provenance=panel_provenance(cfg),
             ),
         ),
         description="panel export",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from biomarkers.models._added_value import AddedValue, added_value
 from biomarkers.models._benefit_calibration import benefit_calibration
 from biomarkers.models._cooperative import CooperativeModel
+from biomarkers.models._cost import assay_cost, cost_frontier, recommend_panel
 from biomarkers.models._credibility import credibility
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
@@ -30,6 +32,7 @@ from biomarkers.models._stabl import (
 from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
+    "AddedValue",
     "CooperativeModel",
     "DiscoveryResult",
     "EarlyResponseResult",
@@ -41,9 +44,12 @@ __all__ = [
     "SampleSizeBudget",
     "StackedModel",
     "UnivariateScreen",
+    "added_value",
     "assay_blocks",
+    "assay_cost",
     "available_models",
     "benefit_calibration",
+    "cost_frontier",
     "credibility",
     "decoy_threshold",
     "discover",
@@ -54,6 +60,7 @@ __all__ = [
     "prediction_instability",
     "predictive",
     "rank_average_treatment_effect",
+    "recommend_panel",
     "risk_based",
     "sample_size_budget",
     "shrink_estimates",

@@ -505,22 +505,35 @@ def bbc_interval(
         ``(mean of the out-of-bag metrics, percentile ci_low, ci_high)``.
     """
     preds = np.atleast_2d(preds)
-    scores = preds if task == "continuous" else within_fold_ranks(preds, splits)
     n = preds.shape[1]
     idx = rng.integers(0, n, size=(n_bootstraps, n))
-    vals = np.full(n_bootstraps, np.nan)
-    for b in range(n_bootstraps):
-        oob = np.setdiff1d(np.arange(n), idx[b])
-        if oob.size >= 4:
-            vals[b] = _nanmean0(np.array([[primary_point(task, y[oob], s[oob])] for s in scores]))[
-                0
-            ]
+    vals = bbc_replicates(task, y, preds, splits, idx)
     v = vals[np.isfinite(vals)]
     if v.size < 2:
         return float("nan"), float("nan"), float("nan")
     a = (1 - level) / 2
     lo, hi = np.percentile(v, [100 * a, 100 * (1 - a)])
     return float(v.mean()), float(lo), float(hi)
+
+
+def bbc_replicates(task: str, y, preds: np.ndarray, splits, idx: np.ndarray) -> np.ndarray:
+    """Out-of-bag primary metric of every bootstrap sample ``idx[b]`` (BBC-CV's replicates).
+
+    The metric of the within-fold ranks (:func:`within_fold_ranks`; raw predictions for R²)
+    of the subjects left out of sample ``b``, averaged over repeats; NaN when fewer than 4
+    are left out. Two prediction sets given the same ``idx`` are compared pairwise.
+    """
+    preds = np.atleast_2d(preds)
+    scores = preds if task == "continuous" else within_fold_ranks(preds, splits)
+    n = preds.shape[1]
+    vals = np.full(len(idx), np.nan)
+    for b in range(len(idx)):
+        oob = np.setdiff1d(np.arange(n), idx[b])
+        if oob.size >= 4:
+            vals[b] = _nanmean0(np.array([[primary_point(task, y[oob], s[oob])] for s in scores]))[
+                0
+            ]
+    return vals
 
 
 def verdict(metric: str, ci_low: float, estimate: float) -> str:

@@ -479,6 +479,8 @@ class DiscoveryResult:
             kw.update(y_true=d.y, y_score=np.nanmean(preds, axis=0))
         else:
             kw["threshold"] = None
+        # a caller's provenance (e.g. the job's assay costs) adds to the seed and model
+        kw["provenance"] = {**kw["provenance"], **(kwargs.pop("provenance", None) or {})}
         kw.update(kwargs)
         return BiomarkerPanel.from_estimator(pipe, **kw)
 

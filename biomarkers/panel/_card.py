@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from biomarkers._costs import cost_lines
+
 __all__ = [
     "TRIPOD_AI_ITEMS",
     "card_context",
@@ -339,6 +341,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "decision_text": decision_text(doc),
         "arms_text": ", ".join(_arms(doc)) or "not recorded",
         "budget_text": budget_text(doc),
+        "cost_lines": cost_lines(doc),
         "performance": [
             {"name": k, "text": _estimate(v)} for k, v in (perf["metrics"] if perf else {}).items()
         ],
@@ -376,7 +379,11 @@ Validation: {{ doc.performance.validation or "not stated" }}
 {% endfor %}{% else %}
 No performance recorded.
 {% endif %}
-## Markers
+{% if cost_lines %}## Assays a new patient needs
+
+{% for line in cost_lines %}- {{ line }}
+{% endfor %}
+{% endif %}## Markers
 
 | {{ columns | join(" | ") }} |
 |{% for c in columns %}---|{% endfor %}
@@ -416,6 +423,8 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <table><tr><th>metric</th><th>estimate (95% CI)</th></tr>
 {% for p in performance %}<tr><td>{{ p.name }}</td><td>{{ p.text }}</td></tr>{% endfor %}
 </table>{% else %}<p>No performance recorded.</p>{% endif %}
+{% if cost_lines %}<h2>Assays a new patient needs</h2>
+<ul>{% for line in cost_lines %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
 <h2>Markers</h2>
 <table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for m in markers %}<tr>{% for c in columns %}<td>{{ fmt(m[c]) }}</td>{% endfor %}</tr>

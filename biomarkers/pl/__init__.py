@@ -14,16 +14,19 @@ from biomarkers.pl._risk import risk_based
 from biomarkers.pl._save import save_figure
 from biomarkers.pl._style import ARM_COLORS, OKABE_ITO, VISIT_COLORS
 from biomarkers.pl._umap import umap
+from biomarkers.pl._value import added_value, cost_frontier
 
 __all__ = [
     "ARM_COLORS",
     "OKABE_ITO",
     "VISIT_COLORS",
+    "added_value",
     "benefit_calibration",
     "calibration",
     "coefficients",
     "cohort_overview",
     "composition",
+    "cost_frontier",
     "decision_curve",
     "forest",
     "instability",

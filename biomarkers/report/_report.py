@@ -520,6 +520,12 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     if budget is not None:
         sections.append(budget)
 
+    from biomarkers.report._value import value_section
+
+    value = value_section(run, figs, read_csv=_read_csv, table=_table, section_type=_Section)
+    if value is not None:
+        sections.append(value)
+
     card = run / "panel" / "panel_card.md"
     if card.is_file():
         s = _Section("panel", "Biomarker panel")
