@@ -29,6 +29,7 @@ from biomarkers.panel._format import (
     load_document,
     validate_document,
 )
+from biomarkers.panel._migrate import migrate
 from biomarkers.panel._replay import load_booster, model_columns, predict
 from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
@@ -313,7 +314,7 @@ class BiomarkerPanel:
         doc = copy.deepcopy(document)
         doc["checksum"] = doc.get("checksum") or checksum(doc)
         validate_document(doc, source="panel")
-        self._doc = doc
+        self._doc = migrate(doc)  # an older version is read as the current one
         self._booster = None
         self._parent_doc: dict[str, Any] | None = None  # an updated panel's parent (lineage)
 
@@ -1008,6 +1009,7 @@ class BiomarkerPanel:
 
         doc = self.to_dict()
         doc.pop("checksum")
+        doc.pop("migrated_from", None)  # the child is written in the current version
         model = doc["model"]
         if new_markers is not None:
             stats = _training_stats(np.asarray(new_markers["raw"], dtype=float))
@@ -1102,7 +1104,7 @@ class BiomarkerPanel:
         doc = self._doc
         model, th, perf = doc["model"], doc["threshold"], doc["performance"]
         lines = [
-            f"Biomarker panel {self.name!r} ({FORMAT} v{FORMAT_VERSION}, created {doc['created']})",
+            f"Biomarker panel {self.name!r} ({FORMAT} v{doc['format_version']}, created {doc['created']})",
             f"  outcome: {doc['outcome'].get('name')} ({doc['outcome'].get('kind')})",
             f"  markers ({len(self.features)}): {', '.join(self.features[:8])}"
             + (" …" if len(self.features) > 8 else ""),
