@@ -31,6 +31,7 @@ from biomarkers.panel._format import (
 )
 from biomarkers.panel._migrate import migrate
 from biomarkers.panel._replay import load_booster, model_columns, predict
+from biomarkers.panel._stacked import block_missing, stacked_predict
 from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
 
@@ -812,14 +813,16 @@ class BiomarkerPanel:
         self._check_units(units)
         if missing and len(missing) == len(names):
             raise SchemaError(_none_present_message(names, available))
+        no_block = block_missing(doc, raw)  # stacked panels: a whole missing block is no gap
+        missing = [m for m in missing if not no_block[:, names.index(m)].all()]
         if missing and allow_missing is None:
             raise SchemaError(missing_message(missing, available, source="scoring input"))
         outside, reason = self._not_in_population(raw, ids)
-        all_ids, raw, ids = ids, raw[~outside], ids[~outside]
+        all_ids, raw, ids, no_block = ids, raw[~outside], ids[~outside], no_block[~outside]
         model = doc["model"]
         handles_missing = self._handles_missing()
         raw = raw.copy()
-        nan_mask = np.isnan(raw)
+        nan_mask = np.isnan(raw) & ~no_block
         _check_imputed_share(nan_mask, ids, max_imputed_share)
         needs_fill = nan_mask & ~handles_missing[None, :]
         if needs_fill.any():
@@ -858,8 +861,12 @@ class BiomarkerPanel:
             outside = np.isfinite(raw) & ((raw < lo) | (raw > hi))
         if model["type"] == "xgboost" and self._booster is None:
             self._booster = load_booster(model)
-        cols = model_columns(model, raw, {n: k for k, n in enumerate(names)})
-        score, prob = predict(model, cols, booster=self._booster)
+        extra = None
+        if model["type"] == "stacked":
+            score, prob, extra = stacked_predict(doc, raw, ids, no_block)
+        else:
+            cols = model_columns(model, raw, {n: k for k, n in enumerate(names)})
+            score, prob = predict(model, cols, booster=self._booster)
         out = pd.DataFrame({"score": score, "probability": prob}, index=ids)
         out["predicted"] = self._classify(score, prob)
         out["out_of_training_range"] = _name_lists(outside, names)
@@ -867,6 +874,9 @@ class BiomarkerPanel:
         out["n_imputed"] = nan_mask.sum(axis=1)
         out["censored"] = _name_lists(censored, names)
         out["flagged"] = outside.any(axis=1) | nan_mask.any(axis=1) | censored.any(axis=1)
+        if extra is not None:  # stacked: missing blocks, their cost in AUROC/Brier, contributions
+            out["flagged"] |= no_block.any(axis=1)
+            out = out.join(extra.set_axis(out.index))
         n_flag = int(out["flagged"].sum())
         if n_flag:
             logger.info("%s: %d of %d subjects flagged", source, n_flag, len(out))
@@ -932,10 +942,14 @@ class BiomarkerPanel:
 
     def _handles_missing(self) -> np.ndarray:
         """Per feature: whether the model deals with NaN (an imputer, or xgboost's branch)."""
+        if self._doc["model"]["type"] == "stacked":  # each block model has its training fills
+            return np.ones(len(self.features), dtype=bool)
         return self._probe(np.nan, nan_ok=self._doc["model"]["type"] == "xgboost")
 
     def _handles_censored(self) -> np.ndarray:
         """Per feature: whether the model substitutes -inf and +inf (a censoring rule)."""
+        if self._doc["model"]["type"] == "stacked":  # each block model has its censored fills
+            return np.ones(len(self.features), dtype=bool)
         nan_ok = self._doc["model"]["type"] == "xgboost"
         return self._probe(-np.inf, nan_ok=nan_ok) & self._probe(np.inf, nan_ok=nan_ok)
 
@@ -1234,7 +1248,8 @@ def _with_unscored(out: pd.DataFrame, all_ids: np.ndarray, reason: str) -> pd.Da
     unscored = ~pd.Index(all_ids).isin(out.index)
     if unscored.any():
         out = out.reindex(pd.Index(all_ids, name=out.index.name))
-        for col in ("out_of_training_range", "imputed", "censored"):
+        tuples = ("out_of_training_range", "imputed", "censored", "missing_blocks")
+        for col in (c for c in tuples if c in out.columns):
             out[col] = [() if no else v for v, no in zip(out[col], unscored, strict=True)]
         out["flagged"] = out["flagged"].astype("boolean").fillna(False).astype(bool)
         out["n_imputed"] = out["n_imputed"].astype("Int64")
