@@ -316,6 +316,8 @@ def budget_text(doc: dict[str, Any]) -> str:
 
 def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     """Everything the card templates show."""
+    from biomarkers.panel._stacked import card_blocks
+
     filled = _filled(doc)
     perf = doc["performance"]
     calibration = perf and any("calib" in k for k in perf["metrics"])
@@ -347,6 +349,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "filled": items,
         "missing": missing,
         "fmt": _fmt,
+        "stacked": card_blocks(doc),
     }
 
 
@@ -354,7 +357,7 @@ _MD = """# Biomarker panel: {{ doc.name }}
 
 {{ doc.description or "" }}
 
-- format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
+- format: {{ doc.format }} version {{ doc.format_version }}{% if doc.migrated_from %} (read from a version-{{ doc.migrated_from.format_version }} file){% endif %}; created {{ doc.created }}
 - purpose: {{ purpose_text }}
 - outcome: {{ outcome_text }}
 - population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
@@ -373,7 +376,22 @@ Validation: {{ doc.performance.validation or "not stated" }}
 {% for p in performance %}| {{ p.name | md }} | {{ p.text | md }} |
 {% endfor %}{% else %}
 No performance recorded.
-{% endif %}
+{% endif %}{% if stacked %}
+## Assay blocks
+
+A new patient needs {{ stacked.needs }}; a patient with only some of these assays is scored with
+the meta model of the blocks they have (the scores say which were missing and the AUROC lost).
+
+| block | markers | meta weight | AUROC without this block |
+|---|---|---|---|
+{% for b in stacked.blocks %}| {{ b.block | md }} | {{ b.markers }} | {{ fmt(b.weight) }} | {{ b.without | md }} |
+{% endfor %}
+Performance per pattern of available blocks ({{ stacked.validation | md }}):
+
+| available blocks | n | AUROC (95% CI) | Brier (95% CI) |
+|---|---|---|---|
+{% for p in stacked.patterns %}| {{ p.available | md }} | {{ p.n }} | {{ p.auroc | md }} | {{ p.brier | md }} |
+{% endfor %}{% endif %}
 ## Markers
 
 | {{ columns | join(" | ") }} |
@@ -398,7 +416,7 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <h1>Biomarker panel: {{ doc.name }}</h1>
 {% if doc.description %}<p>{{ doc.description }}</p>{% endif %}
 <ul>
-<li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
+<li>format: {{ doc.format }} version {{ doc.format_version }}{% if doc.migrated_from %} (read from a version-{{ doc.migrated_from.format_version }} file){% endif %}; created {{ doc.created }}</li>
 <li>purpose: {{ purpose_text }}</li>
 <li>outcome: {{ outcome_text }}</li>
 <li>population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}</li>
@@ -413,6 +431,17 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 <table><tr><th>metric</th><th>estimate (95% CI)</th></tr>
 {% for p in performance %}<tr><td>{{ p.name }}</td><td>{{ p.text }}</td></tr>{% endfor %}
 </table>{% else %}<p>No performance recorded.</p>{% endif %}
+{% if stacked %}<h2>Assay blocks</h2>
+<p>A new patient needs {{ stacked.needs }}; a patient with only some of these assays is scored
+with the meta model of the blocks they have (the scores say which were missing and the AUROC
+lost).</p>
+<table><tr><th>block</th><th>markers</th><th>meta weight</th><th>AUROC without this block</th></tr>
+{% for b in stacked.blocks %}<tr><td>{{ b.block }}</td><td>{{ b.markers }}</td><td>{{ fmt(b.weight) }}</td><td>{{ b.without }}</td></tr>{% endfor %}
+</table>
+<p>Performance per pattern of available blocks ({{ stacked.validation }}):</p>
+<table><tr><th>available blocks</th><th>n</th><th>AUROC (95% CI)</th><th>Brier (95% CI)</th></tr>
+{% for p in stacked.patterns %}<tr><td>{{ p.available }}</td><td>{{ p.n }}</td><td>{{ p.auroc }}</td><td>{{ p.brier }}</td></tr>{% endfor %}
+</table>{% endif %}
 <h2>Markers</h2>
 <table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for m in markers %}<tr>{% for c in columns %}<td>{{ fmt(m[c]) }}</td>{% endfor %}</tr>

@@ -209,3 +209,22 @@ def test_blocks_must_partition_the_features(fitted):
     doc.pop("checksum")
     with pytest.raises(PanelFormatError, match="exactly once"):
         BiomarkerPanel(doc)
+
+
+def test_card_lists_blocks_weights_and_needed_assays(fitted):
+    _, panel, _, _ = fitted
+    card = panel.card()
+    st = panel.to_dict()["model"]["stacked"]
+    assert "## Assay blocks" in card
+    assert "A new patient needs cytokine (3 markers), flow (2 markers), clinical (1 marker)" in card
+    for b in BLOCKS:
+        assert f"| {b} | {len(st['blocks'][b])} | {st['weights'][b]:.3g} |" in card
+    assert "| cytokine + flow + clinical |" in card
+    assert "<h2>Assay blocks</h2>" in panel.card(html=True)
+
+
+def test_card_of_a_migrated_panel_says_so():
+    from .test_migrate import V1
+
+    assert "version 2 (read from a version-1 file)" in BiomarkerPanel.read(V1).card()
+    assert "Assay blocks" not in BiomarkerPanel.read(V1).card()
