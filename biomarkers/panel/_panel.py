@@ -1072,7 +1072,7 @@ class BiomarkerPanel:
         Returns
         -------
         pandas.DataFrame
-            Indexed by ``feature``: modality, entity, visit, unit, model_inputs (how the marker
+            Indexed by ``feature``: (stacked panels: ``block`` first) modality, entity, visit, unit, model_inputs (how the marker
             enters the model: value, below-limit or missing indicator), coefficient (linear models),
             transform, centre, scale, missing_fill, censoring_rule, lod, training_min,
             training_max, training_median.
@@ -1111,7 +1111,13 @@ class BiomarkerPanel:
                     "training_median": training.get("median"),
                 }
             )
-        return pd.DataFrame(rows).set_index("feature")
+        frame = pd.DataFrame(rows).set_index("feature")
+        if self._doc["model"]["type"] == "stacked":  # the assay block each marker belongs to
+            blocks = self._doc["model"]["stacked"]["blocks"]
+            frame.insert(
+                0, "block", frame.index.map({f: b for b, fs in blocks.items() for f in fs})
+            )
+        return frame
 
     def summary(self) -> str:
         """A few lines describing the panel (markers, model, threshold, performance)."""

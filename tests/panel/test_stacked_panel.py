@@ -73,6 +73,7 @@ def test_stacked_panel_is_format_2_with_blocks_weights_patterns(fitted):
     assert set(st["patterns"][0]["available"]) == set(BLOCKS)
     assert len(st["patterns"]) == 7  # every non-empty pattern of 3 blocks
     assert panel.features == CYT + FLOW + CLIN
+    assert panel.to_frame()["block"].tolist() == ["cytokine"] * 3 + ["flow"] * 2 + ["clinical"]
 
 
 def test_pattern_without_the_planted_blocks_is_worse(fitted):
