@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
+from biomarkers.models._fusion import StackedModel, assay_blocks
 from biomarkers.models._glmnet import ElasticNetLogistic
 from biomarkers.models._instability import InstabilityResult, prediction_instability
 from biomarkers.models._landmark import landmark_population
@@ -29,7 +30,9 @@ __all__ = [
     "MediationResult",
     "PredictiveResult",
     "SampleSizeBudget",
+    "StackedModel",
     "UnivariateScreen",
+    "assay_blocks",
     "available_models",
     "decoy_threshold",
     "discover",

@@ -42,6 +42,10 @@ _STREAMS = {
     "pred_perm_fit": 15,
     # discover(interval="nested_cv"): fits of the inner CV inside every outer training set
     "ncv_fit": 16,
+    # StackedModel / CooperativeModel (models._fusion): inner folds, their fits, the block refits
+    "fusion_inner": 40,
+    "fusion_inner_fit": 41,
+    "fusion_fit": 42,
 }
 
 Split = tuple[np.ndarray, np.ndarray]

@@ -1,0 +1,151 @@
+"""Late fusion (StackedModel), cooperative learning and discover(fusion=...)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from biomarkers.exceptions import ConfigError, SchemaError
+from biomarkers.models import StackedModel, assay_blocks
+from biomarkers.models._metrics import _auroc
+
+
+def _auc(y, s) -> float:
+    y = np.asarray(y, dtype=float)
+    return float(_auroc(y, np.asarray(s, dtype=float), np.ones((1, len(y))))[0])
+
+
+def make_blocks(n=90, seed=0, missing_flow=25):
+    """Three blocks: cytokine and flow carry signal, olink is noise; flow missing for some."""
+    rng = np.random.default_rng(seed)
+    cols = (
+        [f"cytokine:A{i}@D0" for i in range(4)]
+        + [f"flow:F{i}@D0" for i in range(4)]
+        + [f"olink:N{i}@D0" for i in range(4)]
+    )
+    X = pd.DataFrame(rng.normal(size=(n, len(cols))), columns=cols,
+                     index=[f"S{i:03d}" for i in range(n)])  # fmt: skip
+    lin = 1.5 * X["cytokine:A0@D0"] + 1.0 * X["flow:F0@D0"]
+    y = (lin + rng.logistic(size=n) > 0).astype(int).to_numpy()
+    flow = [c for c in cols if c.startswith("flow")]
+    X.loc[X.index[:missing_flow], flow] = np.nan
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_blocks()
+    return X, y, StackedModel(inner_cv=3, random_state=1).fit(X, y)
+
+
+def test_assay_blocks_follow_the_name_grammar():
+    names = ["pseudobulk:CD14_mono:S100A8@D0", "cytokine:IL6@D0", "age", "cytokine:IL6@D7-D0"]
+    assert assay_blocks(names) == {
+        "pseudobulk": ["pseudobulk:CD14_mono:S100A8@D0"],
+        "cytokine": ["cytokine:IL6@D0", "cytokine:IL6@D7-D0"],
+        "other": ["age"],
+    }
+
+
+def test_subject_missing_a_block_is_predicted_from_the_other_blocks(fitted):
+    X, _, model = fitted
+    miss = model.missing_blocks(X)
+    assert miss["flow"].sum() == 25
+    assert not miss[["cytokine", "olink"]].any().any()
+    contrib = model.contributions(X)
+    assert contrib.loc[miss["flow"], "flow"].isna().all()
+    assert contrib.loc[~miss["flow"], "flow"].notna().all()
+    # the missing-flow pattern has its own meta model over the other two blocks (not imputed):
+    # changing the flow columns' fill does not matter, only the other blocks do
+    icpt, w = model.meta_[frozenset({"cytokine", "olink"})]
+    rows = X.index[miss["flow"]]
+    eta = icpt + contrib.loc[rows, ["cytokine", "olink"]].sum(axis=1).to_numpy()
+    assert np.allclose(model.decision_function(X.loc[rows]), eta)
+    w_pat = dict(zip(["cytokine", "olink"], w, strict=True))
+    lp = model.block_models_["cytokine"].linear_predictor(X.loc[rows])
+    assert np.allclose(contrib.loc[rows, "cytokine"], w_pat["cytokine"] * lp)
+    assert np.isfinite(model.predict_proba(X)[:, 1]).all()
+    # a subject with no block at all gets the intercept-only model
+    empty = X.iloc[:1].copy()
+    empty.loc[:, :] = np.nan
+    p0 = model.predict_proba(empty)[0, 1]
+    assert np.isclose(np.log(p0 / (1 - p0)), model.meta_[frozenset()][0])
+
+
+def test_meta_weights_are_non_negative_and_planted_blocks_lead(fitted):
+    _, _, model = fitted
+    assert all((np.asarray(w) >= 0).all() for _, w in model.meta_.values())
+    w = model.weights_
+    assert list(w.index) == ["cytokine", "flow", "olink"]
+    assert w["cytokine"] > w["olink"]
+    assert w["flow"] > w["olink"]
+
+
+def test_to_dict_from_dict_round_trip_predicts_identically(fitted):
+    X, _, model = fitted
+    text = json.dumps(model.to_dict(), allow_nan=False)
+    back = StackedModel.from_dict(json.loads(text))
+    assert np.array_equal(back.predict_proba(X), model.predict_proba(X))
+    pd.testing.assert_frame_equal(back.contributions(X), model.contributions(X))
+    pd.testing.assert_series_equal(back.weights_, model.weights_)
+    with pytest.raises(SchemaError, match="format"):
+        StackedModel.from_dict({"format": "other"})
+
+
+def test_meta_learner_inputs_are_out_of_fold():
+    X, y = make_blocks(n=60, seed=3, missing_flow=10)
+    fits: dict[int, set] = {}
+    scored = []
+
+    class Spy(StackedModel):
+        def _block_fit(self, spec, cfg, Xb, yb, seed):
+            model = super()._block_fit(spec, cfg, Xb, yb, seed)
+            fits[id(model)] = {row.tobytes() for row in np.asarray(Xb)}
+            return model
+
+        def _block_score(self, model, Xb):
+            if id(model) in fits:  # a pipeline scored during fit: must not have seen the rows
+                scored.append(sum(row.tobytes() in fits[id(model)] for row in np.asarray(Xb)))
+            return super()._block_score(model, Xb)
+
+    Spy(inner_cv=3).fit(X, y)
+    assert len(scored) == 3 * 3  # three blocks, three inner folds each
+    assert sum(scored) == 0
+
+
+def test_deterministic_for_a_seed_and_clonable():
+    X, y = make_blocks(n=60, seed=4)
+    a = StackedModel(inner_cv=3, random_state=7).fit(X, y).to_dict()
+    b = clone(StackedModel(inner_cv=3, random_state=7)).fit(X, y).to_dict()
+    assert json.dumps(a) == json.dumps(b)
+    c = StackedModel(inner_cv=3, random_state=8).fit(X, y).to_dict()
+    assert json.dumps(a) != json.dumps(c)
+
+
+def test_bad_input_errors_name_the_problem():
+    X, y = make_blocks(n=40)
+    with pytest.raises(SchemaError, match="DataFrame"):
+        StackedModel().fit(X.to_numpy(), y)
+    with pytest.raises(ConfigError, match="survival"):
+        StackedModel(task="survival").fit(X, y)
+    model = StackedModel(inner_cv=2).fit(X, y)
+    with pytest.raises(SchemaError, match="cytokine:A0@D0"):
+        model.predict_proba(X.drop(columns="cytokine:A0@D0"))
+    model.block_models_["cytokine"] = object()  # what a tree base model leaves (a pipeline)
+    with pytest.raises(ConfigError, match="linear"):
+        model.to_dict()
+
+
+def test_regression_task_stacks_with_non_negative_least_squares():
+    X, _ = make_blocks(n=80, seed=5)
+    rng = np.random.default_rng(5)
+    y = 2 * X["cytokine:A0@D0"].to_numpy() + rng.normal(size=80)
+    model = StackedModel(task="regression", inner_cv=3).fit(X, y)
+    assert (model.weights_ >= 0).all()
+    assert model.weights_["cytokine"] == model.weights_.max()
+    pred = model.predict(X)
+    assert np.corrcoef(pred, y)[0, 1] > 0.7
