@@ -34,21 +34,13 @@ def _trial(n: int = 80, seed: int = 26) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def stand_in():
-    from biomarkers.panel import _stacked
+def fitted():
+    """A StackedModel on the trial and its panel (fitted once: ~10 s on a loaded machine)."""
+    from biomarkers.models import StackedModel
 
-    from ._stacked_standin import StandInStackedModel
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_stacked, "_model_class", lambda: StandInStackedModel)
-        yield StandInStackedModel
-
-
-@pytest.fixture(scope="module")
-def fitted(stand_in):
     X, y = _trial()
-    model = stand_in().fit(X, y)
-    panel = stacked_panel(model, X, y, name="stacked test panel", n_splits=4, random_state=1)
+    model = StackedModel(inner_cv=3, n_inner=2, random_state=0).fit(X, y)
+    panel = stacked_panel(model, X, y, name="stacked test panel", n_splits=3, random_state=1)
     return model, panel, X, y
 
 
