@@ -21,7 +21,13 @@ import pandas as pd
 from biomarkers._validation import format_ids
 from biomarkers.exceptions import PanelFormatError, SchemaError
 
-__all__ = ["block_missing", "check_stacked", "stacked_panel", "stacked_predict"]
+__all__ = [
+    "block_missing",
+    "check_stacked",
+    "discovery_stacked_panel",
+    "stacked_panel",
+    "stacked_predict",
+]
 
 #: every non-empty pattern of blocks is evaluated up to this many blocks (2**B - 1 patterns)
 _MAX_ENUMERATED_BLOCKS = 6
@@ -252,6 +258,11 @@ def stacked_panel(
         },
     }
     th = P._threshold_block(threshold, y, oof, classes=[0, 1], applies_to="probability")
+    if performance is None:  # the cross-fitted performance with the blocks each subject has
+        performance = {
+            "validation": doc_model["stacked"]["validation"] + "; each subject with its own blocks",
+            "metrics": {"auroc": _auroc(y, oof), "brier": _brier(y, oof)},
+        }
     if th is not None and th.get("source"):
         th["source"] = f"out-of-fold probabilities of the {n_splits}-fold cross-fitting"
     pop = dict(population or {})
@@ -270,6 +281,67 @@ def stacked_panel(
     panel = P.BiomarkerPanel(doc)
     _self_check(panel, model, X, raw, names)
     return panel
+
+
+def discovery_stacked_panel(
+    result: Any,
+    *,
+    candidates: Sequence[str] | None = None,
+    base: str | None = None,
+    threshold: str | float | Mapping[str, float] | None = "youden",
+    name: str = "stacked biomarker panel",
+    purpose: str | Mapping[str, Any] | None = None,
+) -> Any:
+    """A stacked panel from the data of a discovery run (``models.fusion: stacking``).
+
+    A :class:`~biomarkers.models.StackedModel` is fitted on every subject of ``result`` with
+    the markers in ``candidates`` (blocks from their names), the run's inner folds and seed, and
+    exported with :func:`stacked_panel` (cross-fitted on the run's number of outer folds).
+
+    Parameters
+    ----------
+    result
+        A :class:`~biomarkers.models.DiscoveryResult` of a binary outcome.
+    candidates
+        The markers the panel may use (e.g. the eligible ones); default every feature.
+    base
+        Registry model of each block (``enet`` or ``lasso``; default ``enet``).
+    threshold, name, purpose
+        As in :func:`stacked_panel`.
+
+    Returns
+    -------
+    BiomarkerPanel
+    """
+    from biomarkers.exceptions import ConfigError
+    from biomarkers.models import StackedModel
+
+    d, s = result._data, result.settings
+    if s["task"] != "binary":
+        msg = (
+            f"models.fusion: stacking exports a stacked panel for a binary outcome; "
+            f"{s['outcome']!r} is {s['task']}: use models.fusion: none for its panel"
+        )
+        raise ConfigError(msg)
+    pool = None if candidates is None else {str(c) for c in candidates}
+    features = [f for f in d.features if pool is None or f in pool]
+    X = pd.DataFrame(d.X[:, [d.features.index(f) for f in features]], columns=features)
+    X.index = pd.Index(np.asarray(d.subjects).astype(str), name="subject_id")
+    seed = int(s["random_state"])
+    model = StackedModel(base=base or "enet", inner_cv=int(s["inner_cv"]), random_state=seed)
+    model.fit(X, d.y)
+    outcome = {
+        "name": s["outcome"], "kind": "binary", "assessed_day": s.get("assessed_day"),
+        "definition": s.get("outcome_definition") or s["outcome"], "positive": s.get("positive"),
+        "description": s.get("outcome_description") or s["outcome"],
+    }  # fmt: skip
+    return stacked_panel(
+        model, X, d.y, n_splits=int(s["n_splits"]), random_state=seed, threshold=threshold,
+        var=None if d.var is None else d.var.reindex(features), outcome=outcome,
+        population=result._landmark_block(),
+        provenance={"seed": seed, "model": f"stacked {base or 'enet'}"}, name=name,
+        purpose=purpose,
+    )  # fmt: skip
 
 
 def _self_check(panel: Any, model: Any, X: pd.DataFrame, raw: np.ndarray, names: list[str]):

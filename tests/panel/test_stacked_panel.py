@@ -221,3 +221,23 @@ def test_card_of_a_migrated_panel_says_so():
 
     assert "version 2 (read from a version-1 file)" in BiomarkerPanel.read(V1).card()
     assert "Assay blocks" not in BiomarkerPanel.read(V1).card()
+
+
+@pytest.mark.slow
+def test_discovery_stacked_panel_keeps_patients_without_a_block(tmp_path):
+    from biomarkers.models import discover
+    from biomarkers.panel._stacked import discovery_stacked_panel
+
+    X, y = _trial()
+    result = discover(
+        X, outcome=pd.Series(y, index=X.index, name="response"), models=("enet",), cv=(3, 1),
+        inner_cv=3, n_permutations=0,
+        n_bootstraps=0, random_state=0,
+    )  # fmt: skip
+    panel = discovery_stacked_panel(result, candidates=CYT + FLOW + CLIN, purpose="prognosis")
+    doc = panel.to_dict()
+    assert doc["population"]["n_subjects"] == len(y)  # nobody dropped for a missing block
+    assert doc["performance"]["metrics"]["auroc"]["n"] == len(y)
+    assert doc["model"]["stacked"]["validation"].startswith("3-fold cross-fitting")
+    again = BiomarkerPanel.read(panel.write(tmp_path / "p"))
+    pd.testing.assert_frame_equal(again.score(_new()), panel.score(_new()))
