@@ -414,6 +414,33 @@ def _build_truth(
     )
 
 
+MISSING_ASSAYS = ("singlecell", "flow", "olink")
+
+
+def _missing_assay_subjects(missing: Mapping[str, float] | None, ids: list, seed: int) -> dict:
+    """Assay → sorted IDs of the subjects who lack it (a seeded draw per assay)."""
+    if not missing:
+        return {}
+    out = {}
+    n = len(ids)
+    for k, (assay, frac) in enumerate(sorted(missing.items())):
+        check_choice("missing_assays", assay, MISSING_ASSAYS, source="simulate_trial")
+        if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 <= frac < 1:
+            msg = f"missing_assays[{assay!r}]={frac!r} is invalid; give a fraction in [0, 1)"
+            raise ConfigError(msg)
+        rng = np.random.default_rng([seed, 9, k])
+        out[assay] = sorted(rng.choice(ids, round(frac * n), replace=False).tolist())
+    return out
+
+
+def _drop_subjects(table, samples, subjects, *, column: str = "sample_id") -> pd.DataFrame:
+    """``table`` without the rows of the samples of ``subjects`` (controls are kept)."""
+    if not subjects:
+        return table
+    gone = samples.loc[samples["subject_id"].isin(subjects), "sample_id"]
+    return table[~table[column].isin(gone)].reset_index(drop=True)
+
+
 def simulate_trial(
     out_dir: str | os.PathLike,
     *,
@@ -428,6 +455,7 @@ def simulate_trial(
     cohort: str = "development",
     phase3: Mapping[str, Any] | None = None,
     effects: Mapping[str, float] | None = None,
+    missing_assays: Mapping[str, float] | None = None,
 ) -> SimulatedTrial:
     """Simulate a randomised ucMSC + SMT vs SMT trial in non-viral ACLF and write it to disk.
 
@@ -476,6 +504,12 @@ def simulate_trial(
         e.g. ``{"pred_treg": 0.5, "allocation": 2 / 3}``; ``allocation`` is the randomisation
         probability of the treated arm); :func:`biomarkers.design.power` varies them
         (docs/design.md, "Grid").
+    missing_assays
+        Assay → fraction of subjects who lack it entirely (no sample of that assay at any
+        visit), e.g. ``{"singlecell": 0.3, "flow": 0.15}``; assays ``singlecell``, ``flow``,
+        ``olink``. The subjects are drawn at random (seeded, independently per assay) and listed
+        in ``truth.missing_assays``; the other subjects' flow and Olink values are those of the
+        trial without missing assays. Default: every subject has every assay.
 
     Returns
     -------
@@ -532,6 +566,7 @@ def simulate_trial(
         paths["clinical"] = write_table(out / "clinical.csv", clinical)
         paths["labs"] = write_table(out / "labs.csv", labs.drop(columns="_s"))
         paths["dosing"] = write_table(out / "dosing.csv", dosing)
+    dropped = _missing_assay_subjects(missing_assays, clinical["subject_id"].tolist(), seed)
 
     plasma, pbmc = _samples(labs, np.random.default_rng([seed, 2]))
     with timed("simulate cytokines"):
@@ -548,6 +583,7 @@ def simulate_trial(
         paths["bioplex_export"] = vendor.write_bioplex(cyto, out / "bioplex_export.csv")
         paths["msd_export"] = vendor.write_msd(cyto, out / "msd_export.csv")
         olink = assays.simulate_olink(np.random.default_rng([seed, 4]), plasma, latent, scen, cyto)
+        olink = _drop_subjects(olink, plasma, dropped.get("olink"), column="SampleID")
         paths["olink_npx"] = vendor.write_olink(olink, out / "olink_npx.csv")
 
     samples = pd.concat([plasma, pbmc], ignore_index=True)
@@ -561,10 +597,13 @@ def simulate_trial(
 
     with timed("simulate flow cytometry"):
         flow = assays.simulate_flow(np.random.default_rng([seed, 5]), pbmc, latent, scen)
+        flow = _drop_subjects(flow, pbmc, dropped.get("flow"))
         paths["flow"] = write_table(out / "flow.csv", flow)
 
     if cells > 0 and sc_visits:
         sc_samples = pbmc[pbmc["visit"].isin(sc_visits)].reset_index(drop=True)
+        if dropped.get("singlecell"):
+            sc_samples = sc_samples[~sc_samples["subject_id"].isin(dropped["singlecell"])]
         sc_samples = sc_samples.assign(_v=sc_samples["visit"].map(order)).sort_values(
             ["subject_id", "_v"]
         )
@@ -585,6 +624,9 @@ def simulate_trial(
             paths["tenx_manifest"] = write_tenx_manifest(out / "tenx_manifest.csv", folders, out)
 
     truth = _build_truth(scen, seed, n, vmap, sc_visits if cells > 0 else [], clinical, latent)
+    truth.missing_assays = {
+        a: {"fraction": float(missing_assays[a]), "subjects": subj} for a, subj in dropped.items()
+    }
     paths["truth"] = write_json(out / "truth.json", truth.to_dict())
     if p3 is not None:
         paths["phase3"] = write_json(out / "phase3.json", p3.describe())

@@ -77,6 +77,9 @@ class Truth:
         arm, log scale), ``response_sd``, ``log_hr_per_unit`` (log hazard ratio of death from
         ``day`` on per unit of the response) and ``indirect_effect`` (the planted natural indirect
         effect: ``value``, ``scale``, ``outcome``, ``population``, ``method``).
+    missing_assays
+        Assays some subjects lack entirely (``simulate_trial(missing_assays=...)``): assay →
+        ``fraction`` and ``subjects`` (IDs); empty (and absent from ``truth.json``) by default.
     """
 
     scenario: str
@@ -97,6 +100,7 @@ class Truth:
     baseline_predictive: list[str] = field(default_factory=list)
     pharmacodynamic: list[str] = field(default_factory=list)
     mediators: list[dict[str, Any]] = field(default_factory=list)
+    missing_assays: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def prognostic_features(self) -> list[str]:
@@ -164,7 +168,10 @@ class Truth:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (what ``truth.json`` holds), with the format name and version first."""
-        return {"format": TRUTH_FORMAT, "format_version": TRUTH_FORMAT_VERSION, **asdict(self)}
+        out = {"format": TRUTH_FORMAT, "format_version": TRUTH_FORMAT_VERSION, **asdict(self)}
+        if not self.missing_assays:  # the default truth.json keeps its bytes
+            del out["missing_assays"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Truth:

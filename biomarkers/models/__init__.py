@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from biomarkers.models._cooperative import CooperativeModel
 from biomarkers.models._discover import discover
 from biomarkers.models._early_response import EarlyResponseResult, early_response
 from biomarkers.models._fusion import StackedModel, assay_blocks
@@ -23,6 +24,7 @@ from biomarkers.models._stabl import (
 from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
+    "CooperativeModel",
     "DiscoveryResult",
     "EarlyResponseResult",
     "ElasticNetLogistic",

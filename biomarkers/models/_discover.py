@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from biomarkers.models._cv import (
     strata,
 )
 from biomarkers.models._engine import FitConfig, final_fit, inner_cv_metrics, outer_fit
+from biomarkers.models._fusion import FUSIONS, fusion_final_fit, fusion_outer_fit, fusion_tables
 from biomarkers.models._inputs import Data, prepare
 from biomarkers.models._metrics import (
     INTERVALS,
@@ -48,7 +50,7 @@ def _fold_mean(task, y, folds) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
-def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
+def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold, fit=outer_fit):
     rng = np.random.default_rng(seed_for(random_state, "perm", b))
     perm = rng.permutation(len(data.y))
     yp = data.y[perm]
@@ -59,7 +61,7 @@ def _permutation_task(data, spec, cfg, random_state, b, n_splits, fold):
         seed=seed_for(random_state, "perm_split", b),
     )
     tr, te = splits[fold]
-    res = outer_fit(
+    res = fit(
         data.X,
         yp,
         data.groups,
@@ -219,6 +221,7 @@ def discover(
     landmark_time_from: str = "origin",
     interval: str = "bbc",
     stability: str = "stabl",
+    fusion: str = "none",
 ) -> DiscoveryResult:
     """Find markers of an outcome with nested, subject-grouped, repeated cross-validation.
 
@@ -316,6 +319,17 @@ def discover(
         out-of-fold predictions, which treats the fitted models as fixed). Except with
         ``"bootstrap"``, the primary estimate is the per-fold metric averaged over folds and
         repeats and the pooled one is the ``<metric>_pooled`` row; see docs/models.md.
+    fusion
+        How the assay blocks (the modalities of the feature names, :func:`assay_blocks`) are
+        combined: ``"none"`` (default; early fusion: all features in one model, missing values
+        imputed inside each training fold), ``"stacking"`` (:class:`StackedModel`: one
+        ``models`` entry per block, a non-negative meta-learner per pattern of available
+        blocks, subjects with missing blocks kept without imputing the block) or
+        ``"cooperative"`` (:class:`CooperativeModel`, linear, agreement penalty tuned in the
+        inner CV). Fusion models are fitted inside the outer training folds only (their inner
+        CV runs in the outer training set); binary and continuous outcomes; no decoys
+        (``n_decoys`` is 0). Per-fold block weights are in ``result.fusion_weights`` and the
+        out-of-fold per-subject contributions in ``result.fusion_contributions``.
 
     Returns
     -------
@@ -354,6 +368,7 @@ def discover(
         raise ConfigError(msg)
     check_choice("interval", interval, INTERVALS, source="discover")
     check_choice("stability", stability, STABILITY_METHODS, source="discover")
+    check_choice("fusion", fusion, FUSIONS, source="discover")
     for name, val in (("n_permutations", n_permutations), ("n_bootstraps", n_bootstraps)):
         if int(val) < 0:
             msg = f"{name}={val!r} must be >= 0"
@@ -388,6 +403,17 @@ def discover(
         horizon = data.horizon if inside else default_horizon(data.y)
 
     p = len(data.features)
+    fit_fn, final_fn = outer_fit, final_fit
+    if fusion != "none":
+        if data.task == "survival":
+            msg = (
+                f"fusion={fusion!r} supports binary and continuous outcomes; "
+                f"{data.outcome_name!r} is survival: use fusion='none'"
+            )
+            raise ConfigError(msg)
+        n_decoys = 0  # block models are fitted per assay: appended decoys would form no block
+        fit_fn = partial(fusion_outer_fit, features=list(data.features), fusion=fusion)
+        final_fn = partial(fusion_final_fit, features=list(data.features), fusion=fusion)
     if n_decoys is None:
         n_decoys = min(p, 5000)
     n_decoys = int(min(max(n_decoys, 0), p))
@@ -422,7 +448,7 @@ def discover(
         for r, f, tr, te in plan.folds()
     ]
     with timed(f"discover: {len(tasks)} outer fits"):
-        fits = parallel_map(outer_fit, tasks, n_jobs=n_jobs, description="outer CV")
+        fits = parallel_map(fit_fn, tasks, n_jobs=n_jobs, description="outer CV")
     outer = []
     oof = {m: np.full((n_repeats, len(data.y)), np.nan) for m in models}
     rows = []
@@ -460,8 +486,9 @@ def discover(
         if interval == "nested_cv":
             with timed(f"discover: nested-CV interval of {m}"):
                 inner = inner_cv_metrics(
-                    data.X, data.y, data.groups, plan, specs[m], cfg, random_state, n_jobs=n_jobs
-                )
+                    data.X, data.y, data.groups, plan, specs[m], cfg, random_state,
+                    n_jobs=n_jobs, fit=fit_fn,
+                )  # fmt: skip
         rng = np.random.default_rng(seed_for(random_state, "bootstrap"))
         df = cv_performance(
             data.y, oof[m], plan.splits, task=data.task, interval=interval,
@@ -486,7 +513,7 @@ def discover(
     null = np.full(n_permutations, np.nan)
     if n_permutations:
         ptasks = [
-            (data, specs[perm_model], cfg, random_state, b, n_splits, f)
+            (data, specs[perm_model], cfg, random_state, b, n_splits, f, fit_fn)
             for b in range(n_permutations)
             for f in range(n_splits)
         ]
@@ -564,6 +591,7 @@ def discover(
         "n_features": p,
         "stability_thresholds": thresholds,
         "best_params": {m: [o["params"] for o in outer if o["model"] == m] for m in models},
+        "fusion": fusion,
     }
 
     final = {}
@@ -572,11 +600,12 @@ def discover(
         for k, m in enumerate(models)
     ]
     with timed("discover: final refit"):
-        fres = parallel_map(final_fit, ftasks, n_jobs=n_jobs, description="final models")
+        fres = parallel_map(final_fn, ftasks, n_jobs=n_jobs, description="final models")
     for m, (pipe, params) in zip(models, fres, strict=True):
         final[m] = pipe
         settings_dict.setdefault("final_params", {})[m] = params
     logger.info("discover: done (%d subjects, %d features)", len(data.y), p)
+    fusion_weights, fusion_contributions = fusion_tables(outer, keys, data.subjects)
     return DiscoveryResult(
         performance=performance,
         ranking=ranking,
@@ -590,6 +619,8 @@ def discover(
         cv_plan=plan,
         landmark=data.landmark.report,
         landmark_removed=data.landmark.removed,
+        fusion_weights=fusion_weights,
+        fusion_contributions=fusion_contributions,
     )
 
 

@@ -67,6 +67,16 @@ def pipeline_to_dict(pipe, features: list[str]) -> dict:
     return out
 
 
+def _model_to_dict(model, features: list[str]) -> dict:
+    """Plain data of a final model: a registry pipeline, or a fusion model's own ``to_dict``."""
+    if not hasattr(model, "steps"):
+        try:
+            return model.to_dict()
+        except ConfigError as err:  # a non-linear stacked model has no plain-data form
+            return {"model_kind": "not_exported", "note": str(err)}
+    return pipeline_to_dict(model, features)
+
+
 def _jsonable(v) -> bool:
     return v is None or isinstance(v, bool | int | float | str)
 
@@ -110,6 +120,13 @@ class DiscoveryResult:
         the day (``None``: no landmark, everybody kept).
     landmark_removed
         The subjects left out at the landmark: ``subject_id, arm, reason, day``.
+    fusion_weights
+        ``discover(fusion=...)``: meta weight of every assay block in every outer fit
+        (``model, repeat, fold, block, weight``); empty for ``fusion="none"``.
+    fusion_contributions
+        ``discover(fusion=...)``: out-of-fold share of each block in each subject's linear
+        predictor (``subject_id, repeat, fold, model`` + one column per block, NaN where the
+        subject lacks the block); empty for ``fusion="none"``.
     """
 
     def __init__(
@@ -128,6 +145,8 @@ class DiscoveryResult:
         cv_plan: CVPlan | None = None,
         landmark: pd.DataFrame | None = None,
         landmark_removed: pd.DataFrame | None = None,
+        fusion_weights: pd.DataFrame | None = None,
+        fusion_contributions: pd.DataFrame | None = None,
     ) -> None:
         self.performance = performance
         self.ranking = ranking
@@ -142,6 +161,10 @@ class DiscoveryResult:
         self.cv_plan = cv_plan
         self.landmark = pd.DataFrame() if landmark is None else landmark
         self.landmark_removed = pd.DataFrame() if landmark_removed is None else landmark_removed
+        self.fusion_weights = pd.DataFrame() if fusion_weights is None else fusion_weights
+        self.fusion_contributions = (
+            pd.DataFrame() if fusion_contributions is None else fusion_contributions
+        )
 
     # ------------------------------------------------------------------ summaries
     @property
@@ -493,6 +516,11 @@ class DiscoveryResult:
         path.mkdir(parents=True, exist_ok=True)
         tables = (*_TABLES, *_LANDMARK_TABLES)
         written = [write_table(path / f"{name}.csv", getattr(self, name)) for name in tables]
+        written += [
+            write_table(path / f"{name}.csv", getattr(self, name))
+            for name in ("fusion_weights", "fusion_contributions")
+            if len(getattr(self, name))
+        ]
         written.append(write_json(path / "permutation.json", self.permutation))
         written.append(
             write_json(
@@ -502,7 +530,7 @@ class DiscoveryResult:
         )
         feats = self._data.features if self._data is not None else None
         for m, pipe in self.final_model.items():
-            data = pipeline_to_dict(pipe, feats)
+            data = _model_to_dict(pipe, feats)
             written.append(
                 write_bytes(
                     path / "models" / f"{m}.json",
