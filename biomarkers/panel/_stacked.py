@@ -345,12 +345,22 @@ def discovery_stacked_panel(
 
 
 def _self_check(panel: Any, model: Any, X: pd.DataFrame, raw: np.ndarray, names: list[str]):
-    """The exported panel reproduces the fitted model on its training subjects."""
+    """The exported panel reproduces the fitted model on its training subjects.
+
+    Compared on the subjects whose missing blocks the model and the panel see alike (the panel
+    keeps the markers a block model uses: a subject with only unused markers of a block has
+    the block for the model, not for the panel).
+    """
     expected = model.decision_function(X)
     frame = pd.DataFrame(raw, columns=names, index=[f"row{i}" for i in range(len(raw))])
-    has_block = ~block_missing(panel._doc, raw).all(axis=1)
-    got = panel.score(frame.iloc[np.flatnonzero(has_block)], max_imputed_share=1.0)["score"]
-    diff = np.abs(got.to_numpy() - expected[has_block])
+    st = panel._doc["model"]["stacked"]
+    lacks = block_missing(panel._doc, raw)
+    first = {b: names.index(st["blocks"][b][0]) for b in st["blocks"]}
+    panel_miss = np.column_stack([lacks[:, first[b]] for b in st["blocks"]])
+    model_miss = model.missing_blocks(X).reindex(columns=list(st["blocks"])).to_numpy()
+    rows = np.flatnonzero((panel_miss == model_miss).all(axis=1) & ~panel_miss.all(axis=1))
+    got = panel.score(frame.iloc[rows], max_imputed_share=1.0)["score"].to_numpy()
+    diff = np.abs(got - expected[rows])
     if diff.size and not np.nanmax(diff) <= 1e-9:
         msg = (
             f"stacked panel export does not reproduce the StackedModel (max difference "

@@ -241,3 +241,22 @@ def test_discovery_stacked_panel_keeps_patients_without_a_block(tmp_path):
     assert doc["model"]["stacked"]["validation"].startswith("3-fold cross-fitting")
     again = BiomarkerPanel.read(panel.write(tmp_path / "p"))
     pd.testing.assert_frame_equal(again.score(_new()), panel.score(_new()))
+
+
+def test_export_self_check_catches_a_panel_that_does_not_reproduce_the_model(fitted):
+    from biomarkers.panel._data import feature_matrix
+    from biomarkers.panel._stacked import _self_check
+
+    model, panel, X, _ = fitted
+
+    class Shifted:  # the model, off by 1e-6 on the linear predictor
+        def decision_function(self, X):
+            return model.decision_function(X) + 1e-6
+
+        def missing_blocks(self, X):
+            return model.missing_blocks(X)
+
+    raw = feature_matrix(X, panel.features)[0]
+    _self_check(panel, model, X, raw, panel.features)  # the real model: reproduced
+    with pytest.raises(RuntimeError, match="does not reproduce the StackedModel"):
+        _self_check(panel, Shifted(), X, raw, panel.features)
