@@ -260,3 +260,13 @@ def test_export_self_check_catches_a_panel_that_does_not_reproduce_the_model(fit
     _self_check(panel, model, X, raw, panel.features)  # the real model: reproduced
     with pytest.raises(RuntimeError, match="does not reproduce the StackedModel"):
         _self_check(panel, Shifted(), X, raw, panel.features)
+
+
+def test_score_command_counts_patients_without_some_blocks(fitted):
+    from pipelines.score import _log_missing_blocks
+
+    _, panel, _, _ = fitted
+    assert (
+        _log_missing_blocks(panel.score(_new())) == 4
+    )  # three without flow, one without cytokines
+    assert _log_missing_blocks(panel.score(_new().iloc[5:])) == 0
