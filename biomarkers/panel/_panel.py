@@ -775,6 +775,11 @@ class BiomarkerPanel:
             e.g. ``"no D7 visit"``; ``""`` for the scored subjects); when markers were found
             under another spelling (:func:`~biomarkers.panel.match_markers`, e.g. ``IL-6`` for
             ``IL6``) also ``synonyms`` (``panel name=input name`` pairs; a warning says so too).
+            A stacked panel scores each subject with the assay blocks they have (a block with
+            all its markers NaN or absent is missing; no ``allow_missing`` needed) and adds
+            ``missing_blocks``, ``pattern_auroc`` (``_low``, ``_high``), ``auroc_loss``,
+            ``pattern_brier``, ``brier_increase`` and ``contribution_<block>``
+            (``docs/panel.md``, "Stacked panels and missing assays").
 
         Raises
         ------
