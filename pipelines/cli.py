@@ -200,13 +200,19 @@ def simulate(
     cohort: str = typer.Option(
         "development", "--cohort", help="development | phase3 (a second cohort with known shifts)"
     ),
+    missing_assay: list[str] | None = typer.Option(
+        None,
+        "--missing-assay",
+        help="ASSAY=FRACTION of subjects lacking an assay, repeatable "
+        "(singlecell, flow, olink), e.g. --missing-assay singlecell=0.3",
+    ),
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
     """Write a simulated ACLF-MSC trial in the input formats of the data contract."""
     _setup_logging(quiet=quiet, debug=debug)
     with _guard(debug=debug):
-        from pipelines.simulate import simulate_to
+        from pipelines.simulate import parse_missing_assays, simulate_to
 
         if seed < 0:
             msg = f"--seed {seed}: a seed must be an integer >= 0, e.g. --seed 0"
@@ -214,7 +220,7 @@ def simulate(
 
         path = simulate_to(
             out, n_subjects=subjects, seed=seed, cells_per_sample=cells_per_sample,
-            scenario=scenario, cohort=cohort,
+            scenario=scenario, cohort=cohort, missing_assays=parse_missing_assays(missing_assay),
         )  # fmt: skip
     typer.echo(str(path))
 

@@ -203,6 +203,15 @@ class ModelsConfig(_Strict):
     instability_bootstraps: int = Field(
         default=20, ge=0, description="bootstrap refits of the prediction-instability plot (0: off)"
     )
+    fusion: Literal["none", "stacking", "cooperative"] = Field(
+        "none",
+        description=(
+            "how assay blocks are combined: none (early fusion, one model, in-fold imputation), "
+            "stacking (one model per assay + non-negative meta-learner per missingness pattern; "
+            "patients missing an assay kept) or cooperative (cooperative learning, linear); "
+            "binary and continuous outcomes (docs/models.md, Multi-assay fusion)"
+        ),
+    )
 
 
 class PredictiveConfig(_Strict):
@@ -330,6 +339,12 @@ class SimulateSettings(_Strict):
     phase3: dict[str, Any] | None = Field(
         None,
         description="shifts of the phase3 cohort (intercept_shift, slope_shift, lot_offset, ...)",
+    )
+    missing_assays: (
+        dict[Literal["singlecell", "flow", "olink"], Annotated[float, Field(ge=0, lt=1)]] | None
+    ) = Field(
+        None,
+        description="assay -> fraction of subjects who lack it entirely, e.g. {singlecell: 0.3, flow: 0.15}",
     )
 
 

@@ -121,6 +121,7 @@ def _run_discovery(cfg: DiscoverConfig, table: AnnData, outcome: Outcome, run: R
             n_jobs=_n_jobs(cfg),
             interval=m.interval,
             stability=m.stability,
+            fusion=m.fusion,
         ),
         description="discovery (nested CV, permutations, bootstrap)",
     )

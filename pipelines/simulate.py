@@ -27,6 +27,7 @@ def simulate_to(
     scenario: str = "default",
     cohort: str = "development",
     phase3: dict[str, Any] | None = None,
+    missing_assays: dict[str, float] | None = None,
 ) -> Path:
     """Simulate a trial into ``out`` atomically: written to a temporary sibling, then renamed.
 
@@ -45,7 +46,7 @@ def simulate_to(
     try:
         simulate_trial(
             tmp, n_subjects=n_subjects, seed=seed, cells_per_sample=cells_per_sample,
-            scenario=scenario, cohort=cohort, phase3=phase3,
+            scenario=scenario, cohort=cohort, phase3=phase3, missing_assays=missing_assays,
         )  # fmt: skip
         if out.exists():
             out.rmdir()
@@ -56,13 +57,30 @@ def simulate_to(
     return out
 
 
+def parse_missing_assays(items: list[str] | None) -> dict[str, float] | None:
+    """``["singlecell=0.3", "flow=0.15"]`` (the CLI's ``--missing-assay``) → a dict."""
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        assay, sep, frac = item.partition("=")
+        try:
+            out[assay.strip()] = float(frac)
+        except ValueError:
+            sep = ""
+        if not sep:
+            msg = f"--missing-assay {item!r}: write ASSAY=FRACTION, e.g. --missing-assay flow=0.15"
+            raise ConfigError(msg) from None
+    return out
+
+
 def run_simulate(cfg: SimulateConfig, run: RunFolder) -> dict[str, Any]:
     """Write the simulated trial into ``<run folder>/trial/``."""
     s = cfg.simulate
     path = simulate_to(
         run.resolve("trial"), n_subjects=s.n_subjects, seed=cfg.seed,
         cells_per_sample=s.cells_per_sample, scenario=s.scenario, cohort=s.cohort,
-        phase3=s.phase3,
+        phase3=s.phase3, missing_assays=s.missing_assays,
     )  # fmt: skip
     for file in sorted(path.rglob("*")):
         if file.is_file():

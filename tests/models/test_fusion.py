@@ -149,3 +149,98 @@ def test_regression_task_stacks_with_non_negative_least_squares():
     assert model.weights_["cytokine"] == model.weights_.max()
     pred = model.predict(X)
     assert np.corrcoef(pred, y)[0, 1] > 0.7
+
+
+# ---------------------------------------------------------------- cooperative learning
+
+
+def test_cooperative_rho_zero_is_early_fusion():
+    from sklearn.linear_model import ElasticNet
+
+    from biomarkers.models import CooperativeModel
+
+    X, y = make_blocks(n=80, seed=6, missing_flow=0)
+    early = CooperativeModel(rhos=(0.0,), inner_cv=3).fit(X, y)
+    Z = early.pre_.transform(X[early.features_].to_numpy())
+    ref = ElasticNet(alpha=early.alpha_, l1_ratio=0.5, fit_intercept=False, tol=1e-10,
+                     max_iter=100_000).fit(Z, y - y.mean())  # fmt: skip
+    assert np.abs(ref.coef_).max() > 0.05
+    assert np.allclose(early.coef_, ref.coef_, atol=1e-6)
+    # agreement changes the fit: the views' predictions move towards each other
+    coop = CooperativeModel(rhos=(5.0,), inner_cv=3).fit(X, y)
+    assert not np.allclose(coop.coef_, early.coef_, atol=1e-3)
+    parts = coop.contributions(X)
+    assert np.isclose(parts["cytokine"].corr(parts["flow"]), parts.corr().iloc[0, 1])
+    assert np.allclose(parts.sum(axis=1) + coop.intercept_, coop.decision_function(X))
+    gap = np.mean((parts["cytokine"] - parts["flow"]) ** 2)
+    gap0 = np.mean(np.subtract(*early.contributions(X)[["cytokine", "flow"]].to_numpy().T) ** 2)
+    assert gap < gap0
+
+
+def test_cooperative_trains_on_complete_cases_and_needs_two_blocks():
+    from biomarkers.models import CooperativeModel
+
+    X, y = make_blocks(n=80, seed=7, missing_flow=20)
+    model = CooperativeModel(inner_cv=3, rhos=(0.0, 1.0)).fit(X, y)
+    assert model.n_complete_ == 60
+    contrib = model.contributions(X)
+    assert contrib["flow"].isna().sum() == 20
+    assert np.isfinite(model.predict_proba(X)).all()
+    with pytest.raises(ConfigError, match="two or more assay blocks"):
+        CooperativeModel().fit(X[[c for c in X if c.startswith("cytokine")]], y)
+
+
+# ---------------------------------------------------------------- discover(fusion=...)
+
+
+@pytest.mark.parametrize("fusion", ["stacking", "cooperative"])
+def test_discover_fusion_keeps_every_subject_and_reports_blocks(fusion):
+    from biomarkers.models import discover
+
+    X, y = make_blocks(n=80, seed=8, missing_flow=15)
+    X["response"] = y
+    res = discover(X, outcome="response", models=["enet"], cv=(3, 1), n_permutations=0,
+                   n_bootstraps=20, fusion=fusion)  # fmt: skip
+    oof = res.oof_predictions
+    assert oof["subject_id"].nunique() == 80
+    assert oof["y_pred"].notna().all()
+    w = res.fusion_weights
+    assert set(w["block"]) == {"cytokine", "flow", "olink"}
+    assert len(w) == 3 * 3  # three blocks in each of three outer fits
+    assert (w["weight"] >= 0).all()
+    c = res.fusion_contributions
+    assert len(c) == 80
+    assert c.set_index("subject_id").loc[X.index[:15], "flow"].isna().all()
+    assert res.settings["fusion"] == fusion
+    assert type(res.final_model["enet"]).__name__.lower().startswith(fusion[:4])
+    auroc = res.performance.set_index("metric").loc["auroc", "estimate"]
+    assert auroc > 0.65
+
+
+def test_discover_fusion_is_fitted_inside_outer_training_folds(monkeypatch):
+    from biomarkers.models import _fusion, discover
+
+    X, y = make_blocks(n=60, seed=9, missing_flow=10)
+    X["response"] = y
+    seen = []
+    fit = StackedModel.fit
+
+    def spy(self, Xf, yf):
+        seen.append(set(Xf.index))
+        return fit(self, Xf, yf)
+
+    monkeypatch.setattr(_fusion.StackedModel, "fit", spy)
+    res = discover(X, outcome="response", models=["enet"], cv=(3, 1), n_permutations=0,
+                   n_bootstraps=10, fusion="stacking")  # fmt: skip
+    plan = res.cv_plan
+    assert len(seen) == 3 + 1  # three outer folds and the final refit
+    for (_, _, tr, _), rows in zip(plan.folds(), seen, strict=False):
+        assert rows == set(range(len(tr))) or len(rows) == len(tr)
+        assert len(rows) == len(tr)
+
+
+def test_discover_fusion_rejects_survival_and_bad_names(feature_table):
+    from biomarkers.models import discover
+
+    with pytest.raises(ConfigError, match="fusion"):
+        discover(feature_table, outcome="response", fusion="late")
