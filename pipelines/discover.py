@@ -363,7 +363,7 @@ def _run_panel(
     purpose = {"kind": p.purpose, "arms": arms}
     if p.purpose == "early_response":
         purpose["landmark_day"] = latest
-    if getattr(cfg.models, "fusion", "none") == "stacking":  # per-assay blocks, missing allowed
+    if cfg.models.fusion == "stacking":  # a stacked panel: per-assay blocks, missing ones allowed
         from biomarkers.panel._stacked import discovery_stacked_panel
 
         panel = save_result(run, lambda: discovery_stacked_panel(
