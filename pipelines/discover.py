@@ -384,6 +384,14 @@ def _run_panel(
     purpose = {"kind": p.purpose, "arms": arms}
     if p.purpose == "early_response":
         purpose["landmark_day"] = latest
+    if cfg.models.fusion == "stacking":  # a stacked panel: per-assay blocks, missing ones allowed
+        from biomarkers.panel._stacked import discovery_stacked_panel
+
+        panel = save_result(run, lambda: discovery_stacked_panel(
+            result, candidates=candidates, base=p.model, threshold=p.threshold, name=cfg.name,
+            purpose=purpose,
+        ), description="panel export (stacked)", folder="panel")  # fmt: skip
+        return {"purpose": p.purpose, "markers": list(panel.features), "stacked": True}
     panel = save_result(
         run,
         lambda: _marked(

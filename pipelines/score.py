@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from biomarkers import _atomic
+from biomarkers._logging import logger
 from biomarkers._names import is_feature_name, parse_feature_name
 from biomarkers.exceptions import InputFileError, SchemaError
 from biomarkers.panel._data import spelled_as
@@ -88,6 +89,21 @@ def _flat(scores: pd.DataFrame) -> pd.DataFrame:
     return scores
 
 
+def _log_missing_blocks(scored: pd.DataFrame) -> int:
+    """Stacked panels: log how many patients were scored without some assay blocks."""
+    if "missing_blocks" not in scored:
+        return 0
+    n = int(scored["missing_blocks"].map(bool).sum())
+    if n:
+        logger.info(
+            "%d of %d patient(s) scored without some assay blocks (columns missing_blocks, "
+            "auroc_loss)",
+            n,
+            len(scored),
+        )
+    return n
+
+
 def score_files(
     panel_path: str | os.PathLike,
     inputs: list[Path],
@@ -123,6 +139,7 @@ def score_files(
         scored = panel.score(
             table, allow_missing=allow_missing, max_imputed_share=max_imputed_share
         )
+    _log_missing_blocks(scored)
     return _atomic.write_table(out, _flat(scored))
 
 
@@ -140,4 +157,7 @@ def run_score(cfg: Any, run: RunFolder) -> dict[str, Any]:
     scores = _flat(scored)
     run.write_table("scores.csv", scores)
     flagged = int(scores["flagged"].sum()) if "flagged" in scores else 0
-    return {"subjects": len(scores), "flagged": flagged}
+    out = {"subjects": len(scores), "flagged": flagged}
+    if "missing_blocks" in scored:
+        out["missing_blocks"] = _log_missing_blocks(scored)
+    return out

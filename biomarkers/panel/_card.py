@@ -318,6 +318,8 @@ def budget_text(doc: dict[str, Any]) -> str:
 
 def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     """Everything the card templates show."""
+    from biomarkers.panel._stacked import card_blocks
+
     filled = _filled(doc)
     perf = doc["performance"]
     calibration = perf and any("calib" in k for k in perf["metrics"])
@@ -350,6 +352,7 @@ def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
         "filled": items,
         "missing": missing,
         "fmt": _fmt,
+        "stacked": card_blocks(doc),
     }
 
 
@@ -359,7 +362,7 @@ _MD = """# Biomarker panel: {{ doc.name }}
 
 {% if doc.blinded %}**BLINDED dry run: fitted on dummy arms; not a result, not for use.**
 
-{% endif %}- format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}
+{% endif %}- format: {{ doc.format }} version {{ doc.format_version }}{% if doc.migrated_from %} (read from a version-{{ doc.migrated_from.format_version }} file){% endif %}; created {{ doc.created }}
 - purpose: {{ purpose_text }}
 - outcome: {{ outcome_text }}
 - population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}
@@ -383,7 +386,23 @@ No performance recorded.
 
 {% for line in cost_lines %}- {{ line }}
 {% endfor %}
-{% endif %}## Markers
+{% endif %}{% if stacked %}
+## Assay blocks
+
+A new patient needs {{ stacked.needs }}; a patient with only some of these assays is scored with
+the meta model of the blocks they have (the scores say which were missing and the AUROC lost).
+
+| block | markers | meta weight | AUROC without this block |
+|---|---|---|---|
+{% for b in stacked.blocks %}| {{ b.block | md }} | {{ b.markers }} | {{ fmt(b.weight) }} | {{ b.without | md }} |
+{% endfor %}
+Performance per pattern of available blocks ({{ stacked.validation | md }}):
+
+| available blocks | n | AUROC (95% CI) | Brier (95% CI) |
+|---|---|---|---|
+{% for p in stacked.patterns %}| {{ p.available | md }} | {{ p.n }} | {{ p.auroc | md }} | {{ p.brier | md }} |
+{% endfor %}{% endif %}
+## Markers
 
 | {{ columns | join(" | ") }} |
 |{% for c in columns %}---|{% endfor %}
@@ -408,7 +427,7 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 {% if doc.description %}<p>{{ doc.description }}</p>{% endif %}
 {% if doc.blinded %}<p><b>BLINDED dry run: fitted on dummy arms; not a result, not for use.</b></p>{% endif %}
 <ul>
-<li>format: {{ doc.format }} version {{ doc.format_version }}; created {{ doc.created }}</li>
+<li>format: {{ doc.format }} version {{ doc.format_version }}{% if doc.migrated_from %} (read from a version-{{ doc.migrated_from.format_version }} file){% endif %}; created {{ doc.created }}</li>
 <li>purpose: {{ purpose_text }}</li>
 <li>outcome: {{ outcome_text }}</li>
 <li>population: arms {{ arms_text }}; visits {{ (doc.population.visits or []) | join(", ") or "–" }}; n = {{ fmt(doc.population.n_subjects) }}, {{ counts_text }}</li>
@@ -425,6 +444,17 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body
 </table>{% else %}<p>No performance recorded.</p>{% endif %}
 {% if cost_lines %}<h2>Assays a new patient needs</h2>
 <ul>{% for line in cost_lines %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
+{% if stacked %}<h2>Assay blocks</h2>
+<p>A new patient needs {{ stacked.needs }}; a patient with only some of these assays is scored
+with the meta model of the blocks they have (the scores say which were missing and the AUROC
+lost).</p>
+<table><tr><th>block</th><th>markers</th><th>meta weight</th><th>AUROC without this block</th></tr>
+{% for b in stacked.blocks %}<tr><td>{{ b.block }}</td><td>{{ b.markers }}</td><td>{{ fmt(b.weight) }}</td><td>{{ b.without }}</td></tr>{% endfor %}
+</table>
+<p>Performance per pattern of available blocks ({{ stacked.validation }}):</p>
+<table><tr><th>available blocks</th><th>n</th><th>AUROC (95% CI)</th><th>Brier (95% CI)</th></tr>
+{% for p in stacked.patterns %}<tr><td>{{ p.available }}</td><td>{{ p.n }}</td><td>{{ p.auroc }}</td><td>{{ p.brier }}</td></tr>{% endfor %}
+</table>{% endif %}
 <h2>Markers</h2>
 <table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for m in markers %}<tr>{% for c in columns %}<td>{{ fmt(m[c]) }}</td>{% endfor %}</tr>

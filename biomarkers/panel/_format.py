@@ -21,11 +21,23 @@ from biomarkers._atomic import register_input
 from biomarkers._signing import canonical_bytes, verify_document
 from biomarkers.exceptions import InputFileError, PanelFormatError
 from biomarkers.exceptions import one_line as _one_line  # the one truncation helper
+from biomarkers.panel._migrate import as_written, migrate
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "checksum", "load_document", "schema", "validate_document"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "READ_VERSIONS",
+    "checksum",
+    "load_document",
+    "schema",
+    "validate_document",
+]
 
 FORMAT = "biomarkers.panel"
-FORMAT_VERSION = 1
+#: Version written by this biomarkers (2: optional stacked models, see docs/panel.md).
+FORMAT_VERSION = 2
+#: Versions read (older ones are migrated in memory by :mod:`biomarkers.panel._migrate`).
+READ_VERSIONS = (1, 2)
 _MAX_BYTES = 256 * 1024 * 1024
 
 
@@ -39,7 +51,7 @@ def schema() -> dict[str, Any]:
 def checksum(doc: dict[str, Any]) -> str:
     """``sha256:`` of the canonical JSON of ``doc`` without its ``checksum`` and ``signature``."""
     _check_finite(doc, source="panel")
-    return "sha256:" + hashlib.sha256(canonical_bytes(doc)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(as_written(doc))).hexdigest()
 
 
 def validate_document(doc: Any, *, source: str) -> None:
@@ -54,11 +66,13 @@ def validate_document(doc: Any, *, source: str) -> None:
         )
         raise PanelFormatError(msg)
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READ_VERSIONS:
         if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-            hint = f"it is newer than this biomarkers (reads version {FORMAT_VERSION}); upgrade"
+            hint = (
+                f"it is newer than this biomarkers (reads versions up to {FORMAT_VERSION}); upgrade"
+            )
         else:
-            hint = f"this biomarkers reads format_version {FORMAT_VERSION}"
+            hint = f"this biomarkers reads format_version {', '.join(map(str, READ_VERSIONS))}"
         msg = f"{source}: unknown panel format_version {version!r}; {hint}"
         raise PanelFormatError(msg)
     import jsonschema
@@ -74,6 +88,11 @@ def validate_document(doc: Any, *, source: str) -> None:
     _check_finite(doc, source=source)
     _check_scales(doc, source=source)
     _check_consistency(doc, source=source)
+    _check_version_content(doc, source=source)
+    if doc["model"]["type"] == "stacked":
+        from biomarkers.panel._stacked import check_stacked
+
+        check_stacked(doc, source=source)
 
 
 def _walk(obj: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
@@ -149,6 +168,24 @@ def _check_consistency(doc: dict[str, Any], *, source: str) -> None:
             raise PanelFormatError(msg)
 
 
+def _check_version_content(doc: dict[str, Any], *, source: str) -> None:
+    """What version 1 cannot hold: a stacked model, or a migration record."""
+    if doc["format_version"] != 1:
+        return
+    if doc["model"]["type"] == "stacked":
+        msg = (
+            f"{source}: invalid panel at $.model.type: a stacked model needs format_version 2 "
+            "(the file says 1); re-export the panel"
+        )
+        raise PanelFormatError(msg)
+    if "migrated_from" in doc:
+        msg = (
+            f"{source}: invalid panel at $.migrated_from: a format_version 1 file is not "
+            "migrated; re-export the panel"
+        )
+        raise PanelFormatError(msg)
+
+
 def _refuse_constant(name: str) -> None:
     msg = f"non-standard JSON constant {name}"
     raise ValueError(msg)
@@ -177,7 +214,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str, Any]:
-    """Read and validate ``panel.json`` (or a folder holding it) without executing anything."""
+    """Read and validate ``panel.json`` (or a folder holding it) without executing anything.
+
+    The checksum and signature are verified on the document as written; a document of an older
+    format version is then migrated to the current one (:func:`~biomarkers.panel._migrate.migrate`).
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "panel.json"
@@ -230,4 +271,4 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
         )
         raise PanelFormatError(msg)
     verify_document(doc, source=str(path))
-    return doc
+    return migrate(doc)  # verified as written; an older version is migrated in memory

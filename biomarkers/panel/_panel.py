@@ -29,7 +29,9 @@ from biomarkers.panel._format import (
     load_document,
     validate_document,
 )
+from biomarkers.panel._migrate import migrate
 from biomarkers.panel._replay import load_booster, model_columns, predict
+from biomarkers.panel._stacked import block_missing, stacked_predict
 from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
 
@@ -313,7 +315,7 @@ class BiomarkerPanel:
         doc = copy.deepcopy(document)
         doc["checksum"] = doc.get("checksum") or checksum(doc)
         validate_document(doc, source="panel")
-        self._doc = doc
+        self._doc = migrate(doc)  # an older version is read as the current one
         self._booster = None
         self._parent_doc: dict[str, Any] | None = None  # an updated panel's parent (lineage)
 
@@ -790,6 +792,11 @@ class BiomarkerPanel:
             e.g. ``"no D7 visit"``; ``""`` for the scored subjects); when markers were found
             under another spelling (:func:`~biomarkers.panel.match_markers`, e.g. ``IL-6`` for
             ``IL6``) also ``synonyms`` (``panel name=input name`` pairs; a warning says so too).
+            A stacked panel scores each subject with the assay blocks they have (a block with
+            all its markers NaN or absent is missing; no ``allow_missing`` needed) and adds
+            ``missing_blocks``, ``pattern_auroc`` (``_low``, ``_high``), ``auroc_loss``,
+            ``pattern_brier``, ``brier_increase`` and ``contribution_<block>``
+            (``docs/panel.md``, "Stacked panels and missing assays").
 
         Raises
         ------
@@ -828,14 +835,16 @@ class BiomarkerPanel:
         self._check_units(units)
         if missing and len(missing) == len(names):
             raise SchemaError(_none_present_message(names, available))
+        no_block = block_missing(doc, raw)  # stacked panels: a whole missing block is no gap
+        missing = [m for m in missing if not no_block[:, names.index(m)].all()]
         if missing and allow_missing is None:
             raise SchemaError(missing_message(missing, available, source="scoring input"))
         outside, reason = self._not_in_population(raw, ids)
-        all_ids, raw, ids = ids, raw[~outside], ids[~outside]
+        all_ids, raw, ids, no_block = ids, raw[~outside], ids[~outside], no_block[~outside]
         model = doc["model"]
         handles_missing = self._handles_missing()
         raw = raw.copy()
-        nan_mask = np.isnan(raw)
+        nan_mask = np.isnan(raw) & ~no_block
         _check_imputed_share(nan_mask, ids, max_imputed_share)
         needs_fill = nan_mask & ~handles_missing[None, :]
         if needs_fill.any():
@@ -874,8 +883,12 @@ class BiomarkerPanel:
             outside = np.isfinite(raw) & ((raw < lo) | (raw > hi))
         if model["type"] == "xgboost" and self._booster is None:
             self._booster = load_booster(model)
-        cols = model_columns(model, raw, {n: k for k, n in enumerate(names)})
-        score, prob = predict(model, cols, booster=self._booster)
+        extra = None
+        if model["type"] == "stacked":
+            score, prob, extra = stacked_predict(doc, raw, ids, no_block)
+        else:
+            cols = model_columns(model, raw, {n: k for k, n in enumerate(names)})
+            score, prob = predict(model, cols, booster=self._booster)
         out = pd.DataFrame({"score": score, "probability": prob}, index=ids)
         out["predicted"] = self._classify(score, prob)
         out["out_of_training_range"] = _name_lists(outside, names)
@@ -883,6 +896,9 @@ class BiomarkerPanel:
         out["n_imputed"] = nan_mask.sum(axis=1)
         out["censored"] = _name_lists(censored, names)
         out["flagged"] = outside.any(axis=1) | nan_mask.any(axis=1) | censored.any(axis=1)
+        if extra is not None:  # stacked: missing blocks, their cost in AUROC/Brier, contributions
+            out["flagged"] |= no_block.any(axis=1)
+            out = out.join(extra.set_axis(out.index))
         n_flag = int(out["flagged"].sum())
         if n_flag:
             logger.info("%s: %d of %d subjects flagged", source, n_flag, len(out))
@@ -948,10 +964,14 @@ class BiomarkerPanel:
 
     def _handles_missing(self) -> np.ndarray:
         """Per feature: whether the model deals with NaN (an imputer, or xgboost's branch)."""
+        if self._doc["model"]["type"] == "stacked":  # each block model has its training fills
+            return np.ones(len(self.features), dtype=bool)
         return self._probe(np.nan, nan_ok=self._doc["model"]["type"] == "xgboost")
 
     def _handles_censored(self) -> np.ndarray:
         """Per feature: whether the model substitutes -inf and +inf (a censoring rule)."""
+        if self._doc["model"]["type"] == "stacked":  # each block model has its censored fills
+            return np.ones(len(self.features), dtype=bool)
         nan_ok = self._doc["model"]["type"] == "xgboost"
         return self._probe(-np.inf, nan_ok=nan_ok) & self._probe(np.inf, nan_ok=nan_ok)
 
@@ -1025,6 +1045,7 @@ class BiomarkerPanel:
 
         doc = self.to_dict()
         doc.pop("checksum")
+        doc.pop("migrated_from", None)  # the child is written in the current version
         model = doc["model"]
         if new_markers is not None:
             stats = _training_stats(np.asarray(new_markers["raw"], dtype=float))
@@ -1073,7 +1094,7 @@ class BiomarkerPanel:
         Returns
         -------
         pandas.DataFrame
-            Indexed by ``feature``: modality, entity, visit, unit, model_inputs (how the marker
+            Indexed by ``feature``: (stacked panels: ``block`` first) modality, entity, visit, unit, model_inputs (how the marker
             enters the model: value, below-limit or missing indicator), coefficient (linear models),
             transform, centre, scale, missing_fill, censoring_rule, lod, training_min,
             training_max, training_median.
@@ -1112,14 +1133,20 @@ class BiomarkerPanel:
                     "training_median": training.get("median"),
                 }
             )
-        return pd.DataFrame(rows).set_index("feature")
+        frame = pd.DataFrame(rows).set_index("feature")
+        if self._doc["model"]["type"] == "stacked":  # the assay block each marker belongs to
+            blocks = self._doc["model"]["stacked"]["blocks"]
+            frame.insert(
+                0, "block", frame.index.map({f: b for b, fs in blocks.items() for f in fs})
+            )
+        return frame
 
     def summary(self) -> str:
         """A few lines describing the panel (markers, model, threshold, performance)."""
         doc = self._doc
         model, th, perf = doc["model"], doc["threshold"], doc["performance"]
         lines = [
-            f"Biomarker panel {self.name!r} ({FORMAT} v{FORMAT_VERSION}, created {doc['created']})",
+            f"Biomarker panel {self.name!r} ({FORMAT} v{doc['format_version']}, created {doc['created']})",
             f"  outcome: {doc['outcome'].get('name')} ({doc['outcome'].get('kind')})",
             f"  markers ({len(self.features)}): {', '.join(self.features[:8])}"
             + (" …" if len(self.features) > 8 else ""),
@@ -1255,7 +1282,8 @@ def _with_unscored(out: pd.DataFrame, all_ids: np.ndarray, reason: str) -> pd.Da
     unscored = ~pd.Index(all_ids).isin(out.index)
     if unscored.any():
         out = out.reindex(pd.Index(all_ids, name=out.index.name))
-        for col in ("out_of_training_range", "imputed", "censored"):
+        tuples = ("out_of_training_range", "imputed", "censored", "missing_blocks")
+        for col in (c for c in tuples if c in out.columns):
             out[col] = [() if no else v for v, no in zip(out[col], unscored, strict=True)]
         out["flagged"] = out["flagged"].astype("boolean").fillna(False).astype(bool)
         out["n_imputed"] = out["n_imputed"].astype("Int64")

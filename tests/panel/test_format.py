@@ -67,7 +67,7 @@ def test_format_is_pinned(written):
     doc = json.loads(path.read_text())
     assert list(doc) == TOP_LEVEL
     assert doc["format"] == "biomarkers.panel"
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2
     assert doc["checksum"] == checksum(doc)
     assert doc["model"]["type"] == "linear"
     assert doc["threshold"]["rule"] == "youden"
@@ -89,8 +89,8 @@ def test_schema_is_valid_and_matches_document(written):
 
 def test_unknown_version_refused(written):
     _, path = written
-    _edit(path, lambda d: d.update(format_version=2))
-    with pytest.raises(PanelFormatError, match="unknown panel format_version 2; it is newer"):
+    _edit(path, lambda d: d.update(format_version=3))
+    with pytest.raises(PanelFormatError, match="unknown panel format_version 3; it is newer"):
         BiomarkerPanel.read(path)
     _edit(path, lambda d: d.update(format_version="1"))
     with pytest.raises(PanelFormatError, match="unknown panel format_version '1'"):
