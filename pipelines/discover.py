@@ -385,7 +385,7 @@ def _run_panel(
     if p.purpose == "early_response":
         purpose["landmark_day"] = latest
     if cfg.models.fusion == "stacking":  # a stacked panel: per-assay blocks, missing ones allowed
-        from biomarkers.panel._stacked import discovery_stacked_panel
+        from biomarkers.models._stacked_panel import discovery_stacked_panel
 
         panel = save_result(run, lambda: discovery_stacked_panel(
             result, candidates=candidates, base=p.model, threshold=p.threshold, name=cfg.name,

@@ -114,9 +114,9 @@ def _as_given(cfg: BaseModel, base: Path) -> dict[str, Any]:
 
 
 def _software() -> dict[str, str]:
-    from pipelines.run import _package_versions
+    from pipelines._versions import package_versions
 
-    return {"python": sys.version.split()[0], **_package_versions()}
+    return {"python": sys.version.split()[0], **package_versions()}
 
 
 def _population(cfg: Any) -> dict[str, Any]:

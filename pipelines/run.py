@@ -28,6 +28,7 @@ import yaml
 from biomarkers import _atomic
 from biomarkers._logging import logger
 from biomarkers.exceptions import BiomarkersError, ConfigError, one_line
+from pipelines._versions import package_versions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,24 +46,10 @@ __all__ = [
 ]
 
 RUN_FORMAT = {"format": "biomarkers.run", "format_version": 1}
-_PACKAGES = (
-    "biomarkers", "numpy", "scipy", "pandas", "anndata", "scanpy", "scikit-learn", "xgboost",
-    "statsmodels", "scikit-survival", "pydeseq2", "decoupler", "pydantic", "dask",
-)  # fmt: skip
 
 
 def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in _PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def _git_commit() -> str | None:
@@ -137,7 +124,7 @@ class RunFolder:
             },
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-            "packages": _package_versions(),
+            "packages": package_versions(),
             "git_commit": _git_commit(),
             "outputs": [],
             "blinded": blinding is not None,

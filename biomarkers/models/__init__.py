@@ -29,6 +29,7 @@ from biomarkers.models._stabl import (
     stabl_select,
     stabl_threshold,
 )
+from biomarkers.models._stacked_panel import stacked_panel
 from biomarkers.models._treatment_effect import treatment_effect
 
 __all__ = [
@@ -67,5 +68,6 @@ __all__ = [
     "stability_threshold",
     "stabl_select",
     "stabl_threshold",
+    "stacked_panel",
     "treatment_effect",
 ]

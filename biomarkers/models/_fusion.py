@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ from biomarkers._names import parse_feature_name
 from biomarkers._validation import check_choice
 from biomarkers.exceptions import ConfigError, SchemaError, SmallSampleWarning
 from biomarkers.models._cv import grouped_folds, seed_for, strata
+from biomarkers.panel._stacked import LinearBlock, combine_blocks, meta_for, plain_array
 
 __all__ = ["StackedModel", "assay_blocks"]
 
@@ -81,94 +81,31 @@ def assay_blocks(feature_names: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
+def linear_block(pipe, features: Sequence[str]) -> LinearBlock:
+    """Reduce a fitted registry pipeline with a linear estimator."""
+    from biomarkers.models._registry import kept_columns
+
+    pre = pipe[: len(pipe.steps) - 1]
+    est = pipe.steps[-1][1]
+    cols = kept_columns(pre)
+    var_mask = pre.named_steps["variance"].get_support()
+    censor = pre.named_steps["censor"]
+    coef = np.ravel(est.coef_).astype(float)
+    nz = np.flatnonzero(coef != 0)
+    icpt = np.ravel(getattr(est, "intercept_", 0.0))
+    return LinearBlock(
+        features=[features[i] for i in cols[nz]],
+        coef=coef[nz],
+        intercept=float(icpt[0]) if icpt.size else 0.0,
+        lower_fill=np.asarray(censor.lower_fill_, dtype=float)[cols[nz]],
+        upper_fill=np.asarray(censor.upper_fill_, dtype=float)[cols[nz]],
+        missing_fill=np.asarray(pre.named_steps["impute"].statistics_[var_mask])[nz],
+        center=np.asarray(pre.named_steps["scale"].mean_, dtype=float)[nz],
+        scale=np.asarray(pre.named_steps["scale"].scale_, dtype=float)[nz],
+    )
+
+
 # ---------------------------------------------------------------- plain-data linear blocks
-
-
-def _num(v: float) -> float | None:
-    return None if not np.isfinite(v) else float(v)
-
-
-def _arr(values) -> np.ndarray:
-    return np.asarray([np.nan if v is None else float(v) for v in values], dtype=float)
-
-
-@dataclass
-class LinearBlock:
-    """A fitted block pipeline reduced to plain arrays (linear base models only; internal).
-
-    ``eta = intercept + sum_j coef_j * (x_j' - center_j) / scale_j`` where ``x'`` is ``x`` with
-    ``-inf`` / ``+inf`` replaced by the censored-value fills and NaN by the training median:
-    the same arithmetic as the registry pipeline (censor → screen → impute → scale → model),
-    restricted to the features with a non-zero coefficient.
-    """
-
-    features: list[str]
-    coef: np.ndarray
-    intercept: float
-    lower_fill: np.ndarray
-    upper_fill: np.ndarray
-    missing_fill: np.ndarray
-    center: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def from_pipeline(cls, pipe, features: Sequence[str]) -> LinearBlock:
-        """Reduce a fitted registry pipeline with a linear estimator."""
-        from biomarkers.models._registry import kept_columns
-
-        pre = pipe[: len(pipe.steps) - 1]
-        est = pipe.steps[-1][1]
-        cols = kept_columns(pre)
-        var_mask = pre.named_steps["variance"].get_support()
-        censor = pre.named_steps["censor"]
-        coef = np.ravel(est.coef_).astype(float)
-        nz = np.flatnonzero(coef != 0)
-        icpt = np.ravel(getattr(est, "intercept_", 0.0))
-        return cls(
-            features=[features[i] for i in cols[nz]],
-            coef=coef[nz],
-            intercept=float(icpt[0]) if icpt.size else 0.0,
-            lower_fill=np.asarray(censor.lower_fill_, dtype=float)[cols[nz]],
-            upper_fill=np.asarray(censor.upper_fill_, dtype=float)[cols[nz]],
-            missing_fill=np.asarray(pre.named_steps["impute"].statistics_[var_mask])[nz],
-            center=np.asarray(pre.named_steps["scale"].mean_, dtype=float)[nz],
-            scale=np.asarray(pre.named_steps["scale"].scale_, dtype=float)[nz],
-        )
-
-    def linear_predictor(self, X: pd.DataFrame) -> np.ndarray:
-        """The block's linear predictor for the rows of ``X`` (which holds :attr:`features`)."""
-        x = X.loc[:, self.features].to_numpy(dtype=float)
-        x = np.where(np.isneginf(x), self.lower_fill, x)
-        x = np.where(np.isposinf(x), self.upper_fill, x)
-        x = np.where(np.isnan(x), self.missing_fill, x)
-        return ((x - self.center) / self.scale) @ self.coef + self.intercept
-
-    def to_dict(self) -> dict:
-        """JSON-able form (non-finite fills become ``null``)."""
-        return {
-            "features": list(self.features),
-            "coefficients": self.coef.tolist(),
-            "intercept": self.intercept,
-            "below_limit_fill": [_num(v) for v in self.lower_fill],
-            "above_limit_fill": [_num(v) for v in self.upper_fill],
-            "missing_fill": [_num(v) for v in self.missing_fill],
-            "center": self.center.tolist(),
-            "scale": self.scale.tolist(),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> LinearBlock:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            features=list(d["features"]),
-            coef=_arr(d["coefficients"]),
-            intercept=float(d["intercept"]),
-            lower_fill=_arr(d["below_limit_fill"]),
-            upper_fill=_arr(d["above_limit_fill"]),
-            missing_fill=_arr(d["missing_fill"]),
-            center=_arr(d["center"]),
-            scale=_arr(d["scale"]),
-        )
 
 
 # ---------------------------------------------------------------- non-negative meta-learners
@@ -439,9 +376,7 @@ class StackedModel(BaseEstimator):
         self.blocks_ = {names[j]: blocks[names[j]] for j in kept}
         self.block_models_ = models
         if spec.kind == "linear":  # plain arrays: the same arithmetic in and out of JSON
-            self.block_models_ = {
-                b: LinearBlock.from_pipeline(m, self.blocks_[b]) for b, m in models.items()
-            }
+            self.block_models_ = {b: linear_block(m, self.blocks_[b]) for b, m in models.items()}
         self._fit_patterns(oof[:, kept], have[:, kept], y)
         self.n_features_in_ = X.shape[1]
         if kind == "binary":
@@ -495,13 +430,7 @@ class StackedModel(BaseEstimator):
 
     def _meta_for(self, available: frozenset) -> tuple[float, dict[str, float]]:
         """Intercept and block → weight of the meta model used for a set of available blocks."""
-        key = available if available in self.meta_ else max(
-            (k for k in self.meta_ if k <= available),
-            key=lambda k: (len(k), self.meta_n_.get(k, 0), sorted(k)),
-        )  # fmt: skip
-        icpt, w = self.meta_[key]
-        order = [b for b in self.blocks_ if b in key]
-        return icpt, dict(zip(order, (float(v) for v in w), strict=True))
+        return meta_for(self.meta_, self.meta_n_, list(self.blocks_), available)
 
     # -- predict -----------------------------------------------------------------------------
 
@@ -510,7 +439,6 @@ class StackedModel(BaseEstimator):
         check_is_fitted(self, "meta_")
         X = self._frame(X)
         miss = self.missing_blocks(X)
-        contrib = pd.DataFrame(np.nan, index=X.index, columns=list(self.blocks_))
         scores = {}
         for b, model in self.block_models_.items():
             rows = np.flatnonzero(~miss[b].to_numpy())
@@ -518,16 +446,7 @@ class StackedModel(BaseEstimator):
             if rows.size:
                 s[rows] = self._block_score(model, X.iloc[rows][self.blocks_[b]])
             scores[b] = s
-        icpt = np.zeros(len(X))
-        pats = miss.to_numpy()
-        for pat in np.unique(pats, axis=0) if len(X) else []:
-            rows = np.flatnonzero((pats == pat).all(axis=1))
-            avail = frozenset(b for b, m in zip(self.blocks_, pat, strict=True) if not m)
-            a, w = self._meta_for(avail)
-            icpt[rows] = a
-            for b, wb in w.items():
-                contrib.iloc[rows, contrib.columns.get_loc(b)] = wb * scores[b][rows]
-        return icpt, contrib
+        return combine_blocks(self.meta_, self.meta_n_, list(self.blocks_), miss, scores)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Each block's share of every subject's linear predictor.
@@ -679,7 +598,7 @@ class StackedModel(BaseEstimator):
         model.meta_, model.meta_n_ = {}, {}
         for entry in d["meta"]:
             key = frozenset(entry["blocks"])
-            model.meta_[key] = (float(entry["intercept"]), _arr(entry["weights"]))
+            model.meta_[key] = (float(entry["intercept"]), plain_array(entry["weights"]))
             model.meta_n_[key] = int(entry["n_train"])
         full = model._meta_for(frozenset(model.blocks_))
         model.weights_ = pd.Series(

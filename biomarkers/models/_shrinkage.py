@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from biomarkers._logging import logger
 from biomarkers._validation import check_choice
-from biomarkers.exceptions import ConfigError, SmallSampleWarning
+from biomarkers.exceptions import ConfigError
 from biomarkers.models._cv import root_seed, seed_for
 
 if TYPE_CHECKING:
@@ -190,12 +191,11 @@ def add_shrunk(
     used = method
     if k < MIN_EB:
         settings.update(shrinkage_method="none", shrinkage_note=f"{k} usable markers (< {MIN_EB})")
-        warnings.warn(
-            f"shrinkage={method!r} skipped: {k} markers with an interaction estimate, "
-            f"at least {MIN_EB} needed",
-            SmallSampleWarning,
-            stacklevel=3,
-        )
+        # recorded in the settings: too few markers to estimate a between-marker variance
+        logger.info(
+            "shrinkage=%r skipped: %d markers with an interaction estimate, at least %d needed",
+            method, k, MIN_EB,
+        )  # fmt: skip
         return markers, settings
     if method == "horseshoe" and k < MIN_HORSESHOE:
         used = "eb"

@@ -10,9 +10,7 @@ from biomarkers.panel._benefit import benefit_panel
 from biomarkers.panel._drift import DriftReport, panel_drift
 from biomarkers.panel._eligible import marker_eligibility
 from biomarkers.panel._evaluate import PanelEvaluation, calibration_measures
-from biomarkers.panel._migrate import upgrade_file as upgrade_panel
-from biomarkers.panel._panel import BiomarkerPanel
-from biomarkers.panel._stacked import stacked_panel
+from biomarkers.panel._panel import BiomarkerPanel, upgrade_panel
 from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
 from biomarkers.panel._update import UpdateResult
@@ -28,6 +26,5 @@ __all__ = [
     "marker_eligibility",
     "match_markers",
     "panel_drift",
-    "stacked_panel",
     "upgrade_panel",
 ]

@@ -318,8 +318,6 @@ def budget_text(doc: dict[str, Any]) -> str:
 
 def card_context(doc: dict[str, Any], markers) -> dict[str, Any]:
     """Everything the card templates show."""
-    from biomarkers.panel._stacked import card_blocks
-
     filled = _filled(doc)
     perf = doc["performance"]
     calibration = perf and any("calib" in k for k in perf["metrics"])
@@ -485,3 +483,45 @@ def _template(*, html: bool):
 def render_card(context: dict[str, Any], *, html: bool) -> str:
     """Render the panel card as Markdown or (escaped) HTML."""
     return _template(html=html).render(**context)
+
+
+def card_blocks(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """What the panel card shows of a stacked panel (``None`` for other panels).
+
+    ``blocks``: one row per assay block (markers, meta weight, AUROC with every block but this
+    one); ``patterns``: AUROC and Brier score per pattern of available blocks; ``needs``: the
+    assays a new patient needs (all for the full performance; any one of them is scored).
+    """
+    if doc["model"]["type"] != "stacked":
+        return None
+    st = doc["model"]["stacked"]
+    blocks = list(st["blocks"])
+    metrics = {frozenset(p["available"]): p for p in st["patterns"]}
+    rows = []
+    for b in blocks:
+        without = metrics.get(frozenset(blocks) - {b})
+        rows.append(
+            {
+                "block": b,
+                "markers": len(st["blocks"][b]),
+                "weight": st["weights"][b],
+                "without": _estimate(without["metrics"].get("auroc")) if without else "–",
+            }
+        )
+    patterns = [
+        {
+            "available": " + ".join(p["available"]),
+            "n": p["n"],
+            "auroc": _estimate(p["metrics"].get("auroc")),
+            "brier": _estimate(p["metrics"].get("brier")),
+        }
+        for p in st["patterns"]
+    ]
+    counts = {b: len(st["blocks"][b]) for b in blocks}
+    needs = ", ".join(f"{b} ({n} marker{'s' if n != 1 else ''})" for b, n in counts.items())
+    return {
+        "blocks": rows,
+        "patterns": patterns,
+        "needs": needs,
+        "validation": st.get("validation") or "not stated",
+    }

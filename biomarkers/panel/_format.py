@@ -90,8 +90,6 @@ def validate_document(doc: Any, *, source: str) -> None:
     _check_consistency(doc, source=source)
     _check_version_content(doc, source=source)
     if doc["model"]["type"] == "stacked":
-        from biomarkers.panel._stacked import check_stacked
-
         check_stacked(doc, source=source)
 
 
@@ -272,3 +270,30 @@ def load_document(path: str | Path, *, verify_checksum: bool = True) -> dict[str
         raise PanelFormatError(msg)
     verify_document(doc, source=str(path))
     return migrate(doc)  # verified as written; an older version is migrated in memory
+
+
+def check_stacked(doc: dict[str, Any], *, source: str) -> None:
+    """Blocks partition the features, weights and patterns name known blocks."""
+    st = doc["model"]["stacked"]
+    names = [f["name"] for f in doc["features"]]
+    listed = [f for feats in st["blocks"].values() for f in feats]
+    if sorted(listed) != sorted(names) or len(set(listed)) != len(listed):
+        msg = (
+            f"{source}: invalid panel at $.model.stacked.blocks: the blocks must list each of "
+            "$.features exactly once; re-export the panel"
+        )
+        raise PanelFormatError(msg)
+    blocks = set(st["blocks"])
+    if set(st["weights"]) != blocks:
+        msg = f"{source}: invalid panel at $.model.stacked.weights: one weight per block"
+        raise PanelFormatError(msg)
+    for i, pattern in enumerate(st["patterns"]):
+        if not set(pattern["available"]) <= blocks:
+            msg = (
+                f"{source}: invalid panel at $.model.stacked.patterns[{i}]: unknown block(s) "
+                f"{sorted(set(pattern['available']) - blocks)}"
+            )
+            raise PanelFormatError(msg)
+    if not set(st["state"].get("blocks") or {}) <= blocks:
+        msg = f"{source}: invalid panel at $.model.stacked.state.blocks: blocks not in $.model.stacked.blocks"
+        raise PanelFormatError(msg)

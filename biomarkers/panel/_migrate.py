@@ -7,17 +7,16 @@ adds to version 1, so nothing else changes and the panel scores exactly as befor
 
 The checksum is a panel's identity (lineage and evaluations name it), so it survives the
 migration: the checksum of a migrated document is computed on the document as originally
-written (:func:`as_written`). Writing a migrated panel again (:func:`upgrade_file`) gives a
+written (:func:`as_written`). Writing a migrated panel again (:func:`biomarkers.panel.upgrade_panel`) gives a
 version-2 file with the same checksum.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-__all__ = ["MIGRATED_FROM", "as_written", "migrate", "upgrade_file"]
+__all__ = ["MIGRATED_FROM", "as_written", "migrate"]
 
 #: Key of a migrated document that records the version its file was written in.
 MIGRATED_FROM = "migrated_from"
@@ -69,29 +68,3 @@ def as_written(doc: dict[str, Any]) -> dict[str, Any]:
         return doc
     body = {k: v for k, v in doc.items() if k != MIGRATED_FROM}
     return {**body, "format_version": origin.get("format_version")}
-
-
-def upgrade_file(source: str | Path, target: str | Path, *, overwrite: bool = False) -> Path:
-    """Rewrite a panel of an older format version as a current-version folder.
-
-    Optional: older panels are read and scored as they are. The rewritten ``panel.json`` keeps
-    the panel's checksum (its identity) and records ``migrated_from``; the markers table and
-    card beside it are written again.
-
-    Parameters
-    ----------
-    source
-        The panel folder or its ``panel.json`` (checksum and signature verified).
-    target
-        Folder to write the upgraded panel into.
-    overwrite
-        Replace an existing ``panel.json`` in ``target``.
-
-    Returns
-    -------
-    pathlib.Path
-        The path of the upgraded ``panel.json``.
-    """
-    from biomarkers.panel._panel import BiomarkerPanel
-
-    return BiomarkerPanel.read(source).write(target, overwrite=overwrite)

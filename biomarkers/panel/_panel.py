@@ -35,7 +35,7 @@ from biomarkers.panel._stacked import block_missing, stacked_predict
 from biomarkers.panel._synonyms import match_markers
 from biomarkers.panel._threshold import choose_threshold
 
-__all__ = ["BiomarkerPanel"]
+__all__ = ["BiomarkerPanel", "upgrade_panel"]
 
 _ALLOW_MISSING = (None, "impute_training_median")
 #: What a panel is for (``panel.json`` ``purpose.kind``; see docs/panel.md "Purpose").
@@ -1390,3 +1390,27 @@ def _threshold_block(
         "predictions)"
     )
     return _jsonable(block)
+
+
+def upgrade_panel(source: str | Path, target: str | Path, *, overwrite: bool = False) -> Path:
+    """Rewrite a panel of an older format version as a current-version folder.
+
+    Optional: older panels are read and scored as they are. The rewritten ``panel.json`` keeps
+    the panel's checksum (its identity) and records ``migrated_from``; the markers table and
+    card beside it are written again.
+
+    Parameters
+    ----------
+    source
+        The panel folder or its ``panel.json`` (checksum and signature verified).
+    target
+        Folder to write the upgraded panel into.
+    overwrite
+        Replace an existing ``panel.json`` in ``target``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of the upgraded ``panel.json``.
+    """
+    return BiomarkerPanel.read(source).write(target, overwrite=overwrite)

@@ -7,396 +7,167 @@ performance of the model when a patient has only those blocks. Scoring uses whic
 patient has (a block is missing when all of its markers are); the scores say which blocks were
 missing and how much that costs in AUROC and Brier score (see ``docs/panel.md``, "Stacked
 panels").
+
+This module holds the plain-data arithmetic the model and the panel share (:class:`LinearBlock`,
+:func:`meta_for`, :func:`combine_blocks`): the model (``biomarkers.models._fusion``) uses it to
+predict and the panel to score without importing the model. Export (fitting) lives in
+``biomarkers.models._stacked_panel``.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from biomarkers._validation import format_ids
-from biomarkers.exceptions import PanelFormatError, SchemaError
+from biomarkers.exceptions import SchemaError
 
 __all__ = [
+    "LinearBlock",
     "block_missing",
-    "check_stacked",
-    "discovery_stacked_panel",
-    "stacked_panel",
+    "combine_blocks",
+    "meta_for",
+    "replay_parts",
     "stacked_predict",
 ]
 
-#: every non-empty pattern of blocks is evaluated up to this many blocks (2**B - 1 patterns)
-_MAX_ENUMERATED_BLOCKS = 6
-_Z = 1.959963984540054  # 97.5% normal quantile
+
+def plain_number(v: float) -> float | None:
+    return None if not np.isfinite(v) else float(v)
 
 
-def _model_class() -> type:
-    """The stacked model class (one home: :mod:`biomarkers.models._fusion`)."""
-    from biomarkers.models._fusion import StackedModel
-
-    return StackedModel
+def plain_array(values) -> np.ndarray:
+    return np.asarray([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
-# ---------------------------------------------------------------------- export
+@dataclass
+class LinearBlock:
+    """A fitted block pipeline reduced to plain arrays (linear base models only; internal).
 
-
-def _panel_blocks(state: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Block → the markers the panel needs: those the block model uses (all if it uses none).
-
-    A block without a marker of non-zero weight still selects the meta model of the patients
-    who have it, so its markers stay in the panel to tell whether a patient has the block.
+    ``eta = intercept + sum_j coef_j * (x_j' - center_j) / scale_j`` where ``x'`` is ``x`` with
+    ``-inf`` / ``+inf`` replaced by the censored-value fills and NaN by the training median:
+    the same arithmetic as the registry pipeline (censor → screen → impute → scale → model),
+    restricted to the features with a non-zero coefficient.
     """
-    out = {}
-    for block, feats in state["blocks"].items():
-        used = state["block_models"][block]["features"]
-        out[block] = list(used) if used else list(feats)
-    return out
 
+    features: list[str]
+    coef: np.ndarray
+    intercept: float
+    lower_fill: np.ndarray
+    upper_fill: np.ndarray
+    missing_fill: np.ndarray
+    center: np.ndarray
+    scale: np.ndarray
 
-def _patterns(blocks: Sequence[str], have: np.ndarray) -> list[tuple[str, ...]]:
-    """Patterns of available blocks to evaluate: all non-empty ones, or the observed ones."""
-    k = len(blocks)
-    if k <= _MAX_ENUMERATED_BLOCKS:
-        combos = [c for r in range(k, 0, -1) for c in itertools.combinations(range(k), r)]
-    else:  # many blocks: the observed patterns, each block alone and all blocks
-        seen = {tuple(np.flatnonzero(h)) for h in have if h.any()}
-        combos = sorted(seen | {(j,) for j in range(k)} | {tuple(range(k))}, key=lambda c: -len(c))
-    return [tuple(blocks[j] for j in c) for c in combos]
+    def linear_predictor(self, X: pd.DataFrame) -> np.ndarray:
+        """The block's linear predictor for the rows of ``X`` (which holds :attr:`features`)."""
+        x = X.loc[:, self.features].to_numpy(dtype=float)
+        x = np.where(np.isneginf(x), self.lower_fill, x)
+        x = np.where(np.isposinf(x), self.upper_fill, x)
+        x = np.where(np.isnan(x), self.missing_fill, x)
+        return ((x - self.center) / self.scale) @ self.coef + self.intercept
 
-
-def _auroc(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    from biomarkers.panel._measures import delong_auroc
-
-    if np.unique(y).size < 2:
-        return {"estimate": None, "ci_low": None, "ci_high": None, "n": int(y.size)}
-    auc, se = delong_auroc(y, p)
-    lo, hi = (auc - _Z * se, auc + _Z * se) if np.isfinite(se) else (np.nan, np.nan)
-    return {
-        "estimate": float(auc),
-        "ci_low": float(max(lo, 0.0)) if np.isfinite(lo) else None,
-        "ci_high": float(min(hi, 1.0)) if np.isfinite(hi) else None,
-        "n": int(y.size),
-    }
-
-
-def _brier(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    """Brier score with a normal-approximation 95% CI (mean of squared errors)."""
-    sq = (p - y) ** 2
-    est = float(sq.mean())
-    se = float(sq.std(ddof=1) / np.sqrt(sq.size)) if sq.size > 1 else np.nan
-    ok = np.isfinite(se)
-    return {
-        "estimate": est,
-        "ci_low": max(est - _Z * se, 0.0) if ok else None,
-        "ci_high": est + _Z * se if ok else None,
-        "n": int(sq.size),
-    }
-
-
-def pattern_performance(
-    model: Any, X: pd.DataFrame, y: np.ndarray, *, n_splits: int = 5, random_state: int = 0
-) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Cross-fitted AUROC and Brier score of ``model`` per pattern of available blocks.
-
-    ``model`` is refitted (a clone, same parameters) in each training fold of a stratified
-    ``n_splits``-fold split; in the held-out fold every subject who has all blocks of a pattern
-    is predicted with the other blocks masked (as a new patient with only those blocks would
-    be). Nothing of the held-out fold is seen by the fit.
-
-    Returns
-    -------
-    patterns, oof
-        One entry per pattern (``available`` blocks, ``n`` subjects evaluated, ``n_train``
-        subjects of the final fit who have those blocks, ``metrics`` ``auroc`` and ``brier``),
-        all-blocks first; and the out-of-fold probability of each subject with the blocks
-        they have (for an honest threshold).
-    """
-    from sklearn.base import clone
-
-    from biomarkers.models._cv import grouped_folds, root_seed, strata
-
-    blocks = dict(model.blocks_)
-    names = list(blocks)
-    have = ~model.missing_blocks(X).to_numpy()
-    patterns = _patterns(names, have)
-    preds = {p: np.full(len(y), np.nan) for p in patterns}
-    oof = np.full(len(y), np.nan)
-    folds = grouped_folds(
-        strata(y, "binary"), np.arange(len(y)), n_splits=n_splits, seed=root_seed(random_state)
-    )
-    for train, test in folds:
-        fold_model = clone(model).fit(X.iloc[train], y[train])
-        Xt = X.iloc[test]
-        oof[test] = fold_model.predict_proba(Xt)[:, 1]
-        for pattern in patterns:
-            keep = have[np.ix_(test, [names.index(b) for b in pattern])].all(axis=1)
-            if not keep.any():
-                continue
-            masked = Xt.iloc[np.flatnonzero(keep)].copy()
-            drop = [f for b in names if b not in pattern for f in blocks[b]]
-            masked.loc[:, drop] = np.nan
-            preds[pattern][test[keep]] = fold_model.predict_proba(masked)[:, 1]
-    out = []
-    for pattern in patterns:
-        rows = np.isfinite(preds[pattern])
-        cols = [names.index(b) for b in pattern]
-        out.append(
-            {
-                "available": list(pattern),
-                "n": int(rows.sum()),
-                "n_train": int(have[:, cols].all(axis=1).sum()),
-                "metrics": {
-                    "auroc": _auroc(y[rows], preds[pattern][rows]),
-                    "brier": _brier(y[rows], preds[pattern][rows]) if rows.any() else _none(),
-                },
-            }
-        )
-    return out, oof
-
-
-def _none() -> dict[str, Any]:
-    return {"estimate": None, "ci_low": None, "ci_high": None, "n": 0}
-
-
-def stacked_panel(
-    model: Any,
-    X: pd.DataFrame,
-    y: Any,
-    *,
-    n_splits: int = 5,
-    random_state: int = 0,
-    threshold: str | float | Mapping[str, float] | None = "youden",
-    var: pd.DataFrame | None = None,
-    outcome: Any = None,
-    population: Mapping[str, Any] | None = None,
-    performance: Any = None,
-    provenance: Mapping[str, Any] | None = None,
-    name: str = "stacked biomarker panel",
-    description: str | None = None,
-    purpose: str | Mapping[str, Any] | None = None,
-) -> Any:
-    """Export a fitted :class:`~biomarkers.models.StackedModel` as a stacked panel.
-
-    Parameters
-    ----------
-    model
-        A ``StackedModel`` fitted on ``X``, ``y`` with a linear base model (``enet``,
-        ``lasso``: the block models must have a plain-data form) for a binary outcome.
-    X
-        The training table it was fitted on (subjects × features, NaN for a missing block).
-    y
-        The binary 0/1 outcome it was fitted on.
-    n_splits
-        Folds of the cross-fitting that measures each pattern's AUROC and Brier score and the
-        out-of-fold probabilities the threshold is chosen on.
-    random_state
-        Seed of those folds.
-    threshold
-        As in :meth:`BiomarkerPanel.from_estimator`, chosen on the out-of-fold probabilities.
-    var, outcome, population, performance, provenance, name, description, purpose
-        As in :meth:`BiomarkerPanel.from_estimator`.
-
-    Returns
-    -------
-    BiomarkerPanel
-        A panel with ``model.type`` ``"stacked"`` (``panel.json`` format version 2).
-    """
-    from biomarkers.panel import _panel as P
-
-    if getattr(model, "task", "classification") not in ("classification", "binary"):
-        msg = (
-            f"stacked panels need a binary outcome (StackedModel task 'classification'); got "
-            f"task={model.task!r}"
-        )
-        raise SchemaError(msg)
-    state = P._jsonable(model.to_dict())  # refuses non-linear base models with the reason
-    if not isinstance(X, pd.DataFrame):
-        msg = "X must be the DataFrame the stacked model was fitted on (feature names as columns)"
-        raise SchemaError(msg)
-    y = np.asarray(y, dtype=float)
-    blocks = _panel_blocks(state)
-    names = [f for feats in blocks.values() for f in feats]
-    raw, _, missing, _ = P.feature_matrix(X, names, source="X")
-    if missing:
-        msg = f"X lacks {len(missing)} of the stacked model's features: {format_ids(missing)}"
-        raise SchemaError(msg)
-    patterns, oof = pattern_performance(model, X, y, n_splits=n_splits, random_state=random_state)
-    stats = P._training_stats(raw)
-    feats = []
-    for fname, st in zip(names, stats, strict=True):
-        meta = P._feature_meta(fname, var)
-        meta.pop("lod", None), meta.pop("uloq", None)
-        entry = P._feature_entry(
-            fname, meta, censoring=None, transform=meta.get("transform"), centre=None,
-            scale=None, missing_fill=None, coefficient=None, training=st,
-        )  # fmt: skip
-        feats.append(entry)
-    weights = {b: float(model.weights_.get(b, 0.0)) for b in blocks}
-    doc_model = {
-        "type": "stacked",
-        "estimator": (
-            f"stacked {state['params'].get('base', 'linear')} over {len(blocks)} assay blocks "
-            "(non-negative meta model per pattern of available blocks)"
-        ),
-        "output": "probability",
-        "classes": [0, 1],
-        "pipeline": ["blocks", "stacking"],
-        "inputs": [{"feature": f, "ops": []} for f in names],
-        "stacked": {
-            "blocks": blocks,
-            "weights": weights,
-            "patterns": patterns,
-            "validation": (
-                f"{n_splits}-fold cross-fitting (model refitted in each training fold; held-out "
-                "subjects predicted with the blocks outside the pattern masked)"
-            ),
-            "state": state,
-        },
-    }
-    th = P._threshold_block(threshold, y, oof, classes=[0, 1], applies_to="probability")
-    if performance is None:  # the cross-fitted performance with the blocks each subject has
-        performance = {
-            "validation": doc_model["stacked"]["validation"] + "; each subject with its own blocks",
-            "metrics": {"auroc": _auroc(y, oof), "brier": _brier(y, oof)},
+    def to_dict(self) -> dict:
+        """JSON-able form (non-finite fills become ``null``)."""
+        return {
+            "features": list(self.features),
+            "coefficients": self.coef.tolist(),
+            "intercept": self.intercept,
+            "below_limit_fill": [plain_number(v) for v in self.lower_fill],
+            "above_limit_fill": [plain_number(v) for v in self.upper_fill],
+            "missing_fill": [plain_number(v) for v in self.missing_fill],
+            "center": self.center.tolist(),
+            "scale": self.scale.tolist(),
         }
-    if th is not None and th.get("source"):
-        th["source"] = f"out-of-fold probabilities of the {n_splits}-fold cross-fitting"
-    pop = dict(population or {})
-    pop.setdefault("n_subjects", len(y))
-    pop.setdefault("n_events", int(np.nansum(y)))
-    visits = [f["visit"] for f in feats if f.get("visit")]
-    if visits:
-        pop.setdefault("visits", list(dict.fromkeys(visits)))
-    outcome_block = P._outcome_block(outcome, X, [0, 1])
-    outcome_block["kind"] = outcome_block.get("kind") or "binary"
-    doc = P._document(
-        name=name, description=description, outcome=outcome_block, population=pop,
-        features=feats, model=doc_model, threshold=th, performance=performance,
-        provenance=provenance, purpose=purpose,
-    )  # fmt: skip
-    panel = P.BiomarkerPanel(doc)
-    _self_check(panel, model, X, raw, names)
-    return panel
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> LinearBlock:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            features=list(d["features"]),
+            coef=plain_array(d["coefficients"]),
+            intercept=float(d["intercept"]),
+            lower_fill=plain_array(d["below_limit_fill"]),
+            upper_fill=plain_array(d["above_limit_fill"]),
+            missing_fill=plain_array(d["missing_fill"]),
+            center=plain_array(d["center"]),
+            scale=plain_array(d["scale"]),
+        )
 
 
-def discovery_stacked_panel(
-    result: Any,
-    *,
-    candidates: Sequence[str] | None = None,
-    base: str | None = None,
-    threshold: str | float | Mapping[str, float] | None = "youden",
-    name: str = "stacked biomarker panel",
-    purpose: str | Mapping[str, Any] | None = None,
-) -> Any:
-    """A stacked panel from the data of a discovery run (``models.fusion: stacking``).
+# ----------------------------------------------------------------
 
-    A :class:`~biomarkers.models.StackedModel` is fitted on every subject of ``result`` with
-    the markers in ``candidates`` (blocks from their names), the run's inner folds and seed, and
-    exported with :func:`stacked_panel` (cross-fitted on the run's number of outer folds).
 
-    Parameters
-    ----------
-    result
-        A :class:`~biomarkers.models.DiscoveryResult` of a binary outcome.
-    candidates
-        The markers the panel may use (e.g. the eligible ones); default every feature.
-    base
-        Registry model of each block (``enet`` or ``lasso``; default ``enet``).
-    threshold, name, purpose
-        As in :func:`stacked_panel`.
+# ---------------------------------------------------------------------- meta models
 
-    Returns
-    -------
-    BiomarkerPanel
+
+def meta_for(
+    meta: Mapping[frozenset, tuple[float, np.ndarray]],
+    meta_n: Mapping[frozenset, int],
+    order: Sequence[str],
+    available: frozenset,
+) -> tuple[float, dict[str, float]]:
+    """Intercept and block → weight of the meta model used for a set of available blocks.
+
+    The pattern's own meta model when one was fitted, else the largest fitted pattern inside
+    ``available`` (ties: more training subjects, then block names).
     """
-    from biomarkers.exceptions import ConfigError
-    from biomarkers.models import StackedModel
-
-    d, s = result._data, result.settings
-    if s["task"] != "binary":
-        msg = (
-            f"models.fusion: stacking exports a stacked panel for a binary outcome; "
-            f"{s['outcome']!r} is {s['task']}: use models.fusion: none for its panel"
-        )
-        raise ConfigError(msg)
-    pool = None if candidates is None else {str(c) for c in candidates}
-    features = [f for f in d.features if pool is None or f in pool]
-    X = pd.DataFrame(d.X[:, [d.features.index(f) for f in features]], columns=features)
-    X.index = pd.Index(np.asarray(d.subjects).astype(str), name="subject_id")
-    seed = int(s["random_state"])
-    model = StackedModel(base=base or "enet", inner_cv=int(s["inner_cv"]), random_state=seed)
-    model.fit(X, d.y)
-    outcome = {
-        "name": s["outcome"], "kind": "binary", "assessed_day": s.get("assessed_day"),
-        "definition": s.get("outcome_definition") or s["outcome"], "positive": s.get("positive"),
-        "description": s.get("outcome_description") or s["outcome"],
-    }  # fmt: skip
-    return stacked_panel(
-        model, X, d.y, n_splits=int(s["n_splits"]), random_state=seed, threshold=threshold,
-        var=None if d.var is None else d.var.reindex(features), outcome=outcome,
-        population=result._landmark_block(),
-        provenance={"seed": seed, "model": f"stacked {base or 'enet'}"}, name=name,
-        purpose=purpose,
+    key = available if available in meta else max(
+        (k for k in meta if k <= available),
+        key=lambda k: (len(k), meta_n.get(k, 0), sorted(k)),
     )  # fmt: skip
+    icpt, w = meta[key]
+    kept = [b for b in order if b in key]
+    return icpt, dict(zip(kept, (float(v) for v in w), strict=True))
 
 
-def _self_check(panel: Any, model: Any, X: pd.DataFrame, raw: np.ndarray, names: list[str]):
-    """The exported panel reproduces the fitted model on its training subjects.
+def combine_blocks(
+    meta: Mapping[frozenset, tuple[float, np.ndarray]],
+    meta_n: Mapping[frozenset, int],
+    order: Sequence[str],
+    missing: pd.DataFrame,
+    scores: Mapping[str, np.ndarray],
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per-subject intercept of its pattern and per-block contributions (NaN if missing).
 
-    Compared on the subjects whose missing blocks the model and the panel see alike (the panel
-    keeps the markers a block model uses: a subject with only unused markers of a block has
-    the block for the model, not for the panel).
+    ``missing``: subjects × blocks (``True`` = block missing); ``scores``: block → its
+    prediction per subject (NaN where missing).
     """
-    expected = model.decision_function(X)
-    frame = pd.DataFrame(raw, columns=names, index=[f"row{i}" for i in range(len(raw))])
-    st = panel._doc["model"]["stacked"]
-    lacks = block_missing(panel._doc, raw)
-    first = {b: names.index(st["blocks"][b][0]) for b in st["blocks"]}
-    panel_miss = np.column_stack([lacks[:, first[b]] for b in st["blocks"]])
-    model_miss = model.missing_blocks(X).reindex(columns=list(st["blocks"])).to_numpy()
-    rows = np.flatnonzero((panel_miss == model_miss).all(axis=1) & ~panel_miss.all(axis=1))
-    got = panel.score(frame.iloc[rows], max_imputed_share=1.0)["score"].to_numpy()
-    diff = np.abs(got - expected[rows])
-    if diff.size and not np.nanmax(diff) <= 1e-9:
-        msg = (
-            f"stacked panel export does not reproduce the StackedModel (max difference "
-            f"{np.nanmax(diff):.3g}); this is a bug in biomarkers.panel, please report it"
-        )
-        raise RuntimeError(msg)
+    contrib = pd.DataFrame(np.nan, index=missing.index, columns=list(order))
+    icpt = np.zeros(len(missing))
+    pats = missing.loc[:, list(order)].to_numpy()
+    for pat in np.unique(pats, axis=0) if len(missing) else []:
+        rows = np.flatnonzero((pats == pat).all(axis=1))
+        avail = frozenset(b for b, m in zip(order, pat, strict=True) if not m)
+        a, w = meta_for(meta, meta_n, order, avail)
+        icpt[rows] = a
+        for b, wb in w.items():
+            contrib.iloc[rows, contrib.columns.get_loc(b)] = wb * scores[b][rows]
+    return icpt, contrib
 
 
-# ---------------------------------------------------------------------- validation
-
-
-def check_stacked(doc: dict[str, Any], *, source: str) -> None:
-    """Blocks partition the features, weights and patterns name known blocks."""
-    st = doc["model"]["stacked"]
-    names = [f["name"] for f in doc["features"]]
-    listed = [f for feats in st["blocks"].values() for f in feats]
-    if sorted(listed) != sorted(names) or len(set(listed)) != len(listed):
-        msg = (
-            f"{source}: invalid panel at $.model.stacked.blocks: the blocks must list each of "
-            "$.features exactly once; re-export the panel"
-        )
-        raise PanelFormatError(msg)
-    blocks = set(st["blocks"])
-    if set(st["weights"]) != blocks:
-        msg = f"{source}: invalid panel at $.model.stacked.weights: one weight per block"
-        raise PanelFormatError(msg)
-    for i, pattern in enumerate(st["patterns"]):
-        if not set(pattern["available"]) <= blocks:
-            msg = (
-                f"{source}: invalid panel at $.model.stacked.patterns[{i}]: unknown block(s) "
-                f"{sorted(set(pattern['available']) - blocks)}"
-            )
-            raise PanelFormatError(msg)
-    if not set(st["state"].get("blocks") or {}) <= blocks:
-        msg = f"{source}: invalid panel at $.model.stacked.state.blocks: blocks not in $.model.stacked.blocks"
-        raise PanelFormatError(msg)
+def replay_parts(state: Mapping[str, Any], X: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """:func:`combine_blocks` of a stacked model's plain data (``StackedModel.to_dict()``)."""
+    blocks = {b: list(f) for b, f in state["blocks"].items()}
+    models = {b: LinearBlock.from_dict(m) for b, m in state["block_models"].items()}
+    meta = {frozenset(e["blocks"]): (float(e["intercept"]), plain_array(e["weights"]))
+            for e in state["meta"]}  # fmt: skip
+    meta_n = {frozenset(e["blocks"]): int(e["n_train"]) for e in state["meta"]}
+    missing = pd.DataFrame(
+        {b: X.loc[:, f].isna().all(axis=1).to_numpy() for b, f in blocks.items()}, index=X.index
+    )
+    scores = {}
+    for b, model in models.items():
+        rows = np.flatnonzero(~missing[b].to_numpy())
+        s = np.full(len(X), np.nan)
+        if rows.size:
+            s[rows] = model.linear_predictor(X.iloc[rows])
+        scores[b] = s
+    return combine_blocks(meta, meta_n, list(blocks), missing, scores)
 
 
 # ---------------------------------------------------------------------- scoring
@@ -440,7 +211,6 @@ def stacked_predict(
     from scipy.special import expit
 
     st = doc["model"]["stacked"]
-    model = _model_class().from_dict(st["state"])
     # the panel's blocks decide missingness: pass NaN for every feature of a missing block
     frame = _state_frame(doc, np.where(missing, np.nan, raw), ids)
     blocks = list(st["blocks"])
@@ -455,8 +225,9 @@ def stacked_predict(
             "one block's markers"
         )
         raise SchemaError(msg)
-    score = np.asarray(model.decision_function(frame), dtype=float)
-    contrib = model.contributions(frame).reindex(columns=blocks)
+    icpt, contrib = replay_parts(st["state"], frame)
+    score = icpt + np.nansum(contrib.to_numpy(), axis=1)
+    contrib = contrib.reindex(columns=blocks)
     extra = _pattern_columns(st, blocks, lacks)
     for b in blocks:
         extra[f"contribution_{b}"] = contrib[b].to_numpy()
@@ -488,50 +259,3 @@ def _pattern_columns(st: dict[str, Any], blocks: list[str], lacks: np.ndarray) -
             }
         )
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------- card
-
-
-def card_blocks(doc: dict[str, Any]) -> dict[str, Any] | None:
-    """What the panel card shows of a stacked panel (``None`` for other panels).
-
-    ``blocks``: one row per assay block (markers, meta weight, AUROC with every block but this
-    one); ``patterns``: AUROC and Brier score per pattern of available blocks; ``needs``: the
-    assays a new patient needs (all for the full performance; any one of them is scored).
-    """
-    if doc["model"]["type"] != "stacked":
-        return None
-    from biomarkers.panel._card import _estimate
-
-    st = doc["model"]["stacked"]
-    blocks = list(st["blocks"])
-    metrics = {frozenset(p["available"]): p for p in st["patterns"]}
-    rows = []
-    for b in blocks:
-        without = metrics.get(frozenset(blocks) - {b})
-        rows.append(
-            {
-                "block": b,
-                "markers": len(st["blocks"][b]),
-                "weight": st["weights"][b],
-                "without": _estimate(without["metrics"].get("auroc")) if without else "–",
-            }
-        )
-    patterns = [
-        {
-            "available": " + ".join(p["available"]),
-            "n": p["n"],
-            "auroc": _estimate(p["metrics"].get("auroc")),
-            "brier": _estimate(p["metrics"].get("brier")),
-        }
-        for p in st["patterns"]
-    ]
-    counts = {b: len(st["blocks"][b]) for b in blocks}
-    needs = ", ".join(f"{b} ({n} marker{'s' if n != 1 else ''})" for b, n in counts.items())
-    return {
-        "blocks": rows,
-        "patterns": patterns,
-        "needs": needs,
-        "validation": st.get("validation") or "not stated",
-    }

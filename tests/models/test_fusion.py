@@ -98,7 +98,7 @@ def test_to_dict_from_dict_round_trip_predicts_identically(fitted):
 
 def test_linear_block_reproduces_the_registry_pipeline():
     from biomarkers.models._engine import FitConfig, nested_fit
-    from biomarkers.models._fusion import LinearBlock
+    from biomarkers.models._fusion import linear_block
     from biomarkers.models._registry import get_spec
 
     rng = np.random.default_rng(0)
@@ -110,7 +110,7 @@ def test_linear_block_reproduces_the_registry_pipeline():
     cols = [f"cytokine:A{i}@D0" for i in range(30)]
     cfg = FitConfig(task="binary", screen_k=10)
     pipe, _, _ = nested_fit(X, y, np.arange(60), get_spec("enet", "binary"), cfg, 0)
-    block = LinearBlock.from_pipeline(pipe, cols)
+    block = linear_block(pipe, cols)
     assert 0 < len(block.features) <= 10
     lp = block.linear_predictor(pd.DataFrame(X, columns=cols))
     assert np.allclose(lp, pipe.decision_function(X), rtol=0, atol=1e-12)

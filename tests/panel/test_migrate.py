@@ -13,7 +13,8 @@ import pytest
 from biomarkers.exceptions import PanelFormatError
 from biomarkers.panel import BiomarkerPanel
 from biomarkers.panel._format import FORMAT_VERSION, checksum, load_document
-from biomarkers.panel._migrate import as_written, migrate, upgrade_file
+from biomarkers.panel._migrate import as_written, migrate
+from biomarkers.panel._panel import upgrade_panel as upgrade_file
 
 V1 = Path(__file__).parents[1] / "data" / "panel_v1"
 

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from biomarkers.exceptions import PanelFormatError, SchemaError
-from biomarkers.panel import BiomarkerPanel, stacked_panel
+from biomarkers.models import stacked_panel
+from biomarkers.panel import BiomarkerPanel
 
 CYT = ["cytokine:IL6@D0", "cytokine:IL10@D0", "cytokine:TNF@D0"]
 FLOW = ["flow:Treg@D0", "flow:CD4@D0"]
@@ -226,7 +227,7 @@ def test_card_of_a_migrated_panel_says_so():
 @pytest.mark.slow
 def test_discovery_stacked_panel_keeps_patients_without_a_block(tmp_path):
     from biomarkers.models import discover
-    from biomarkers.panel._stacked import discovery_stacked_panel
+    from biomarkers.models._stacked_panel import discovery_stacked_panel
 
     X, y = _trial()
     result = discover(

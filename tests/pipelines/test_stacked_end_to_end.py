@@ -23,7 +23,7 @@ pytestmark = [
 
 
 def test_stacked_panel_scores_patients_without_flow_from_the_cli(tmp_path):
-    from biomarkers.panel._stacked import discovery_stacked_panel
+    from biomarkers.models._stacked_panel import discovery_stacked_panel
 
     trial = bm.datasets.simulate_trial(
         tmp_path / "trial", n_subjects=100, seed=3, cells_per_sample=0, scenario="strong",
