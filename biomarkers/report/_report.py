@@ -369,7 +369,7 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
     config = _read_config(run)
     outcome = _read_json(run / "outcome.json")
     figs = _Figures(run)
-    sections: list[_Section] = [_summary(run), plan_section(run, manifest)]
+    sections: list[_Section] = [_summary(run)]
     missing: list[str] = []
 
     cohort = _read_csv(run / "cohort.csv")
@@ -588,6 +588,9 @@ def write_report(run_dir: str | os.PathLike, *, title: str | None = None) -> Pat
             )  # fmt: skip
         sections.append(s)
 
+    sections.append(
+        plan_section(run, manifest)
+    )  # pre-registration and deviations, beside the methods
     s = _Section("methods", "Methods")
     interval = (_read_json(run / "settings.json") or {}).get("interval")
     s.text = _methods_text(config, outcome, manifest, words, interval=interval) + ESTIMANDS

@@ -46,6 +46,7 @@ COVERED = {
     "simulate": "reads nothing; a folder that holds a file read by the same process",
     "evaluate": "its config and the panel's panel.json",
     "power": "its config",
+    "plan": "its config",
 }
 
 
@@ -528,4 +529,16 @@ def test_power_refuses_out_over_its_config(tmp_path, monkeypatch):
     result = invoke(["power", str(config), "--out", str(config), "--replicates", "1"])
     assert result.exit_code == 2, result.output
     assert re.search(r"would overwrite .*power\.yaml.*choose another --out", result.stderr)
+    assert tree_hashes(tmp_path) == before
+
+
+def test_plan_refuses_out_over_its_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "demo.yaml"
+    shutil.copyfile(Path(__file__).resolve().parents[2] / "configs" / "demo.yaml", config)
+    before = tree_hashes(tmp_path)
+    result = invoke(["plan", str(config), "--out", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "demo.yaml" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
     assert tree_hashes(tmp_path) == before

@@ -245,8 +245,8 @@ def test_discovery_stacked_panel_keeps_patients_without_a_block(tmp_path):
 
 
 def test_export_self_check_catches_a_panel_that_does_not_reproduce_the_model(fitted):
+    from biomarkers.models._stacked_panel import _self_check
     from biomarkers.panel._data import feature_matrix
-    from biomarkers.panel._stacked import _self_check
 
     model, panel, X, _ = fitted
 
