@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -80,13 +81,15 @@ def p_values(res) -> list[dict]:
     return rows
 
 
-def run(seeds: int, scenarios: list[str], n_bootstraps: int) -> pd.DataFrame:
-    """Every p-value of every seed and scenario."""
+def run(
+    seeds: int, scenarios: list[str], n_bootstraps: int, *, first_seed: int = 0, out_csv=None
+) -> pd.DataFrame:
+    """Every p-value of every seed and scenario (appended to ``out_csv`` seed by seed)."""
     out = []
     for name in scenarios:
         kind, planted, allocation, n = SCENARIOS[name]
         start = time.perf_counter()
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             df = make_trial(kind, planted=planted, allocation=allocation, n=n, seed=seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -95,7 +98,11 @@ def run(seeds: int, scenarios: list[str], n_bootstraps: int) -> pd.DataFrame:
                     method=("t_learner", "dr_learner"), propensity=allocation,
                     n_bootstraps=n_bootstraps, n_permutations=0, random_state=seed, n_jobs=1,
                 )  # fmt: skip
-            out += [{"scenario": name, "seed": seed, **r} for r in p_values(res)]
+            rows = [{"scenario": name, "seed": seed, **r} for r in p_values(res)]
+            out += rows
+            if out_csv:  # resumable record: a stopped run keeps the seeds it finished
+                new = not Path(out_csv).exists()
+                pd.DataFrame(rows).to_csv(out_csv, mode="a", header=new, index=False)
         print(f"{name}: {seeds} seeds in {time.perf_counter() - start:.0f} s", flush=True)
     return pd.DataFrame(out)
 
@@ -118,11 +125,15 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     ap.add_argument("--n-bootstraps", type=int, default=200)
-    ap.add_argument("--out", default=None, help="CSV of every p-value")
+    ap.add_argument("--first-seed", type=int, default=0, help="to add seeds to an earlier run")
+    ap.add_argument("--out", default=None, help="CSV of every p-value (appended seed by seed)")
+    ap.add_argument("--summary", nargs="+", default=None, help="only summarise these CSVs")
     args = ap.parse_args()
-    p = run(args.seeds, args.scenarios, args.n_bootstraps)
-    if args.out:
-        p.to_csv(args.out, index=False)
+    if args.summary:
+        p = pd.concat([pd.read_csv(f) for f in args.summary], ignore_index=True)
+    else:
+        p = run(args.seeds, args.scenarios, args.n_bootstraps, first_seed=args.first_seed,
+                out_csv=args.out)  # fmt: skip
     with pd.option_context("display.width", 160, "display.max_rows", 200):
         print(summarise(p).round(3).to_string(index=False))
 
