@@ -53,6 +53,9 @@ RULES: dict[str, str] = {
     "limit.landmark": "analysed subjects are landmark survivors (fewer after than before)",
     "limit.not_run": "analyses without result files are named",
     "limit.internal": "always: internal (cross-validated) validation, one seed",
+    "limit.blinded": "blinded dry run (manifest blinded): arms are a dummy randomisation",
+    "limit.no_plan": "no locked analysis plan checked (manifest without plan): exploratory",
+    "limit.deviations": "the run deviates from its locked analysis plan (plan_deviations.csv)",
     "next.validate": "evidence of discrimination and value added (or no comparator): validate "
     "in an independent cohort",
     "next.rethink": "evidence of discrimination but not shown to add value: refine before "
@@ -488,6 +491,7 @@ def _limitations(run: _Run, answers: list[Finding]) -> list[Finding]:
         found.append(
             Finding("Limitation", "not in this run: " + ", ".join(not_run) + ".", "limit.not_run")
         )
+    found += _plan_limitations(run)
     found.append(
         Finding(
             "Limitation",
@@ -496,6 +500,26 @@ def _limitations(run: _Run, answers: list[Finding]) -> list[Finding]:
             "limit.internal",
         )
     )
+    return found
+
+
+def _plan_limitations(run: _Run) -> list[Finding]:
+    """Blinded dry run, no pre-registered plan, or deviations from it (docs/plan.md)."""
+    found = []
+    if run.manifest.get("blinded"):
+        text = "BLINDED dry run: the arms are a dummy randomisation, so no finding is a result."
+        found.append(Finding("Limitation", text, "limit.blinded"))
+    plan = run.manifest.get("plan")
+    if not plan:
+        text = "no locked analysis plan was checked: every finding is exploratory."
+        found.append(Finding("Limitation", text, "limit.no_plan"))
+    elif int(plan.get("n_deviations") or 0):
+        n = int(plan["n_deviations"])
+        text = (
+            f"{n} deviation{'s' if n != 1 else ''} from the locked analysis plan "
+            f"{str(plan.get('sha256'))[:12]}… (listed under Analysis plan)."
+        )
+        found.append(Finding("Limitation", text, "limit.deviations"))
     return found
 
 

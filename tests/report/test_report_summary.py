@@ -206,3 +206,30 @@ def test_a_c_index_is_judged_against_0_5(fake_run):
     text = _texts(summarize(fake_run), "Discovery")[0]
     assert "Harrell's C 0.550" in text
     assert "the interval reaches 0.5 (chance): no evidence of discrimination" in text
+
+
+def _with_manifest(run, **entries):
+    path = run / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **entries}))
+
+
+def _limits(run):
+    return {f.rule: f.text for f in summarize(run).limitations}
+
+
+def test_a_run_without_a_locked_plan_is_called_exploratory(fake_run):
+    limits = _limits(fake_run)
+    assert "exploratory" in limits["limit.no_plan"]
+    assert "limit.deviations" not in limits
+    assert "limit.blinded" not in limits
+
+
+def test_plan_deviations_and_blinding_are_limitations(fake_run):
+    _with_manifest(fake_run, plan={"sha256": "ab" * 32, "n_deviations": 2})
+    limits = _limits(fake_run)
+    assert limits["limit.deviations"].startswith("2 deviations from the locked analysis plan abab")
+    assert "limit.no_plan" not in limits
+    _with_manifest(fake_run, plan={"sha256": "ab" * 32, "n_deviations": 0}, blinded=True)
+    limits = _limits(fake_run)
+    assert "limit.deviations" not in limits
+    assert "dummy randomisation" in limits["limit.blinded"]
