@@ -82,30 +82,27 @@ def assay_blocks(feature_names: Sequence[str]) -> dict[str, list[str]]:
 
 
 def linear_block(pipe, features: Sequence[str]) -> LinearBlock:
-    """Reduce a fitted registry pipeline with a linear estimator."""
-    from biomarkers.models._registry import kept_columns
+    """Reduce a fitted registry pipeline with a linear estimator to its non-zero terms.
 
-    pre = pipe[: len(pipe.steps) - 1]
-    est = pipe.steps[-1][1]
-    cols = kept_columns(pre)
-    var_mask = pre.named_steps["variance"].get_support()
-    censor = pre.named_steps["censor"]
-    coef = np.ravel(est.coef_).astype(float)
+    Reads the pipeline through :func:`~biomarkers.models._result.pipeline_to_dict`, the one
+    plain-data reading of a registry pipeline, and keeps the features with a coefficient.
+    """
+    from biomarkers.models._result import pipeline_to_dict
+
+    d = pipeline_to_dict(pipe, list(features))
+    pre = d["preprocessing"]
+    coef = np.asarray(d["coefficients"], dtype=float)
     nz = np.flatnonzero(coef != 0)
-    icpt = np.ravel(getattr(est, "intercept_", 0.0))
     return LinearBlock(
-        features=[features[i] for i in cols[nz]],
+        features=[d["features"][i] for i in nz],
         coef=coef[nz],
-        intercept=float(icpt[0]) if icpt.size else 0.0,
-        lower_fill=np.asarray(censor.lower_fill_, dtype=float)[cols[nz]],
-        upper_fill=np.asarray(censor.upper_fill_, dtype=float)[cols[nz]],
-        missing_fill=np.asarray(pre.named_steps["impute"].statistics_[var_mask])[nz],
-        center=np.asarray(pre.named_steps["scale"].mean_, dtype=float)[nz],
-        scale=np.asarray(pre.named_steps["scale"].scale_, dtype=float)[nz],
+        intercept=float(d["intercept"]),
+        lower_fill=np.asarray(pre["below_limit_fill"], dtype=float)[nz],
+        upper_fill=np.asarray(pre["above_limit_fill"], dtype=float)[nz],
+        missing_fill=np.asarray(pre["missing_fill"], dtype=float)[nz],
+        center=np.asarray(pre["center"], dtype=float)[nz],
+        scale=np.asarray(pre["scale"], dtype=float)[nz],
     )
-
-
-# ---------------------------------------------------------------- plain-data linear blocks
 
 
 # ---------------------------------------------------------------- non-negative meta-learners

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
-from biomarkers.exceptions import InputFileError
+from biomarkers._documents import read_document
 
 __all__ = ["PredictiveResult"]
 
@@ -184,17 +184,10 @@ class PredictiveResult:
         PredictiveResult
         """
         out = Path(directory)
-        doc_path = out / "uplift.json"
-        if not doc_path.is_file():
-            msg = f"{out}: no uplift.json; not a folder written by PredictiveResult.save()"
-            raise InputFileError(msg)
-        doc = json.loads(doc_path.read_text())
-        if doc.get("format") != UPLIFT_FORMAT or doc.get("format_version") != UPLIFT_FORMAT_VERSION:
-            msg = (
-                f"{doc_path}: format {doc.get('format')!r} version {doc.get('format_version')!r}; "
-                f"expected {UPLIFT_FORMAT!r} {UPLIFT_FORMAT_VERSION}"
-            )
-            raise InputFileError(msg)
+        doc = read_document(
+            out, "uplift.json", fmt=UPLIFT_FORMAT, version=UPLIFT_FORMAT_VERSION,
+            writer="PredictiveResult.save()",
+        )  # fmt: skip
         tables = {}
         for name, attr in _TABLES:
             if not (out / f"{name}.csv").is_file() and attr in _OPTIONAL:

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from biomarkers._atomic import write_bytes, write_json, write_table
-from biomarkers.exceptions import ConfigError, InputFileError, SchemaError
+from biomarkers._documents import read_document
+from biomarkers.exceptions import ConfigError, SchemaError
 from biomarkers.models._cv import CVPlan, parallel_map, seed_for
 from biomarkers.models._engine import (
     FitConfig,
@@ -559,16 +560,10 @@ class DiscoveryResult:
         DiscoveryResult
         """
         path = Path(path)
-        if not (path / "settings.json").is_file():
-            msg = f"{path}: no settings.json; not a folder written by DiscoveryResult.save()"
-            raise InputFileError(msg)
-        settings = json.loads((path / "settings.json").read_text())
-        if settings.get("format") != FORMAT or settings.get("format_version") != FORMAT_VERSION:
-            msg = (
-                f"{path / 'settings.json'}: format {settings.get('format')!r} version "
-                f"{settings.get('format_version')!r}; expected {FORMAT!r} {FORMAT_VERSION}"
-            )
-            raise InputFileError(msg)
+        settings = read_document(
+            path, "settings.json", fmt=FORMAT, version=FORMAT_VERSION,
+            writer="DiscoveryResult.save()",
+        )  # fmt: skip
         tables = {}
         for name in _TABLES:
             f = path / f"{name}.csv"

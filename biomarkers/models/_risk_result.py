@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from biomarkers._atomic import write_json, write_table
-from biomarkers.exceptions import InputFileError
+from biomarkers._documents import read_document
 
 __all__ = ["RiskBasedResult"]
 
@@ -145,17 +145,10 @@ class RiskBasedResult:
         RiskBasedResult
         """
         out = Path(directory)
-        doc_path = out / "risk_based.json"
-        if not doc_path.is_file():
-            msg = f"{out}: no risk_based.json; not a folder written by RiskBasedResult.save()"
-            raise InputFileError(msg)
-        doc = json.loads(doc_path.read_text())
-        if doc.get("format") != RISK_FORMAT or doc.get("format_version") != RISK_FORMAT_VERSION:
-            msg = (
-                f"{doc_path}: format {doc.get('format')!r} version {doc.get('format_version')!r}; "
-                f"expected {RISK_FORMAT!r} {RISK_FORMAT_VERSION}"
-            )
-            raise InputFileError(msg)
+        doc = read_document(
+            out, "risk_based.json", fmt=RISK_FORMAT, version=RISK_FORMAT_VERSION,
+            writer="RiskBasedResult.save()",
+        )  # fmt: skip
         text = ("subject_id", "group", "absolute_measure", "relative_measure", "status")
         tables = {}
         for name, attr in _TABLES:
