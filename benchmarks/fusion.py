@@ -117,6 +117,21 @@ def run_seed(seed: int, *, splits: int, repeats: int, cells: int) -> tuple[dict,
     return row, weights
 
 
+def _stack_inner_cv(k: int) -> None:
+    """Give the stacked model ``k`` inner folds without changing early fusion's tuning."""
+    import biomarkers.models._fusion_fit as ff
+
+    build = ff.fusion_model
+
+    def fusion_model(fusion, spec, cfg, seed, features):
+        model = build(fusion, spec, cfg, seed, features)
+        if fusion == "stacking":
+            model.inner_cv = k
+        return model
+
+    ff.fusion_model = fusion_model  # the outer and final fits look the name up there
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
@@ -124,7 +139,15 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--cells", type=int, default=100, help="cells per single-cell sample")
     ap.add_argument("--out", type=Path, default=HERE / "fusion_results.csv")
+    ap.add_argument(
+        "--stack-inner-cv",
+        type=int,
+        default=None,
+        help="inner folds of the stacked model only (default: discover's inner_cv)",
+    )
     args = ap.parse_args(argv)
+    if args.stack_inner_cv:
+        _stack_inner_cv(args.stack_inner_cv)
     warnings.simplefilter("ignore")
     rows, weights = [], []
     for seed in args.seeds:

@@ -46,14 +46,14 @@ _STREAMS = {
     "hte_bootstrap": 231,
     "hte_folds": 232,
     "hte_sequential": 233,
+    "hte_score": 234,
     # predictive(shrinkage=...): horseshoe sampler, joint ridge λ folds and bootstrap
     "shrink_horseshoe": 51,
     "shrink_ridge_cv": 52,
     "shrink_ridge_boot": 53,
-    # StackedModel / CooperativeModel (models._fusion): inner folds, their fits, the block refits
+    # StackedModel / CooperativeModel (models._fusion): inner folds and their fits
     "fusion_inner": 40,
     "fusion_inner_fit": 41,
-    "fusion_fit": 42,
 }
 
 Split = tuple[np.ndarray, np.ndarray]

@@ -44,8 +44,10 @@ _TASKS = {
 #: every pattern of available blocks gets a meta model up to this many blocks (2**B - 1 fits)
 _MAX_ENUMERATED_BLOCKS = 12
 
-#: the meta-learner's ridge on its weights: keeps them finite when blocks separate the classes
-_META_RIDGE = 1e-2
+#: the meta-learner's ridge on its weights per SD of each block's score: keeps them finite when
+#: blocks separate the classes and shrinks the weight of a block that only fits noise
+#: (``benchmarks/README.md``, "Multi-assay fusion")
+_META_RIDGE = 1.0
 
 #: clip of probabilities turned into log-odds (non-linear block models may predict 0 or 1)
 _EPS = 1e-6
@@ -81,6 +83,38 @@ def assay_blocks(feature_names: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
+def committee_block(members: Sequence[LinearBlock]) -> LinearBlock:
+    """One :class:`LinearBlock` whose linear predictor is the mean of ``members``'.
+
+    Each member standardises with its own centre and scale and fills with its own values;
+    the mean of linear functions is linear, so the committee is written on the raw scale
+    (centre 0, scale 1) with the fill ``x'`` that gives the members' mean contribution.
+    """
+    feats = sorted(
+        {f for m in members for f in m.features}, key=[f for m in members for f in m.features].index
+    )
+    pos = {f: i for i, f in enumerate(feats)}
+    k, M = len(feats), len(members)
+    coef, icpt = np.zeros(k), 0.0
+    fills = {name: np.zeros(k) for name in ("lower_fill", "upper_fill", "missing_fill")}
+    finite = {name: np.ones(k, dtype=bool) for name in fills}
+    for m in members:
+        idx = [pos[f] for f in m.features]
+        slope = m.coef / m.scale  # per raw unit
+        coef[idx] += slope / M
+        icpt += (m.intercept - slope @ m.center) / M
+        for name in fills:
+            v = getattr(m, name)
+            finite[name][idx] &= np.isfinite(v)
+            fills[name][idx] += np.where(np.isfinite(v), slope * v, 0.0) / M
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {
+            name: np.where(finite[name] & (coef != 0), fills[name] / coef, np.nan) for name in fills
+        }
+    return LinearBlock(features=feats, coef=coef, intercept=float(icpt), center=np.zeros(k),
+                       scale=np.ones(k), **out)  # fmt: skip
+
+
 def linear_block(pipe, features: Sequence[str]) -> LinearBlock:
     """Reduce a fitted registry pipeline with a linear estimator to its non-zero terms.
 
@@ -109,7 +143,7 @@ def linear_block(pipe, features: Sequence[str]) -> LinearBlock:
 
 
 def _fit_meta(task: str, S: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Intercept and non-negative weights of the meta model on block scores ``S`` (n × k)."""
+    """Intercept and non-negative weights of the meta model on standardised block scores ``S``."""
     if S.shape[1] == 0:
         if task == "binary":
             p = np.clip(np.mean(y), _EPS, 1 - _EPS)
@@ -118,9 +152,17 @@ def _fit_meta(task: str, S: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
     if task == "continuous":
         from scipy.optimize import lsq_linear
 
-        A = np.column_stack([np.ones(len(y)), S])
-        lb = np.r_[-np.inf, np.zeros(S.shape[1])]
-        res = lsq_linear(A, y, bounds=(lb, np.full(A.shape[1], np.inf)), method="bvls")
+        # ridge as extra rows: sqrt(lambda) * I on the weights, 0 on the intercept
+        k = S.shape[1]
+        A = np.vstack(
+            [
+                np.column_stack([np.ones(len(y)), S]),
+                np.column_stack([np.zeros(k), np.sqrt(_META_RIDGE) * np.eye(k)]),
+            ]
+        )
+        lb = np.r_[-np.inf, np.zeros(k)]
+        res = lsq_linear(A, np.r_[y, np.zeros(k)], bounds=(lb, np.full(k + 1, np.inf)),
+                         method="bvls")  # fmt: skip
         return float(res.x[0]), np.maximum(res.x[1:], 0.0)
     return _nonneg_logistic(S, y)
 
@@ -189,21 +231,29 @@ class StackedModel(BaseEstimator):
         The fitted blocks (block → features); a block with too few subjects is dropped with a
         :class:`~biomarkers.exceptions.SmallSampleWarning`.
     weights_
-        Non-negative meta weight per block of the all-blocks pattern (per unit of the block
-        model's log-odds for classification, of its prediction for regression).
+        Non-negative meta weight per block of the all-blocks pattern, per standard deviation
+        of the block's out-of-fold score (log-odds for classification, the prediction for
+        regression), so weights compare across blocks.
+    score_scale_
+        SD of each block's out-of-fold score over the training subjects who have the block.
     meta_
         Dict frozenset of blocks → ``(intercept, weights)`` (one meta model per pattern).
     block_models_
-        Block → fitted block pipeline (or :class:`LinearBlock` after :meth:`from_dict`).
+        Block → the committee of its inner-fold models: one :class:`LinearBlock` (the mean of
+        the inner-fold linear predictors) for linear base models, else the list of
+        inner-fold pipelines.
 
     Notes
     -----
     A block is missing for a subject when all of its features are NaN (a censored ``±inf`` is a
-    value). Block model ``b`` is tuned and fitted on the subjects who have ``b``; its
-    out-of-fold predictions come from ``inner_cv`` folds of those subjects. The meta model of a
+    value). Block ``b``'s model is tuned and fitted in each of ``inner_cv`` folds of the
+    subjects who have ``b``; its out-of-fold scores train the meta-learner and the block's
+    score for new subjects is the mean over those inner-fold models (a cross-validation
+    committee, so the weights apply to the scores they were fitted on). The meta model of a
     pattern ``P`` (a set of blocks) is a logistic (classification) or linear (regression)
-    regression with weights ≥ 0 on the out-of-fold predictions of the blocks in ``P``, fitted
-    on the training subjects who have every block of ``P``. A subject is predicted with the
+    regression with weights ≥ 0 and a ridge penalty (1 per SD²) on the standardised
+    out-of-fold scores of the blocks in ``P``, fitted on the training subjects who have every
+    block of ``P``. A subject is predicted with the
     meta model of the blocks they have (a pattern with too few training subjects falls back to
     its largest fitted sub-pattern; no blocks at all gives the intercept-only model).
 
@@ -314,6 +364,8 @@ class StackedModel(BaseEstimator):
         """Block prediction on the meta-learner's scale: log-odds (binary) or the prediction."""
         if isinstance(model, LinearBlock):
             return model.linear_predictor(Xb)
+        if isinstance(model, list):  # committee of non-linear inner-fold pipelines
+            return np.mean([self._block_score(m, Xb) for m in model], axis=0)
         X = Xb.to_numpy(dtype=float) if isinstance(Xb, pd.DataFrame) else Xb
         if self._kind == "continuous":
             return np.asarray(model.predict(X), dtype=float)
@@ -366,14 +418,16 @@ class StackedModel(BaseEstimator):
                 )
                 continue
             Xb = X.iloc[rows][feats].to_numpy(dtype=float)
-            oof[rows, j] = self._oof(spec, cfg, Xb, y[rows], j)
-            models[b] = self._block_fit(spec, cfg, Xb, y[rows], self._seed("fit", j))
+            oof[rows, j], models[b] = self._oof(spec, cfg, Xb, y[rows], j)
             kept.append(j)
         names = list(blocks)
         self.blocks_ = {names[j]: blocks[names[j]] for j in kept}
         self.block_models_ = models
         if spec.kind == "linear":  # plain arrays: the same arithmetic in and out of JSON
-            self.block_models_ = {b: linear_block(m, self.blocks_[b]) for b, m in models.items()}
+            self.block_models_ = {
+                b: committee_block([linear_block(m, self.blocks_[b]) for m in members])
+                for b, members in models.items()
+            }  # fmt: skip
         self._fit_patterns(oof[:, kept], have[:, kept], y)
         self.n_features_in_ = X.shape[1]
         if kind == "binary":
@@ -383,8 +437,14 @@ class StackedModel(BaseEstimator):
     def _seed(self, stream: str, *key: int) -> int:
         return seed_for(int(self.random_state), "fusion_" + stream, *key)
 
-    def _oof(self, spec, cfg, Xb, yb, j: int) -> np.ndarray:
-        """Out-of-fold predictions of block ``j``'s model (inner CV of the training data)."""
+    def _oof(self, spec, cfg, Xb, yb, j: int) -> tuple[np.ndarray, list]:
+        """Out-of-fold predictions of block ``j`` (inner CV) and the inner-fold models.
+
+        The block's model is the committee of the inner-fold models (their mean score), not
+        a refit on all rows: the meta-learner's weights are then applied to scores of the
+        models whose out-of-fold scores trained them. A refit on more rows is less shrunk, so
+        its scores have another scale than the ones the weights were fitted on.
+        """
         st = strata(yb, self._kind)
         _, counts = np.unique(st, return_counts=True)
         k = (
@@ -393,11 +453,13 @@ class StackedModel(BaseEstimator):
             else self.inner_cv
         )
         out = np.full(len(yb), np.nan)
+        members = []
         for f, (tr, te) in enumerate(grouped_folds(st, np.arange(len(yb)), n_splits=k,
                                                    seed=self._seed("inner", j))):  # fmt: skip
             model = self._block_fit(spec, cfg, Xb[tr], yb[tr], self._seed("inner_fit", j, f))
             out[te] = self._block_score(model, Xb[te])
-        return out
+            members.append(model)
+        return out, members
 
     def _fit_patterns(self, S: np.ndarray, have: np.ndarray, y: np.ndarray) -> None:
         """One non-negative meta model per pattern of available blocks."""
@@ -408,21 +470,37 @@ class StackedModel(BaseEstimator):
         else:  # the observed patterns, every single block and all blocks
             seen = {tuple(np.flatnonzero(h)) for h in have}
             patterns = sorted(seen | {()} | {(j,) for j in range(B)} | {tuple(range(B))})
+        # weights are fitted per SD of each block's out-of-fold score (comparable across
+        # blocks, and what the ridge acts on) and stored per unit of the score
+        center = np.array([np.nanmean(S[:, j]) for j in range(B)]) if B else np.zeros(0)
+        sd = np.array([np.nanstd(S[:, j]) for j in range(B)]) if B else np.zeros(0)
+        sd = np.where(sd > 0, sd, 1.0)
+        Z = (S - center) / sd
         self.meta_ = {}
         self.meta_n_ = {}
+        self.score_scale_ = pd.Series(sd, index=names, name="score_sd", dtype=float)
         for pat in patterns:
             cols = list(pat)
             rows = np.flatnonzero(have[:, cols].all(axis=1)) if cols else np.arange(len(y))
             if cols and not _enough(self._kind, y[rows], 2):
                 continue
-            icpt, w = _fit_meta(self._kind, S[np.ix_(rows, cols)], y[rows])
+            icpt, w = _fit_meta(self._kind, Z[np.ix_(rows, cols)], y[rows])
             key = frozenset(names[j] for j in cols)
-            self.meta_[key] = (icpt, w)
+            raw = w / sd[cols]
+            self.meta_[key] = (icpt - float(raw @ center[cols]), raw)
             self.meta_n_[key] = int(rows.size)
+        self._set_weights()
+
+    def _set_weights(self) -> None:
+        """:attr:`weights_`: the all-blocks pattern's weights per SD of each block's score."""
+        names = list(self.blocks_)
         full = self._meta_for(frozenset(names))
+        scale = getattr(self, "score_scale_", None)
         self.weights_ = pd.Series(
-            {b: float(full[1].get(b, 0.0)) for b in names}, name="weight", dtype=float
-        )
+            {b: float(full[1].get(b, 0.0)) * (1.0 if scale is None else float(scale[b]))
+             for b in names},
+            name="weight", dtype=float,
+        )  # fmt: skip
         self.weights_.index.name = "block"
 
     def _meta_for(self, available: frozenset) -> tuple[float, dict[str, float]]:
@@ -514,8 +592,9 @@ class StackedModel(BaseEstimator):
     def feature_coefficients(self) -> pd.Series:
         """Each feature's coefficient in the all-blocks linear predictor (linear base models).
 
-        Block coefficient (per standardised unit) × the block's meta weight; 0 for features
-        a block model left out; NaN for non-linear base models.
+        Block coefficient (per unit of its stored scale) × the block's meta weight per unit
+        of the block's score; 0 for features a block model left out; NaN for non-linear base
+        models.
         """
         check_is_fitted(self, "meta_")
         out = {}
@@ -523,7 +602,8 @@ class StackedModel(BaseEstimator):
             if not isinstance(model, LinearBlock):
                 out.update(dict.fromkeys(self.blocks_[b], np.nan))
                 continue
-            coef = dict(zip(model.features, model.coef * self.weights_[b], strict=True))
+            raw = self._meta_for(frozenset(self.blocks_))[1].get(b, 0.0)
+            coef = dict(zip(model.features, model.coef * raw, strict=True))
             out.update({f: coef.get(f, 0.0) for f in self.blocks_[b]})
         return pd.Series(out, dtype=float, name="coefficient")
 
@@ -556,6 +636,7 @@ class StackedModel(BaseEstimator):
             "params": {k: v for k, v in self.get_params().items() if k != "blocks"},
             "blocks": {b: list(f) for b, f in self.blocks_.items()},
             "block_models": {b: m.to_dict() for b, m in self.block_models_.items()},
+            "score_scale": {b: float(self.score_scale_[b]) for b in self.blocks_},
             "meta": [
                 {
                     "blocks": [b for b in self.blocks_ if b in key],
@@ -597,11 +678,9 @@ class StackedModel(BaseEstimator):
             key = frozenset(entry["blocks"])
             model.meta_[key] = (float(entry["intercept"]), plain_array(entry["weights"]))
             model.meta_n_[key] = int(entry["n_train"])
-        full = model._meta_for(frozenset(model.blocks_))
-        model.weights_ = pd.Series(
-            {b: float(full[1].get(b, 0.0)) for b in model.blocks_}, name="weight", dtype=float
-        )
-        model.weights_.index.name = "block"
+        if "score_scale" in d:  # absent in the first stacked panels: weights per score unit
+            model.score_scale_ = pd.Series(d["score_scale"], name="score_sd", dtype=float)
+        model._set_weights()
         model.n_features_in_ = sum(len(f) for f in model.blocks_.values())
         if model._kind == "binary":
             model.classes_ = np.array([0, 1])

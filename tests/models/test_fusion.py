@@ -264,3 +264,37 @@ def test_discover_fusion_rejects_survival_and_bad_names(feature_table):
 
     with pytest.raises(ConfigError, match="fusion"):
         discover(feature_table, outcome="response", fusion="late")
+
+
+def test_committee_block_is_the_mean_of_its_members():
+    """One LinearBlock reproduces the mean linear predictor of inner-fold pipelines."""
+    from biomarkers.models._engine import FitConfig, nested_fit
+    from biomarkers.models._fusion import committee_block, linear_block
+    from biomarkers.models._registry import get_spec
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, 20))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[:, 3][X[:, 3] < -1] = -np.inf
+    X[:, 4][X[:, 4] > 1] = np.inf
+    signal = np.nan_to_num(X[:, [0, 3, 4]], posinf=2, neginf=-2, nan=0).sum(axis=1)
+    y = (signal + rng.normal(size=90) > 0).astype(float)
+    cols = [f"cytokine:A{i}@D0" for i in range(20)]
+    cfg = FitConfig(task="binary", screen_k=8)
+    pipes = [
+        nested_fit(X[rows], y[rows], np.arange(rows.size), get_spec("enet", "binary"), cfg, k)[0]
+        for k, rows in enumerate(np.array_split(rng.permutation(90), 3))
+    ]
+    block = committee_block([linear_block(p, cols) for p in pipes])
+    assert np.allclose(block.center, 0)
+    assert np.allclose(block.scale, 1)
+    mean = np.mean([p.decision_function(X) for p in pipes], axis=0)
+    lp = block.linear_predictor(pd.DataFrame(X, columns=cols))
+    assert np.allclose(lp, mean, rtol=0, atol=1e-10)
+
+
+def test_weights_are_per_sd_of_the_block_score(fitted):
+    _, _, model = fitted
+    raw = model._meta_for(frozenset(model.blocks_))[1]
+    for b in model.blocks_:
+        assert model.weights_[b] == pytest.approx(raw.get(b, 0.0) * model.score_scale_[b])

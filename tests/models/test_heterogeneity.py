@@ -133,3 +133,26 @@ def test_null_and_planted_rejection_rates():
     assert (null["rejected"] <= 3).all(), null
     planted = bench.summarise(bench.run(10, ["planted_continuous_n1000"], n_bootstraps=100))
     assert (planted["rate"] >= 0.8).all(), planted
+
+
+def test_sequential_dr_scores_come_from_an_additive_model_of_earlier_folds():
+    """phi of fold k = AIPW score with an outcome ~ arm + markers model of folds < k."""
+    from biomarkers.models._cv import seed_for
+    from biomarkers.models._heterogeneity import additive_dr_scores
+
+    X, y, arm = _trial(100, modifier=1.0)
+    folds = np.repeat(np.arange(4), 25)
+    seq = sequential_cross_fit(X, y, arm, folds, binary=False, learner="linear",
+                               propensity=0.5, methods=("t_learner",), seed=3)  # fmt: skip
+    tr, te = folds < 2, folds == 2
+    phi = additive_dr_scores(X[tr], y[tr], arm[tr], X[te], y[te], arm[te], binary=False,
+                             learner="linear", propensity=0.5,
+                             seed=seed_for(3, "hte_score", 2))  # fmt: skip
+    assert np.allclose(seq["phi"][te], phi, rtol=0, atol=1e-12)
+    # and it is not the AIPW score built on the T-learner's arm models
+    from biomarkers.models._pred_cate import cross_fit
+
+    cf = cross_fit(X[folds <= 2], y[folds <= 2], arm[folds <= 2], (folds[folds <= 2] == 2).astype(int),
+                   binary=False, learner="linear", propensity=0.5, methods=("t_learner",),
+                   seed=seed_for(3, "hte_sequential", 2))  # fmt: skip
+    assert not np.allclose(cf["phi"][folds[folds <= 2] == 2], phi)

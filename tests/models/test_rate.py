@@ -125,3 +125,28 @@ def test_bad_input_names_the_problem():
         rank_average_treatment_effect([1, 2], [1, 2], target="AUC")
     with pytest.raises(ConfigError, match="n_bootstraps"):
         rank_average_treatment_effect([1, 2], [1, 2], n_bootstraps=-1)
+
+
+def test_conditional_se_is_the_ranked_linear_combination_by_hand():
+    # given the ranking the AUTOC is sum_i c_i phi_i; its variance uses each arm's variance
+    rng = np.random.default_rng(21)
+    priority, phi = rng.normal(size=12), rng.normal(size=12)
+    arm = np.r_[np.ones(8), np.zeros(4)].astype(int)
+    rate, _ = rank_average_treatment_effect(priority, phi, arm=arm, n_bootstraps=0)
+    order = np.argsort(-priority)
+    n = 12
+    c = np.array([sum(1 / q for q in range(i, n + 1)) / n - 1 / n for i in range(1, n + 1)])
+    assert c @ phi[order] == pytest.approx(rate["estimate"].iloc[0], abs=1e-12)
+    v = np.where(arm == 1, phi[arm == 1].var(ddof=1), phi[arm == 0].var(ddof=1))[order]
+    assert rate["se_conditional"].iloc[0] == pytest.approx(np.sqrt(c**2 @ v), rel=1e-12)
+    assert rate["se"].iloc[0] == rate["se_conditional"].iloc[0]  # no half-samples
+
+
+def test_se_is_the_larger_of_half_sampling_and_conditional():
+    rng = np.random.default_rng(22)
+    priority, phi = rng.normal(size=60), rng.standard_t(3, size=60)
+    rate, _ = rank_average_treatment_effect(priority, phi, np.arange(60) % 3, n_bootstraps=50)
+    both = rate[["se_half_sampling", "se_conditional"]].max(axis=1)
+    assert np.allclose(rate["se"], both, rtol=0, atol=0)
+    with pytest.raises(SchemaError, match="arm"):
+        rank_average_treatment_effect(priority, phi, arm=[1, 0])
