@@ -13,6 +13,7 @@ from biomarkers._validation import check_choice
 from biomarkers.exceptions import BelowDetectionLimitWarning, SchemaError
 from biomarkers.io._constants import CENSOR_CODES
 from biomarkers.io._table import check_file
+from biomarkers.io._tidy import attach_controls
 from biomarkers.io._vendors import LAYOUTS, PARSERS, container_format, detect_layout
 
 __all__ = ["read_cytokines"]
@@ -198,5 +199,4 @@ def _read_many(paths, **kwargs) -> pd.DataFrame:
     out["censor"] = pd.Categorical(out["censor"], categories=list(CENSOR_CODES))
     ctl = pd.concat(controls, ignore_index=True)
     ctl["censor"] = pd.Categorical(ctl["censor"], categories=list(CENSOR_CODES))
-    out.attrs["controls"] = ctl
-    return out
+    return attach_controls(out, ctl)

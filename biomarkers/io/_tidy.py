@@ -104,8 +104,32 @@ def finish_tidy(
     controls.insert(len(controls.columns), "type", ctype[is_control].to_numpy())
     extra = [c for c in df.columns if c not in TIDY_COLUMNS and not c.startswith("_")]
     out = samples[[*TIDY_COLUMNS, *extra]].reset_index(drop=True)
-    out.attrs["controls"] = controls[[*TIDY_COLUMNS, *extra, "type"]].reset_index(drop=True)
-    return out
+    return attach_controls(out, controls[[*TIDY_COLUMNS, *extra, "type"]].reset_index(drop=True))
+
+
+class SharedFrame(pd.DataFrame):
+    """A table held in another table's ``attrs`` (the plate controls), shared, not copied.
+
+    pandas deep-copies ``attrs`` into every derived frame (``head``, slices) and, to combine
+    frames (``concat``, which its own repr uses), compares their ``attrs`` with ``==``: on two
+    copies of a DataFrame that comparison raises "The truth value of a DataFrame is
+    ambiguous", so printing a cytokine table failed. Deep copies of this frame are the frame
+    itself, so derived tables hold the same object and the comparison stops at identity.
+    Operations on it give plain DataFrames. Treat it as read-only.
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __deepcopy__(self, memo=None) -> SharedFrame:
+        return self
+
+
+def attach_controls(table: pd.DataFrame, controls: pd.DataFrame) -> pd.DataFrame:
+    """Put ``controls`` in ``table.attrs["controls"]`` (shared by every derived frame)."""
+    table.attrs["controls"] = SharedFrame(controls)
+    return table
 
 
 def _float_column(s: pd.Series, *, source: str, column: str, rows) -> pd.Series:

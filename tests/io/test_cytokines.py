@@ -381,3 +381,15 @@ def test_gzip_long(tmp_path, data_dir):
     path.write_bytes(gzip.compress((data_dir / "cytokines_long.csv").read_bytes()))
     df = read_cytokines(path)
     assert len(df) == 10
+
+
+def test_a_cytokine_table_prints_and_its_slices_combine(data_dir):
+    """pandas compares attrs when it combines frames; the controls table must not break it."""
+    df = read_cytokines(data_dir / "luminex_xponent.csv")
+    with pd.option_context("display.max_rows", 4):  # a truncated repr concatenates head and tail
+        assert "rows x" in repr(df)
+    assert len(df.attrs["controls"]) > 0
+    both = pd.concat([df.head(3), df.tail(3)])
+    assert len(both) == 6
+    assert both.attrs["controls"] is df.attrs["controls"]
+    assert type(df.attrs["controls"]["plate"].dropna()) is pd.Series
