@@ -513,7 +513,8 @@ class DiscoveryResult:
             ``oof_predictions.csv``, ``comparison.csv``, ``decision_curve.csv``,
             ``landmark.csv``, ``landmark_removed.csv``, ``permutation.json``, ``settings.json`` (format ``biomarkers.discovery`` version 1)
             and ``models/<name>.json`` per final model (preprocessing + coefficients, or
-            XGBoost's own JSON model). :meth:`load` reads them back.
+            XGBoost's own JSON model); with fusion also ``fusion_weights.csv`` and
+            ``fusion_contributions.csv``. :meth:`load` reads them back.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -574,6 +575,8 @@ class DiscoveryResult:
         for name in _LANDMARK_TABLES:  # absent from folders written before the landmarks
             f = path / f"{name}.csv"
             tables[name] = _read_optional(f)
+        tables["fusion_weights"] = _read_fusion_weights(path / "fusion_weights.csv")
+        tables["fusion_contributions"] = _read_optional(path / "fusion_contributions.csv")
         models = {}
         for f in sorted((path / "models").glob("*.json")):
             models[f.stem] = json.loads(f.read_text())
@@ -667,6 +670,15 @@ def _plain(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def _read_fusion_weights(path: Path) -> pd.DataFrame:
+    """``fusion_weights.csv`` (absent without fusion); block names are text, even ``"null"``."""
+    if not path.is_file():
+        return pd.DataFrame()
+    df = pd.read_csv(path, dtype={"model": str, "block": str}, keep_default_na=False)
+    df["weight"] = pd.to_numeric(df["weight"])
+    return df
 
 
 def _read_optional(path: Path) -> pd.DataFrame:

@@ -214,8 +214,8 @@ def test_cooperative_trains_on_complete_cases_and_needs_two_blocks():
 
 
 @pytest.mark.parametrize("fusion", ["stacking", "cooperative"])
-def test_discover_fusion_keeps_every_subject_and_reports_blocks(fusion):
-    from biomarkers.models import discover
+def test_discover_fusion_keeps_every_subject_and_reports_blocks(fusion, tmp_path):
+    from biomarkers.models import DiscoveryResult, discover
 
     X, y = make_blocks(n=80, seed=8, missing_flow=15)
     X["response"] = y
@@ -233,6 +233,10 @@ def test_discover_fusion_keeps_every_subject_and_reports_blocks(fusion):
     assert c.set_index("subject_id").loc[X.index[:15], "flow"].isna().all()
     assert res.settings["fusion"] == fusion
     assert type(res.final_model["enet"]).__name__.lower().startswith(fusion[:4])
+    res.save(tmp_path / "run")
+    back = DiscoveryResult.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(back.fusion_weights, w, check_dtype=False)
+    pd.testing.assert_frame_equal(back.fusion_contributions, c, check_dtype=False)
     auroc = res.performance.set_index("metric").loc["auroc", "estimate"]
     assert auroc > 0.65
 
