@@ -209,16 +209,20 @@ def validate(
     """Check a config and dry-run its data path (study, outcome, features) without fitting.
 
     Refuses, with exit 2, what a long run would refuse late: a feature visit that leaks the
-    outcome, a missing block, an unknown cell type, clinical-baseline names not in the table.
+    outcome, a missing block, an unknown cell type, clinical-baseline names not in the table,
+    a ``plan:`` that is missing or was edited. With a plan it says how many deviations the
+    run would list.
     """
     with _guard(debug=debug):
         from pipelines.config import input_paths, load_config
+        from pipelines.plan import plan_summary
         from pipelines.run import capture_warnings, summarise_warnings, warning_summary
         from pipelines.validate import dry_run
 
         cfg = load_config(config, overrides=list(set_ or []))
         with capture_warnings() as caught:
             lines = dry_run(cfg, source=str(config))
+            lines += plan_summary(cfg, config_dir=config.parent)
         n_inputs = len(input_paths(cfg))
     for line in lines:
         typer.echo(f"  {line}")

@@ -39,6 +39,7 @@ __all__ = [
     "Deviation",
     "blinding_entry",
     "check_plan",
+    "plan_summary",
     "default_plan_dir",
     "deviations_frame",
     "plan_document",
@@ -449,3 +450,24 @@ def blinding_entry(cfg: Any, *, seed: int | None = None) -> dict[str, Any]:
             "trial's allocation: no result of this run is a treatment effect"
         ),
     }
+
+
+def plan_summary(cfg: Any, *, config_dir: str | os.PathLike) -> list[str]:
+    """What ``biomarkers validate`` says of a config's ``plan:`` (nothing without one).
+
+    Reads and verifies the plan (a tampered one raises, as ``run`` would) and counts the
+    deviations the run would list, naming the first few keys.
+    """
+    plan = getattr(cfg, "plan", None)
+    if plan is None:
+        return []
+    locked = read_plan(plan, cfg=cfg)
+    deviations = check_plan(locked, cfg, config_dir=config_dir)
+    if not deviations:
+        return [f"plan: {plan} (SHA-256 verified), no deviation"]
+    kinds = ", ".join(f"{d.key} ({d.kind})" for d in deviations[:5])
+    more = f" and {len(deviations) - 5} more" if len(deviations) > 5 else ""
+    return [
+        f"plan: {plan} (SHA-256 verified), {len(deviations)} deviation(s) the run will list: "
+        f"{kinds}{more}"
+    ]

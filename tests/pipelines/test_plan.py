@@ -258,3 +258,20 @@ def test_report_plan_section_and_blinded_marks(tmp_path):
     section = plan_section(tmp_path, manifest)
     assert "1 deviation(s) from the plan (1 analysis), all listed" in section.text
     assert "<td>seed</td>" in section.tables[0][1]
+
+
+def test_validate_checks_the_plan_and_counts_deviations(config, plan):
+    sets = [arg for s in FAST for arg in ("--set", s)] + ["--set", f"plan={plan}"]
+    same = runner.invoke(app, ["validate", str(config), *sets])
+    assert same.exit_code == 0, same.output
+    assert "SHA-256 verified), no deviation" in same.output
+    changed = runner.invoke(app, ["validate", str(config), *sets, "--set", "predictive.fdr=0.2"])
+    assert changed.exit_code == 0, changed.output
+    assert "1 deviation(s) the run will list: predictive.fdr (analysis)" in changed.output
+    doc = json.loads(plan.read_text())
+    doc["prespecified"]["cytokine:IL6@D0"] = "lower"
+    plan.write_text(json.dumps(doc))
+    tampered = runner.invoke(app, ["validate", str(config), *sets])
+    assert tampered.exit_code == 2
+    assert len(tampered.output.strip().splitlines()) == 1
+    assert "SHA-256 mismatch" in tampered.output
