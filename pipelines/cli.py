@@ -305,6 +305,34 @@ def score(
     typer.echo(str(path))
 
 
+@app.command("upgrade-panel")
+def upgrade_panel(
+    panel: Path = typer.Argument(..., help="An older panel folder (or its panel.json)."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the current-version panel into."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a panel.json in --out."),
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
+) -> None:
+    """Rewrite a panel of an older format version (same checksum, new card) into --out."""
+    _setup_logging(quiet=quiet, debug=debug)
+    with _guard(debug=debug):
+        import biomarkers as bm
+        from biomarkers.exceptions import ConfigError
+
+        source = panel.parent if panel.name == "panel.json" else panel
+        if out.resolve() == source.resolve():
+            msg = (
+                f"upgrade-panel: --out {out} is the panel folder it reads; give another folder "
+                "(a command never writes to a path it read)"
+            )
+            raise ConfigError(msg)
+        if (out / "panel.json").exists() and not overwrite:
+            msg = f"upgrade-panel: {out / 'panel.json'} exists; give another --out or --overwrite"
+            raise ConfigError(msg)
+        path = bm.panel.upgrade_panel(panel, out, overwrite=overwrite)
+    typer.echo(str(path))
+
+
 @app.command()
 def evaluate(
     panel: Path = typer.Argument(..., help="The locked panel (folder or panel.json)."),

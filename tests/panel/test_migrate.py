@@ -137,3 +137,26 @@ def test_migrate_is_identity_on_current_documents():
     assert doc["format_version"] == 2
     assert "migrated_from" not in doc
     assert migrate(doc) is doc
+
+
+def test_cli_upgrade_panel_writes_version_2_and_refuses_its_own_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["upgrade-panel", str(V1), "--out", str(tmp_path / "up")])
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "up" / "panel.json").read_text())
+    assert written["format_version"] == 2
+    assert written["migrated_from"] == {"format_version": 1}
+    again = runner.invoke(app, ["upgrade-panel", str(V1), "--out", str(tmp_path / "up")])
+    assert again.exit_code == 2
+    assert len(again.output.strip().splitlines()) == 1
+    copy = tmp_path / "v1"
+    shutil.copytree(V1, copy)
+    before = (copy / "panel.json").read_bytes()
+    same = runner.invoke(app, ["upgrade-panel", str(copy / "panel.json"), "--out", str(copy)])
+    assert same.exit_code == 2
+    assert "never writes to a path it read" in same.output
+    assert (copy / "panel.json").read_bytes() == before
