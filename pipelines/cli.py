@@ -64,6 +64,23 @@ SET = typer.Option(
 )
 
 
+class _ConsoleHandler(logging.StreamHandler):
+    """Log to whatever ``sys.stderr`` is when a record is emitted.
+
+    A handler bound to the stream of its first command kept writing to it after it closed
+    (commands run in one process, as the CLI tests and notebooks do), printing "Logging error"
+    tracebacks around the one-line messages.
+    """
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _setup_logging(*, quiet: bool, debug: bool) -> None:
     from biomarkers import settings
 
@@ -74,7 +91,7 @@ def _setup_logging(*, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else (logging.WARNING if quiet else logging.INFO)
     pkg.setLevel(min(level, logging.INFO))  # the run log always gets INFO
     if not any(getattr(h, "_biomarkers_console", False) for h in pkg.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _ConsoleHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         handler._biomarkers_console = True  # type: ignore[attr-defined]
         pkg.addHandler(handler)
@@ -220,9 +237,9 @@ def validate(
         from pipelines.validate import dry_run
 
         cfg = load_config(config, overrides=list(set_ or []))
+        planned = plan_summary(cfg, config_dir=config.parent)  # a tampered plan: refused first
         with capture_warnings() as caught:
-            lines = dry_run(cfg, source=str(config))
-            lines += plan_summary(cfg, config_dir=config.parent)
+            lines = dry_run(cfg, source=str(config)) + planned
         n_inputs = len(input_paths(cfg))
     for line in lines:
         typer.echo(f"  {line}")

@@ -47,6 +47,7 @@ COVERED = {
     "evaluate": "its config and the panel's panel.json",
     "power": "its config",
     "plan": "its config",
+    "upgrade-panel": "the panel folder it reads (tests/panel/test_migrate.py)",
 }
 
 
