@@ -34,24 +34,24 @@ from heterogeneity import SCENARIOS, make_trial
 from biomarkers.models._cv import seed_for
 from biomarkers.models._heterogeneity import sequential_cross_fit
 from biomarkers.models._pred_cate import cross_fit, make_folds, outcome_strata
-from biomarkers.models._rate import _weights, rank_average_treatment_effect
+from biomarkers.models._rate import (
+    _conditional_variance,
+    _weights,
+    rank_average_treatment_effect,
+)
 
 
 def _cond_and_perm(priority, phi, arm, folds, rng, n_perm=2000):
     """One-sided p of AUTOC / Qini: normal with the conditional SE, and within-fold permutation."""
-    est, var, perm = np.zeros(2), np.zeros(2), np.zeros((n_perm, 2))
+    groups = [np.flatnonzero(folds == k) for k in np.unique(folds)]
+    var = _conditional_variance(priority, phi, groups, arm)  # what the package reports
+    est, perm = np.zeros(2), np.zeros((n_perm, 2))
     n = phi.size
-    for k in np.unique(folds):
-        i = np.flatnonzero(folds == k)
+    for i in groups:
         i = i[np.argsort(-priority[i], kind="stable")]  # ranked order
         ca, cq = _weights(priority[i])
         f, w = phi[i], i.size / n
-        v = np.empty(i.size)
-        for g in (0, 1):
-            s = arm[i] == g
-            v[s] = f[s].var(ddof=1) if s.sum() > 1 else f.var(ddof=1)
         est += w * np.array([ca @ f, cq @ f])
-        var += w**2 * np.array([ca**2 @ v, cq**2 @ v])
         fp = f[np.argsort(rng.random((n_perm, i.size)), axis=1)]
         perm += w * np.column_stack([fp @ ca, fp @ cq])
     return norm.sf(est / np.sqrt(var)), (1 + (perm >= est).sum(axis=0)) / (n_perm + 1)

@@ -90,9 +90,7 @@ def committee_block(members: Sequence[LinearBlock]) -> LinearBlock:
     the mean of linear functions is linear, so the committee is written on the raw scale
     (centre 0, scale 1) with the fill ``x'`` that gives the members' mean contribution.
     """
-    feats = sorted(
-        {f for m in members for f in m.features}, key=[f for m in members for f in m.features].index
-    )
+    feats = list(dict.fromkeys(f for m in members for f in m.features))  # first-seen order
     pos = {f: i for i, f in enumerate(feats)}
     k, M = len(feats), len(members)
     coef, icpt = np.zeros(k), 0.0
@@ -472,8 +470,7 @@ class StackedModel(BaseEstimator):
             patterns = sorted(seen | {()} | {(j,) for j in range(B)} | {tuple(range(B))})
         # weights are fitted per SD of each block's out-of-fold score (comparable across
         # blocks, and what the ridge acts on) and stored per unit of the score
-        center = np.array([np.nanmean(S[:, j]) for j in range(B)]) if B else np.zeros(0)
-        sd = np.array([np.nanstd(S[:, j]) for j in range(B)]) if B else np.zeros(0)
+        center, sd = np.nanmean(S, axis=0), np.nanstd(S, axis=0)  # a kept block has scores
         sd = np.where(sd > 0, sd, 1.0)
         Z = (S - center) / sd
         self.meta_ = {}

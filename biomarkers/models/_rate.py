@@ -29,14 +29,21 @@ TARGETS = ("AUTOC", "QINI")
 Q_GRID = tuple(float(q) for q in np.round(np.arange(0.05, 1.0001, 0.05), 2))
 
 
+def _tie_mean(sorted_priority: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` (rows in the order of ``sorted_priority``) averaged within ties of it."""
+    p = sorted_priority
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    counts = np.diff(np.r_[starts, p.size])
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    return np.repeat(np.add.reduceat(values, starts, axis=0) / counts.reshape(shape), counts,
+                     axis=0)  # fmt: skip
+
+
 def _toc(priority: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """TOC at ``q = 1/n, 2/n, ..., 1``, DR scores averaged within tie groups of the priority."""
     order = np.argsort(-priority, kind="stable")
-    p, f = priority[order], phi[order]
+    f = _tie_mean(priority[order], phi[order])
     n = f.size
-    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    counts = np.diff(np.r_[starts, n])
-    f = np.repeat(np.add.reduceat(f, starts) / counts, counts)
     top = np.arange(1, n + 1)  # size of the targeted group
     return np.cumsum(f) / top - f.mean()
 
@@ -64,10 +71,7 @@ def _weights(priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.cumsum((1.0 / q)[::-1])[::-1] / n - 1.0 / n,
         (n - q + 1) / n**2 - (n + 1) / (2.0 * n**2),
     ])  # fmt: skip
-    p = priority[order]
-    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    counts = np.diff(np.r_[starts, n])
-    coef = np.repeat(np.add.reduceat(coef, starts, axis=0) / counts[:, None], counts, axis=0)
+    coef = _tie_mean(priority[order], coef)
     out = np.empty_like(coef)
     out[order] = coef
     return out[:, 0], out[:, 1]
